@@ -1,0 +1,418 @@
+//! The command line: clap definitions and one small function per verb that
+//! calls into the library and prints. No logic lives here that a test or
+//! the service would need.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::repo::check::{self, CheckOptions};
+use crate::repo::prune::{self, PruneOptions};
+use crate::repo::snapshot::{Part, Scope, TableData, Totals};
+use crate::repo::{ChunkerParams, CompressionParams, Id, RepoConfig, Repository, Snapshot};
+
+#[derive(Parser, Debug)]
+#[command(name = "pgkeep", version, about = "Native PostgreSQL backups into a deduplicating, verifiable repository")]
+pub struct Cli {
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RepoArg {
+    /// Repository directory.
+    #[arg(long, env = "PGKEEP_REPO")]
+    pub repo: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new repository.
+    Init {
+        #[command(flatten)]
+        repo: RepoArg,
+        /// zstd level for table data (1–19).
+        #[arg(long, default_value_t = CompressionParams::default().level)]
+        compression_level: i32,
+        /// Average chunk size in KiB (a power of two); min is a quarter, max four times.
+        #[arg(long, default_value_t = ChunkerParams::default().avg_size / 1024)]
+        chunk_avg_kib: u32,
+        /// Target pack size in MiB.
+        #[arg(long, default_value_t = (crate::repo::config::DEFAULT_PACK_SIZE >> 20) as u32)]
+        pack_size_mib: u32,
+    },
+    /// List snapshots.
+    Snapshots {
+        #[command(flatten)]
+        repo: RepoArg,
+        /// Only this tenant's snapshots.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove snapshots (their data goes with the next `prune`).
+    Forget {
+        #[command(flatten)]
+        repo: RepoArg,
+        /// Snapshot ids, unambiguous prefixes, or `latest`.
+        #[arg(required = true)]
+        snapshots: Vec<String>,
+    },
+    /// Remove data no snapshot references; rewrite mostly-empty packs.
+    Prune {
+        #[command(flatten)]
+        repo: RepoArg,
+        /// Only report what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Rewrite packs whose garbage exceeds this percentage.
+        #[arg(long, default_value_t = 50.0)]
+        max_unused_percent: f64,
+    },
+    /// Check the repository's structure, and with --read-data every byte.
+    Check {
+        #[command(flatten)]
+        repo: RepoArg,
+        #[arg(long)]
+        read_data: bool,
+        /// Threads reading packs.
+        #[arg(short = 'j', long, default_value_t = default_threads())]
+        jobs: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the index from the packs alone.
+    RebuildIndex {
+        #[command(flatten)]
+        repo: RepoArg,
+    },
+    /// Remove locks whose process is gone (with --all, every lock).
+    Unlock {
+        #[command(flatten)]
+        repo: RepoArg,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Tools for developers and tests.
+    #[command(hide = true, subcommand)]
+    Debug(DebugCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DebugCommand {
+    /// Store files as the streams of a new snapshot.
+    Put {
+        #[command(flatten)]
+        repo: RepoArg,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        tag: Vec<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write one stream of a snapshot to stdout.
+    Cat {
+        #[command(flatten)]
+        repo: RepoArg,
+        snapshot: String,
+        stream: String,
+    },
+    /// Take a lock and hold it.
+    HoldLock {
+        #[command(flatten)]
+        repo: RepoArg,
+        #[arg(long)]
+        exclusive: bool,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+    /// Decode a repository object file and print it as JSON.
+    Decode {
+        /// config, index, snapshot or lock
+        kind: String,
+        file: PathBuf,
+    },
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+}
+
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Init {
+            repo,
+            compression_level,
+            chunk_avg_kib,
+            pack_size_mib,
+        } => {
+            let avg = chunk_avg_kib.saturating_mul(1024);
+            let chunker = ChunkerParams {
+                min_size: avg / 4,
+                avg_size: avg,
+                max_size: avg.saturating_mul(4),
+                ..ChunkerParams::default()
+            };
+            let compression = CompressionParams {
+                level: compression_level,
+                ..CompressionParams::default()
+            };
+            let config = RepoConfig::new(chunker, compression, (pack_size_mib as u64) << 20)?;
+            let r = Repository::init(&repo.repo, config)?;
+            println!("created repository {} at {}", r.config().id.short(), repo.repo.display());
+            Ok(0)
+        }
+        Command::Snapshots { repo, tenant, json } => {
+            let r = Repository::open(&repo.repo)?;
+            let snaps: Vec<(Id, Snapshot)> = r
+                .snapshots()?
+                .into_iter()
+                .filter(|(_, s)| tenant.is_none() || s.tenant == tenant)
+                .collect();
+            if json {
+                let list: Vec<serde_json::Value> = snaps
+                    .iter()
+                    .map(|(id, s)| {
+                        serde_json::json!({
+                            "id": id.to_hex(), "time": s.time_start, "tenant": s.tenant,
+                            "tags": s.tags, "tables": s.totals.tables, "rows": s.totals.rows,
+                            "raw_bytes": s.totals.raw_bytes, "new_stored_bytes": s.totals.new_stored_bytes,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!("{:<10} {:<27} {:<16} {:>8} {:>12} {:>14}", "ID", "TIME", "TENANT", "TABLES", "ROWS", "BYTES");
+                for (id, s) in &snaps {
+                    println!(
+                        "{:<10} {:<27} {:<16} {:>8} {:>12} {:>14}",
+                        id.short(),
+                        s.time_start,
+                        s.tenant.as_deref().unwrap_or("-"),
+                        s.totals.tables,
+                        s.totals.rows,
+                        s.totals.raw_bytes
+                    );
+                }
+            }
+            Ok(0)
+        }
+        Command::Forget { repo, snapshots } => {
+            let r = Repository::open(&repo.repo)?;
+            let ids = snapshots
+                .iter()
+                .map(|s| r.resolve_snapshot(s, None))
+                .collect::<Result<Vec<_>, _>>()?;
+            r.forget(&ids)?;
+            for id in ids {
+                println!("removed snapshot {}", id.short());
+            }
+            Ok(0)
+        }
+        Command::Prune {
+            repo,
+            dry_run,
+            max_unused_percent,
+        } => {
+            if !(0.0..=100.0).contains(&max_unused_percent) {
+                bail!("--max-unused-percent must be between 0 and 100, got {max_unused_percent}");
+            }
+            let r = Repository::open(&repo.repo)?;
+            let rep = prune::prune(
+                &r,
+                &PruneOptions {
+                    dry_run,
+                    repack_threshold: max_unused_percent / 100.0,
+                },
+            )?;
+            println!(
+                "{}{} snapshots; packs: {} before, {} deleted, {} repacked into {}, {} unindexed removed; chunks: {} kept, {} removed; bytes: {} -> {}",
+                if dry_run { "dry run: " } else { "" },
+                rep.snapshots,
+                rep.packs_before,
+                rep.packs_deleted,
+                rep.packs_repacked,
+                rep.packs_written,
+                rep.unindexed_packs_deleted,
+                rep.chunks_kept,
+                rep.chunks_removed,
+                rep.bytes_before,
+                rep.bytes_after
+            );
+            Ok(0)
+        }
+        Command::Check {
+            repo,
+            read_data,
+            jobs,
+            json,
+        } => {
+            let r = Repository::open(&repo.repo)?;
+            let rep = check::check(&r, &CheckOptions { read_data, threads: jobs })?;
+            if json {
+                let v = serde_json::json!({
+                    "ok": rep.is_ok(),
+                    "problems": rep.problems.iter().map(|p| serde_json::json!({"object": p.object, "message": p.message})).collect::<Vec<_>>(),
+                    "warnings": rep.warnings,
+                    "snapshots": rep.snapshots, "index_files": rep.index_files, "packs": rep.packs,
+                    "chunks": rep.chunks, "bytes_read": rep.bytes_read,
+                });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for w in &rep.warnings {
+                    println!("warning: {w}");
+                }
+                for p in &rep.problems {
+                    println!("error: {p}");
+                }
+                println!(
+                    "checked {} snapshots, {} index files, {} packs, {} chunks{}: {}",
+                    rep.snapshots,
+                    rep.index_files,
+                    rep.packs,
+                    rep.chunks,
+                    if read_data { format!(", {} bytes read", rep.bytes_read) } else { String::new() },
+                    if rep.is_ok() { "no errors".to_string() } else { format!("{} errors", rep.problems.len()) }
+                );
+            }
+            Ok(if rep.is_ok() { 0 } else { 1 })
+        }
+        Command::RebuildIndex { repo } => {
+            let r = Repository::open(&repo.repo)?;
+            let rep = r.rebuild_index()?;
+            for (pack, err) in &rep.unreadable {
+                println!("warning: skipped {pack}: {err}");
+            }
+            println!(
+                "indexed {} chunks in {} packs; replaced {} index files",
+                rep.chunks_indexed, rep.packs_indexed, rep.removed_index_files
+            );
+            Ok(if rep.unreadable.is_empty() { 0 } else { 1 })
+        }
+        Command::Unlock { repo, all } => {
+            let r = Repository::open(&repo.repo)?;
+            let removed = crate::repo::lock::unlock(r.backend().as_ref(), all)?;
+            for d in &removed {
+                println!("removed lock of {d}");
+            }
+            if removed.is_empty() {
+                println!("no locks removed");
+            }
+            Ok(0)
+        }
+        Command::Debug(d) => run_debug(d),
+    }
+}
+
+fn run_debug(cmd: DebugCommand) -> Result<i32> {
+    match cmd {
+        DebugCommand::Put { repo, tenant, tag, files } => {
+            let r = Repository::open(&repo.repo)?;
+            let started = chrono::Utc::now();
+            let session = r.begin_backup("debug put", default_threads())?;
+            let tables: Vec<TableData> = std::thread::scope(|s| {
+                let handles: Vec<_> = files
+                    .iter()
+                    .map(|f| {
+                        let session = &session;
+                        s.spawn(move || -> Result<TableData> {
+                            let name = f.display().to_string();
+                            let file = std::fs::File::open(f).with_context(|| format!("cannot open {name}"))?;
+                            let sum = session.write_reader(&name, std::io::BufReader::with_capacity(1 << 20, file))?;
+                            Ok(TableData {
+                                name,
+                                raw_bytes: sum.raw_bytes,
+                                new_stored_bytes: sum.new_stored_bytes,
+                                parts: vec![Part {
+                                    raw_bytes: sum.raw_bytes,
+                                    new_stored_bytes: sum.new_stored_bytes,
+                                    chunks: sum.chunks,
+                                    ..Part::default()
+                                }],
+                                ..TableData::default()
+                            })
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().map_err(|_| anyhow::anyhow!("writer thread panicked"))?)
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            let stats = session.stats();
+            let snap = Snapshot {
+                time_start: started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                time_end: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                pgkeep_version: env!("CARGO_PKG_VERSION").into(),
+                hostname: crate::repo::lock::hostname(),
+                scope: Scope {
+                    kind: "files".into(),
+                    ..Scope::default()
+                },
+                tenant,
+                tags: tag,
+                totals: Totals {
+                    tables: tables.len() as u64,
+                    raw_bytes: tables.iter().map(|t| t.raw_bytes).sum(),
+                    chunks: tables.iter().map(|t| t.parts[0].chunks.len() as u64).sum(),
+                    new_chunks: stats.new_chunks,
+                    new_raw_bytes: stats.new_raw_bytes,
+                    new_stored_bytes: stats.new_stored_bytes,
+                    ..Totals::default()
+                },
+                tables,
+                ..Snapshot::default()
+            };
+            let id = session.commit(&snap)?;
+            println!("{id}");
+            Ok(0)
+        }
+        DebugCommand::Cat { repo, snapshot, stream } => {
+            let r = Repository::open(&repo.repo)?;
+            let id = r.resolve_snapshot(&snapshot, None)?;
+            let snap = r.load_snapshot(&id)?;
+            let t = snap
+                .tables
+                .iter()
+                .find(|t| Snapshot::describe_table(t) == stream)
+                .with_context(|| format!("snapshot {} has no stream {stream:?}", id.short()))?;
+            let ir = r.load_index()?;
+            let mut out = std::io::stdout().lock();
+            for (i, p) in t.parts.iter().enumerate() {
+                let mut rd = ir.read_stream(p.chunks.clone(), format!("{stream} part {i}"));
+                std::io::copy(&mut rd, &mut out).with_context(|| format!("reading {stream} part {i}"))?;
+            }
+            out.flush()?;
+            Ok(0)
+        }
+        DebugCommand::HoldLock { repo, exclusive, seconds } => {
+            let r = Repository::open(&repo.repo)?;
+            let _g = if exclusive { r.lock_exclusive("debug hold-lock")? } else { r.lock_shared("debug hold-lock")? };
+            println!("locked");
+            std::io::stdout().flush()?;
+            std::thread::sleep(std::time::Duration::from_secs(seconds));
+            Ok(0)
+        }
+        DebugCommand::Decode { kind, file } => {
+            use crate::repo::envelope::{self, Kind};
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let obj = file.display().to_string();
+            let value: serde_json::Value = match kind.as_str() {
+                "config" => serde_json::to_value(envelope::open_value::<RepoConfig>(Kind::Config, &bytes, &obj)?)?,
+                "index" => serde_json::to_value(envelope::open_value::<crate::repo::index::IndexFile>(Kind::Index, &bytes, &obj)?)?,
+                "snapshot" => serde_json::to_value(Snapshot::decode(&bytes, &obj)?)?,
+                "lock" => serde_json::to_value(envelope::open_value::<crate::repo::lock::LockInfo>(Kind::Lock, &bytes, &obj)?)?,
+                other => bail!("unknown object kind {other:?}: expected config, index, snapshot or lock"),
+            };
+            println!("{}", serde_json::to_string_pretty(&value)?);
+            Ok(0)
+        }
+    }
+}

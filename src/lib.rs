@@ -1,0 +1,9 @@
+//! pgkeep: a native PostgreSQL backup engine.
+//!
+//! The library holds everything; `src/main.rs` is a thin clap front end, so
+//! tests and benches drive the same code the binary runs. Data flows one way:
+//! catalog → model → DDL/COPY → chunks → repository, and back for restore.
+
+pub mod cli;
+pub mod pgcluster;
+pub mod repo;

@@ -1,0 +1,300 @@
+//! Where repository files live. One small trait, so object storage can be
+//! added later without touching the format code; and the local-directory
+//! implementation, which makes every write atomic and durable (temporary
+//! name, fsync, rename, fsync of the directory).
+//!
+//! A backend stores opaque bytes under (type, name); it never interprets them.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use super::error::{RepoError, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileType {
+    Config,
+    Pack,
+    Index,
+    Snapshot,
+    Lock,
+}
+
+impl FileType {
+    pub const ALL: [FileType; 5] = [
+        FileType::Config,
+        FileType::Pack,
+        FileType::Index,
+        FileType::Snapshot,
+        FileType::Lock,
+    ];
+
+    fn dir(self) -> &'static str {
+        match self {
+            FileType::Config => "",
+            FileType::Pack => "data",
+            FileType::Index => "index",
+            FileType::Snapshot => "snapshots",
+            FileType::Lock => "locks",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileInfo {
+    pub name: String,
+    pub size: u64,
+}
+
+pub trait Backend: Send + Sync + 'static {
+    /// Where the repository is, for messages.
+    fn location(&self) -> String;
+    /// The file's path relative to the repository root, for messages.
+    fn relative_path(&self, ft: FileType, name: &str) -> String;
+    fn list(&self, ft: FileType) -> Result<Vec<FileInfo>>;
+    fn read(&self, ft: FileType, name: &str) -> Result<Vec<u8>>;
+    fn read_at(&self, ft: FileType, name: &str, offset: u64, len: usize) -> Result<Vec<u8>>;
+    fn size(&self, ft: FileType, name: &str) -> Result<u64>;
+    /// Durable and atomic: after it returns the file is complete on stable
+    /// storage; a crash before leaves no file under `name`.
+    fn write(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()>;
+    fn remove(&self, ft: FileType, name: &str) -> Result<()>;
+}
+
+/// A repository in a local directory.
+pub struct LocalBackend {
+    root: PathBuf,
+}
+
+const TMP_DIR: &str = "tmp";
+
+impl LocalBackend {
+    /// Open an existing repository directory.
+    pub fn open(root: &Path) -> Result<LocalBackend> {
+        match fs::metadata(root) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(RepoError::NotARepository {
+                    path: root.to_path_buf(),
+                    why: "it is a file, not a directory".into(),
+                })
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Err(RepoError::NotFound(root.to_path_buf()))
+            }
+            Err(e) => return Err(RepoError::io("cannot open repository", root, e)),
+        }
+        if !root.join("config").is_file() {
+            return Err(RepoError::NotARepository {
+                path: root.to_path_buf(),
+                why: "it has no config file".into(),
+            });
+        }
+        Ok(LocalBackend {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Create the directory layout of a new repository. The directory must
+    /// not exist or be empty.
+    pub fn create(root: &Path) -> Result<LocalBackend> {
+        match fs::metadata(root) {
+            Ok(m) if !m.is_dir() => {
+                return Err(RepoError::NotARepository {
+                    path: root.to_path_buf(),
+                    why: "it is a file, not a directory".into(),
+                })
+            }
+            Ok(_) => {
+                let mut entries = fs::read_dir(root)
+                    .map_err(|e| RepoError::io("cannot read directory", root, e))?;
+                if entries.next().is_some() {
+                    return Err(RepoError::AlreadyExists(root.to_path_buf()));
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                fs::create_dir_all(root)
+                    .map_err(|e| RepoError::io("cannot create directory", root, e))?;
+            }
+            Err(e) => return Err(RepoError::io("cannot open", root, e)),
+        }
+        for d in ["data", "index", "snapshots", "locks", TMP_DIR] {
+            let p = root.join(d);
+            fs::create_dir_all(&p).map_err(|e| RepoError::io("cannot create directory", &p, e))?;
+        }
+        for i in 0..=255u8 {
+            let p = root.join("data").join(hex::encode([i]));
+            fs::create_dir_all(&p).map_err(|e| RepoError::io("cannot create directory", &p, e))?;
+        }
+        sync_dir(root)?;
+        Ok(LocalBackend {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, ft: FileType, name: &str) -> PathBuf {
+        match ft {
+            FileType::Config => self.root.join("config"),
+            FileType::Pack => self
+                .root
+                .join("data")
+                .join(name.get(..2).unwrap_or("00"))
+                .join(name),
+            _ => self.root.join(ft.dir()).join(name),
+        }
+    }
+
+    /// Remove temporary files that a crashed writer left behind. Only safe
+    /// while holding the exclusive lock.
+    pub fn clean_tmp(&self) -> Result<usize> {
+        let dir = self.root.join(TMP_DIR);
+        let mut n = 0;
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(RepoError::io("cannot list", &dir, e)),
+        };
+        for entry in rd {
+            let entry = entry.map_err(|e| RepoError::io("cannot list", &dir, e))?;
+            let p = entry.path();
+            fs::remove_file(&p).map_err(|e| RepoError::io("cannot remove", &p, e))?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    let f = File::open(dir).map_err(|e| RepoError::io("cannot open directory", dir, e))?;
+    f.sync_all()
+        .map_err(|e| RepoError::io("cannot sync directory", dir, e))
+}
+
+fn is_object_name(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+impl Backend for LocalBackend {
+    fn location(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn relative_path(&self, ft: FileType, name: &str) -> String {
+        let p = self.path(ft, name);
+        p.strip_prefix(&self.root)
+            .map(|r| r.display().to_string())
+            .unwrap_or_else(|_| p.display().to_string())
+    }
+
+    fn list(&self, ft: FileType) -> Result<Vec<FileInfo>> {
+        let dirs: Vec<PathBuf> = match ft {
+            FileType::Config => {
+                let p = self.path(ft, "config");
+                return Ok(match fs::metadata(&p) {
+                    Ok(m) => vec![FileInfo {
+                        name: "config".into(),
+                        size: m.len(),
+                    }],
+                    Err(_) => vec![],
+                });
+            }
+            FileType::Pack => (0..=255u8)
+                .map(|i| self.root.join("data").join(hex::encode([i])))
+                .collect(),
+            _ => vec![self.root.join(ft.dir())],
+        };
+        let mut out = Vec::new();
+        for dir in dirs {
+            let rd = match fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(RepoError::io("cannot list", &dir, e)),
+            };
+            for entry in rd {
+                let entry = entry.map_err(|e| RepoError::io("cannot list", &dir, e))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                // Anything else (editor backups, stray files) is not ours.
+                if !is_object_name(&name) {
+                    continue;
+                }
+                let size = entry
+                    .metadata()
+                    .map_err(|e| RepoError::io("cannot stat", entry.path(), e))?
+                    .len();
+                out.push(FileInfo { name, size });
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn read(&self, ft: FileType, name: &str) -> Result<Vec<u8>> {
+        let p = self.path(ft, name);
+        fs::read(&p).map_err(|e| RepoError::io("cannot read", p, e))
+    }
+
+    fn read_at(&self, ft: FileType, name: &str, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let p = self.path(ft, name);
+        let mut f = File::open(&p).map_err(|e| RepoError::io("cannot open", &p, e))?;
+        f.seek(SeekFrom::Start(offset))
+            .map_err(|e| RepoError::io("cannot seek in", &p, e))?;
+        let mut buf = vec![0u8; len];
+        f.read_exact(&mut buf).map_err(|e| {
+            if e.kind() == ErrorKind::UnexpectedEof {
+                RepoError::corrupt(
+                    self.relative_path(ft, name),
+                    format!("truncated: cannot read {len} bytes at offset {offset}"),
+                )
+            } else {
+                RepoError::io("cannot read", &p, e)
+            }
+        })?;
+        Ok(buf)
+    }
+
+    fn size(&self, ft: FileType, name: &str) -> Result<u64> {
+        let p = self.path(ft, name);
+        fs::metadata(&p)
+            .map(|m| m.len())
+            .map_err(|e| RepoError::io("cannot stat", p, e))
+    }
+
+    fn write(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()> {
+        let dest = self.path(ft, name);
+        let tmp = self
+            .root
+            .join(TMP_DIR)
+            .join(format!("{}-{}", name.get(..16).unwrap_or(name), hex::encode(rand::random::<[u8; 8]>())));
+        let result = (|| {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(|e| RepoError::io("cannot create", &tmp, e))?;
+            f.write_all(data)
+                .map_err(|e| RepoError::io("cannot write", &tmp, e))?;
+            f.sync_all().map_err(|e| RepoError::io("cannot sync", &tmp, e))?;
+            drop(f);
+            fs::rename(&tmp, &dest).map_err(|e| RepoError::io("cannot rename into", &dest, e))?;
+            sync_dir(dest.parent().expect("repository files have a parent"))
+        })();
+        if result.is_err() {
+            // Best effort: a full disk must not also leave a partial file behind.
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    fn remove(&self, ft: FileType, name: &str) -> Result<()> {
+        let p = self.path(ft, name);
+        match fs::remove_file(&p) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(RepoError::io("cannot remove", p, e)),
+        }
+    }
+}

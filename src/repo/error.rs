@@ -1,0 +1,84 @@
+//! Errors of the repository layer. Every variant names the object it is
+//! about (repository path, pack, index file, snapshot, chunk, lock) so a
+//! message can be acted on without a debugger.
+
+use std::path::PathBuf;
+
+use super::id::Id;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("no repository at {0}: run `pgkeep init --repo {0}` first")]
+    NotFound(PathBuf),
+
+    #[error("{path} is not a pgkeep repository: {why}")]
+    NotARepository { path: PathBuf, why: String },
+
+    #[error("{0} already holds a repository (or other files); choose an empty or new directory")]
+    AlreadyExists(PathBuf),
+
+    #[error("{object} is corrupt: {problem}")]
+    Corrupt { object: String, problem: String },
+
+    #[error("{object} has format version {found}, but this pgkeep reads only up to version {supported}: upgrade pgkeep")]
+    UnsupportedVersion {
+        object: String,
+        found: u32,
+        supported: u32,
+    },
+
+    #[error("{object} uses {feature}, which this pgkeep does not support: upgrade pgkeep")]
+    UnsupportedFeature { object: String, feature: String },
+
+    #[error("repository is locked {mode} by {holder} (lock file {file}); wait for it to finish, or run `pgkeep unlock` if that process is gone")]
+    Locked {
+        mode: &'static str,
+        holder: String,
+        file: String,
+    },
+
+    #[error("no snapshot matches {0:?}; `pgkeep snapshots` lists them")]
+    SnapshotNotFound(String),
+
+    #[error("snapshot prefix {prefix:?} is ambiguous: it matches {count} snapshots; give more digits")]
+    AmbiguousSnapshot { prefix: String, count: usize },
+
+    #[error("chunk {chunk} is not in the repository index (needed by {needed_by}); run `pgkeep check` and `pgkeep rebuild-index`")]
+    ChunkNotIndexed { chunk: Id, needed_by: String },
+
+    #[error("stream {stream}: the source failed: {message}")]
+    Source { stream: String, message: String },
+
+    #[error("invalid setting {name}: {problem}")]
+    InvalidSetting { name: String, problem: String },
+
+    #[error("repository writer stopped: {0}")]
+    WriterFailed(String),
+}
+
+pub type Result<T, E = RepoError> = std::result::Result<T, E>;
+
+impl RepoError {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        RepoError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn corrupt(object: impl Into<String>, problem: impl Into<String>) -> Self {
+        RepoError::Corrupt {
+            object: object.into(),
+            problem: problem.into(),
+        }
+    }
+}

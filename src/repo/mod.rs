@@ -1,0 +1,163 @@
+//! The repository: a content-addressed store of zstd-compressed chunks in
+//! packs, an index over them, snapshot manifests and locks
+//! (format-spec/ describes every byte).
+//!
+//! `Repository` is an opened repository (config read and validated);
+//! `IndexedRepository` has also loaded the index, which reading needs, so
+//! reading from a repository whose index was never loaded does not compile.
+//! This module knows nothing of PostgreSQL.
+
+pub mod backend;
+pub mod check;
+pub mod config;
+pub mod envelope;
+pub mod error;
+pub mod id;
+pub mod index;
+pub mod lock;
+pub mod pack;
+pub mod prune;
+pub mod reader;
+pub mod snapshot;
+pub mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use backend::{Backend, FileType, LocalBackend};
+pub use config::{ChunkerParams, CompressionParams, RepoConfig};
+pub use error::{RepoError, Result};
+pub use id::Id;
+pub use index::MasterIndex;
+pub use reader::{ChunkReader, StreamReader};
+pub use snapshot::Snapshot;
+pub use writer::{BackupSession, StreamSummary};
+
+use envelope::Kind;
+
+/// An opened repository.
+#[derive(Clone)]
+pub struct Repository {
+    backend: Arc<dyn Backend>,
+    local: Option<Arc<LocalBackend>>,
+    config: RepoConfig,
+}
+
+/// A repository with its index loaded: ready to read chunks.
+#[derive(Clone)]
+pub struct IndexedRepository {
+    pub repo: Repository,
+    pub index: Arc<MasterIndex>,
+}
+
+impl Repository {
+    /// Create a repository in `path` (a new or empty directory).
+    pub fn init(path: &Path, config: RepoConfig) -> Result<Repository> {
+        config.validate()?;
+        let local = Arc::new(LocalBackend::create(path)?);
+        let bytes = envelope::seal_value(Kind::Config, &config);
+        local.write(FileType::Config, "config", &bytes)?;
+        Ok(Repository {
+            backend: local.clone(),
+            local: Some(local),
+            config,
+        })
+    }
+
+    pub fn open(path: &Path) -> Result<Repository> {
+        let local = Arc::new(LocalBackend::open(path)?);
+        let bytes = local.read(FileType::Config, "config")?;
+        let config: RepoConfig = envelope::open_value(Kind::Config, &bytes, "config")?;
+        config.validate()?;
+        Ok(Repository {
+            backend: local.clone(),
+            local: Some(local),
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &RepoConfig {
+        &self.config
+    }
+
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    pub fn location(&self) -> String {
+        self.backend.location()
+    }
+
+    pub(crate) fn local(&self) -> Option<&LocalBackend> {
+        self.local.as_deref()
+    }
+
+    pub fn load_index(&self) -> Result<IndexedRepository> {
+        Ok(IndexedRepository {
+            repo: self.clone(),
+            index: Arc::new(MasterIndex::load(self.backend.as_ref())?),
+        })
+    }
+
+    /// Start writing a snapshot: takes a shared lock and loads the index
+    /// (for deduplication). `threads` compression threads.
+    pub fn begin_backup(&self, purpose: &str, threads: usize) -> Result<BackupSession> {
+        let lock = lock::acquire(self.backend.clone(), false, purpose)?;
+        let index = MasterIndex::load(self.backend.as_ref())?;
+        BackupSession::start(self.backend.clone(), self.config.clone(), &index, lock, threads)
+    }
+
+    pub fn lock_shared(&self, purpose: &str) -> Result<lock::LockGuard> {
+        lock::acquire(self.backend.clone(), false, purpose)
+    }
+
+    pub fn lock_exclusive(&self, purpose: &str) -> Result<lock::LockGuard> {
+        lock::acquire(self.backend.clone(), true, purpose)
+    }
+
+    /// All snapshots, oldest first. Fails on the first unreadable one.
+    pub fn snapshots(&self) -> Result<Vec<(Id, Snapshot)>> {
+        let mut out = Vec::new();
+        for id in snapshot::list_ids(self.backend.as_ref())? {
+            out.push((id, snapshot::load(self.backend.as_ref(), &id)?));
+        }
+        out.sort_by(|a, b| a.1.time_start.cmp(&b.1.time_start).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
+    pub fn load_snapshot(&self, id: &Id) -> Result<Snapshot> {
+        snapshot::load(self.backend.as_ref(), id)
+    }
+
+    /// Full id, unambiguous prefix, or `latest` (within `tenant` if given).
+    pub fn resolve_snapshot(&self, spec: &str, tenant: Option<&str>) -> Result<Id> {
+        snapshot::resolve(self.backend.as_ref(), spec, tenant)
+    }
+
+    /// Remove snapshot manifests. Their data stays until `prune`.
+    pub fn forget(&self, ids: &[Id]) -> Result<()> {
+        let _lock = self.lock_shared("forget")?;
+        for id in ids {
+            // Reading first makes a typo an error instead of a silent no-op.
+            snapshot::load(self.backend.as_ref(), id)?;
+            self.backend.remove(FileType::Snapshot, &id.to_hex())?;
+        }
+        Ok(())
+    }
+
+    pub fn rebuild_index(&self) -> Result<index::RebuildReport> {
+        let _lock = self.lock_exclusive("rebuild-index")?;
+        index::rebuild_from_packs(self.backend.as_ref())
+    }
+}
+
+impl IndexedRepository {
+    pub fn chunk_reader(&self) -> ChunkReader {
+        ChunkReader::new(self.repo.backend.clone(), self.index.clone())
+    }
+
+    /// A reader over one table part's data.
+    pub fn read_stream(&self, chunks: Vec<Id>, needed_by: impl Into<String>) -> StreamReader {
+        self.chunk_reader().stream(chunks, needed_by)
+    }
+}

@@ -1,0 +1,261 @@
+//! Snapshot manifests: what one backup holds and everything a restore needs
+//! (DDL entries with sections and dependencies, and for every table its
+//! columns, counts and the chunk lists of its data streams).
+//!
+//! Manifests are written last, after the packs and index files they point
+//! at are durable; a manifest that exists is therefore complete.
+//! Every field has a default so that older manifests still decode when
+//! fields are added; unknown fields are ignored (format-spec/snapshots.md).
+
+use serde::{Deserialize, Serialize};
+
+use super::backend::{Backend, FileType};
+use super::envelope::{self, Kind};
+use super::error::{RepoError, Result};
+use super::id::Id;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Source {
+    /// Host (or socket directory) the database was read from.
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    /// As the server reports it, e.g. "15.18".
+    pub server_version: String,
+    /// `server_version_num`, e.g. 150018.
+    pub server_version_num: u32,
+    /// `pg_control_system()`'s system identifier, as text.
+    pub system_identifier: Option<String>,
+}
+
+/// What part of the source was backed up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Scope {
+    /// "database", "schemas", "tables" or "files" (debug snapshots).
+    pub kind: String,
+    pub include_schemas: Vec<String>,
+    pub exclude_schemas: Vec<String>,
+    pub include_tables: Vec<String>,
+    pub exclude_tables: Vec<String>,
+    pub exclude_table_data: Vec<String>,
+    pub schema_only: bool,
+    pub data_only: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Section {
+    #[default]
+    PreData,
+    Data,
+    PostData,
+}
+
+/// One DDL statement group, as pg_dump's table of contents has them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DdlEntry {
+    /// Unique within the snapshot; `deps` refer to these.
+    pub id: u32,
+    pub section: Section,
+    /// "TABLE", "INDEX", "FUNCTION", ...
+    pub kind: String,
+    pub schema: Option<String>,
+    pub name: String,
+    pub owner: Option<String>,
+    /// The statements that create the object.
+    pub create_sql: String,
+    /// The statements that drop it (for `restore --clean`).
+    pub drop_sql: Option<String>,
+    pub deps: Vec<u32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Column {
+    pub name: String,
+    /// Formatted type, e.g. "numeric(10,2)".
+    pub type_name: String,
+    pub type_oid: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CopyFormat {
+    #[default]
+    Binary,
+    Text,
+}
+
+/// One data stream of a table: the whole table, or one block range of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Part {
+    /// Half-open block range [start, end) when the table was split by ctid.
+    pub block_range: Option<(u64, u64)>,
+    pub rows: u64,
+    pub raw_bytes: u64,
+    /// Bytes this part added to the repository (after deduplication and
+    /// compression).
+    pub new_stored_bytes: u64,
+    pub chunks: Vec<Id>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TableData {
+    pub schema: String,
+    pub name: String,
+    /// The DDL entry that creates the table.
+    pub ddl_entry: Option<u32>,
+    pub columns: Vec<Column>,
+    pub format: CopyFormat,
+    pub rows: u64,
+    pub raw_bytes: u64,
+    pub new_stored_bytes: u64,
+    pub duration_ms: u64,
+    pub parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Totals {
+    pub tables: u64,
+    pub rows: u64,
+    /// Bytes of table data read from the source.
+    pub raw_bytes: u64,
+    /// Chunks referenced by this snapshot, and how many were new.
+    pub chunks: u64,
+    pub new_chunks: u64,
+    /// Raw bytes of the new chunks (what deduplication could not avoid).
+    pub new_raw_bytes: u64,
+    /// Bytes the new chunks take in packs (after compression).
+    pub new_stored_bytes: u64,
+    pub duration_ms: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Snapshot {
+    /// RFC 3339, UTC.
+    pub time_start: String,
+    pub time_end: String,
+    pub pgkeep_version: String,
+    /// The machine pgkeep ran on.
+    pub hostname: String,
+    pub source: Source,
+    pub scope: Scope,
+    pub tenant: Option<String>,
+    pub tags: Vec<String>,
+    pub label: Option<String>,
+    pub parent: Option<Id>,
+    pub ddl: Vec<DdlEntry>,
+    pub tables: Vec<TableData>,
+    /// Objects that could not be dumped, and other things a restore must
+    /// know about.
+    pub warnings: Vec<String>,
+    pub totals: Totals,
+}
+
+impl Snapshot {
+    /// Every chunk id the snapshot references, in stream order.
+    pub fn chunk_refs(&self) -> impl Iterator<Item = (&TableData, usize, &Id)> {
+        self.tables.iter().flat_map(|t| {
+            t.parts
+                .iter()
+                .enumerate()
+                .flat_map(move |(i, p)| p.chunks.iter().map(move |c| (t, i, c)))
+        })
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        envelope::seal_value(Kind::Snapshot, self)
+    }
+
+    pub fn decode(bytes: &[u8], object: &str) -> Result<Snapshot> {
+        envelope::open_value(Kind::Snapshot, bytes, object)
+    }
+
+    /// "tenant/schema.table" style name used in messages.
+    pub fn describe_table(t: &TableData) -> String {
+        if t.schema.is_empty() {
+            t.name.clone()
+        } else {
+            format!("{}.{}", t.schema, t.name)
+        }
+    }
+}
+
+/// Write a manifest durably; its name is the BLAKE3 of its bytes.
+pub fn save(backend: &dyn Backend, snap: &Snapshot) -> Result<Id> {
+    let bytes = snap.encode();
+    let id = Id::hash(&bytes);
+    backend.write(FileType::Snapshot, &id.to_hex(), &bytes)?;
+    Ok(id)
+}
+
+pub fn load(backend: &dyn Backend, id: &Id) -> Result<Snapshot> {
+    let name = id.to_hex();
+    let object = format!("snapshot {}", id.short());
+    let bytes = match backend.read(FileType::Snapshot, &name) {
+        Err(RepoError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Err(RepoError::SnapshotNotFound(name))
+        }
+        r => r?,
+    };
+    if Id::hash(&bytes) != *id {
+        return Err(RepoError::corrupt(object, "content does not match its name (hash)"));
+    }
+    Snapshot::decode(&bytes, &object)
+}
+
+/// Ids of all snapshots, without reading them.
+pub fn list_ids(backend: &dyn Backend) -> Result<Vec<Id>> {
+    Ok(backend
+        .list(FileType::Snapshot)?
+        .into_iter()
+        .filter_map(|f| f.name.parse().ok())
+        .collect())
+}
+
+/// Resolve what a user typed: a full id, an unambiguous prefix, or
+/// `latest` (the newest by start time, optionally within one tenant).
+pub fn resolve(backend: &dyn Backend, spec: &str, tenant: Option<&str>) -> Result<Id> {
+    let ids = list_ids(backend)?;
+    if spec == "latest" {
+        let mut best: Option<(String, Id)> = None;
+        for id in ids {
+            let s = load(backend, &id)?;
+            if tenant.is_some() && s.tenant.as_deref() != tenant {
+                continue;
+            }
+            if best.as_ref().is_none_or(|(t, _)| s.time_start > *t) {
+                best = Some((s.time_start, id));
+            }
+        }
+        return best.map(|(_, id)| id).ok_or_else(|| {
+            RepoError::SnapshotNotFound(match tenant {
+                Some(t) => format!("latest (tenant {t})"),
+                None => "latest".into(),
+            })
+        });
+    }
+    let lower = spec.to_ascii_lowercase();
+    if lower.is_empty() || !lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(RepoError::SnapshotNotFound(spec.into()));
+    }
+    let matches: Vec<Id> = ids
+        .into_iter()
+        .filter(|id| id.to_hex().starts_with(&lower))
+        .collect();
+    match matches.len() {
+        0 => Err(RepoError::SnapshotNotFound(spec.into())),
+        1 => Ok(matches[0]),
+        n => Err(RepoError::AmbiguousSnapshot {
+            prefix: spec.into(),
+            count: n,
+        }),
+    }
+}
