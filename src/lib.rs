@@ -5,5 +5,6 @@
 //! catalog → model → DDL/COPY → chunks → repository, and back for restore.
 
 pub mod cli;
+pub mod demo;
 pub mod pgcluster;
 pub mod repo;

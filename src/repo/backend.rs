@@ -270,6 +270,9 @@ impl Backend for LocalBackend {
             .join(TMP_DIR)
             .join(format!("{}-{}", name.get(..16).unwrap_or(name), hex::encode(rand::random::<[u8; 8]>())));
         let result = (|| {
+            if let Some(dir) = tmp.parent().filter(|d| !d.exists()) {
+                fs::create_dir_all(dir).map_err(|e| RepoError::io("cannot create directory", dir, e))?;
+            }
             let mut f = OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -279,8 +282,17 @@ impl Backend for LocalBackend {
                 .map_err(|e| RepoError::io("cannot write", &tmp, e))?;
             f.sync_all().map_err(|e| RepoError::io("cannot sync", &tmp, e))?;
             drop(f);
-            fs::rename(&tmp, &dest).map_err(|e| RepoError::io("cannot rename into", &dest, e))?;
-            sync_dir(dest.parent().expect("repository files have a parent"))
+            let parent = dest.parent().expect("repository files have a parent");
+            if let Err(e) = fs::rename(&tmp, &dest) {
+                // A repository copied by a tool that drops empty directories
+                // (git, some sync tools) lacks some data/XX: recreate it.
+                if e.kind() != ErrorKind::NotFound || parent.exists() {
+                    return Err(RepoError::io("cannot rename into", &dest, e));
+                }
+                fs::create_dir_all(parent).map_err(|e| RepoError::io("cannot create directory", parent, e))?;
+                fs::rename(&tmp, &dest).map_err(|e| RepoError::io("cannot rename into", &dest, e))?;
+            }
+            sync_dir(parent)
         })();
         if result.is_err() {
             // Best effort: a full disk must not also leave a partial file behind.

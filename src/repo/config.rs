@@ -86,8 +86,36 @@ impl RepoConfig {
         Ok(cfg)
     }
 
-    /// Reject settings this version cannot honour, naming the setting.
+    /// What a reader needs: a format it understands. Settings that only
+    /// writers use are judged by `validate` when writing starts, so that an
+    /// unusual writer setting never blocks a restore.
+    pub fn validate_for_reading(&self) -> Result<()> {
+        let unsupported = |feature: String| RepoError::UnsupportedFeature {
+            object: "config".into(),
+            feature,
+        };
+        if self.version == 0 {
+            return Err(RepoError::corrupt("config", "format version 0 does not exist"));
+        }
+        if self.version > FORMAT_VERSION {
+            return Err(RepoError::UnsupportedVersion {
+                object: "config".into(),
+                found: self.version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if self.hash != "blake3" {
+            return Err(unsupported(format!("hash {:?}", self.hash)));
+        }
+        if self.encryption != "none" {
+            return Err(unsupported(format!("encryption {:?}", self.encryption)));
+        }
+        Ok(())
+    }
+
+    /// Reject settings this version cannot write with, naming the setting.
     pub fn validate(&self) -> Result<()> {
+        self.validate_for_reading()?;
         let unsupported = |feature: String| RepoError::UnsupportedFeature {
             object: "config".into(),
             feature,

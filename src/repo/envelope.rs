@@ -1,5 +1,5 @@
 //! The envelope every small repository object is stored in: config, index
-//! files, snapshots and locks (format-spec/objects.md).
+//! files, snapshots and locks (format-spec/envelope.md).
 //!
 //! It owns framing, compression and the checksum of one object; it knows
 //! nothing of what the payload means. Packs have their own layout (pack.rs).
@@ -79,6 +79,9 @@ pub fn seal(kind: Kind, payload: &[u8]) -> Vec<u8> {
 
 /// Check and unframe an object; returns the MessagePack payload.
 /// `object` names it in errors ("snapshot 1a2b3c4d", "config").
+///
+/// Magic, kind, version and flags are judged before the checksum, so that a
+/// newer format (whose trailer may differ) is reported as newer, not corrupt.
 pub fn open(kind: Kind, bytes: &[u8], object: &str) -> Result<Vec<u8>> {
     let bad = |p: String| RepoError::corrupt(object, p);
     if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
@@ -91,10 +94,6 @@ pub fn open(kind: Kind, bytes: &[u8], object: &str) -> Result<Vec<u8>> {
     if &bytes[..6] != MAGIC {
         return Err(bad("does not start with the PGKEEP magic".into()));
     }
-    let (body_end, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-    if blake3::hash(body_end).as_bytes() != sum {
-        return Err(bad("checksum mismatch (the file was changed or damaged)".into()));
-    }
     if bytes[6] != kind.byte() {
         return Err(bad(format!(
             "holds object kind {:?}, expected {} ({:?})",
@@ -103,12 +102,16 @@ pub fn open(kind: Kind, bytes: &[u8], object: &str) -> Result<Vec<u8>> {
             kind.byte() as char
         )));
     }
-    if bytes[7] > VERSION || bytes[7] == 0 {
-        return Err(RepoError::UnsupportedVersion {
-            object: object.to_string(),
-            found: bytes[7] as u32,
-            supported: VERSION as u32,
-        });
+    match bytes[7] {
+        0 => return Err(bad("format version 0 does not exist".into())),
+        v if v > VERSION => {
+            return Err(RepoError::UnsupportedVersion {
+                object: object.to_string(),
+                found: v as u32,
+                supported: VERSION as u32,
+            })
+        }
+        _ => {}
     }
     let codec = bytes[8];
     let flags = bytes[9];
@@ -124,6 +127,16 @@ pub fn open(kind: Kind, bytes: &[u8], object: &str) -> Result<Vec<u8>> {
             feature: format!("envelope flags {flags:#04x}"),
         });
     }
+    if codec != CODEC_NONE && codec != CODEC_ZSTD {
+        return Err(RepoError::UnsupportedFeature {
+            object: object.to_string(),
+            feature: format!("codec {codec}"),
+        });
+    }
+    let (body_end, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+    if blake3::hash(body_end).as_bytes() != sum {
+        return Err(bad("checksum mismatch (the file was changed or damaged)".into()));
+    }
     if bytes[10..12] != [0, 0] {
         return Err(bad("reserved header bytes are not zero".into()));
     }
@@ -135,14 +148,19 @@ pub fn open(kind: Kind, bytes: &[u8], object: &str) -> Result<Vec<u8>> {
             body.len()
         )));
     }
-    match codec {
-        CODEC_NONE => Ok(body.to_vec()),
-        CODEC_ZSTD => decompress_bounded(body, MAX_PAYLOAD).map_err(|e| bad(e)),
-        other => Err(RepoError::UnsupportedFeature {
-            object: object.to_string(),
-            feature: format!("codec {other}"),
-        }),
+    if codec == CODEC_NONE {
+        if len > MAX_PAYLOAD {
+            return Err(bad(format!("payload is larger than {MAX_PAYLOAD} bytes")));
+        }
+        return Ok(body.to_vec());
     }
+    // Exactly one frame: bytes after it would be silently ignored otherwise.
+    match zstd::zstd_safe::find_frame_compressed_size(body) {
+        Ok(n) if n == body.len() => {}
+        Ok(n) => return Err(bad(format!("{} bytes follow the compressed payload", body.len() - n))),
+        Err(_) => return Err(bad("payload is not a complete zstd frame".into())),
+    }
+    decompress_bounded(body, MAX_PAYLOAD).map_err(bad)
 }
 
 /// zstd-decode at most `limit` bytes; more is an error, not an allocation.
@@ -170,8 +188,24 @@ pub fn seal_value<T: Serialize>(kind: Kind, value: &T) -> Vec<u8> {
 /// Open an object and decode its MessagePack payload.
 pub fn open_value<T: DeserializeOwned>(kind: Kind, bytes: &[u8], object: &str) -> Result<T> {
     let payload = open(kind, bytes, object)?;
-    rmp_serde::from_slice(&payload)
-        .map_err(|e| RepoError::corrupt(object, format!("payload does not decode: {e}")))
+    decode_payload(&payload, object)
+}
+
+/// Decode exactly one MessagePack value filling the whole payload.
+pub fn decode_payload<T: DeserializeOwned>(payload: &[u8], object: &str) -> Result<T> {
+    let mut cursor = std::io::Cursor::new(payload);
+    let value = {
+        let mut de = rmp_serde::Deserializer::new(&mut cursor);
+        T::deserialize(&mut de)
+            .map_err(|e| RepoError::corrupt(object, format!("payload does not decode: {e}")))?
+    };
+    if cursor.position() != payload.len() as u64 {
+        return Err(RepoError::corrupt(
+            object,
+            format!("{} bytes follow the MessagePack payload", payload.len() as u64 - cursor.position()),
+        ));
+    }
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -70,10 +70,25 @@ impl Serialize for Id {
 
 impl<'de> Deserialize<'de> for Id {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
-        let bytes: serde_bytes::ByteBuf = serde_bytes::ByteBuf::deserialize(d)?;
-        let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-            serde::de::Error::invalid_length(bytes.len(), &"32 bytes")
-        })?;
+        d.deserialize_bytes(IdVisitor)
+    }
+}
+
+/// Accepts MessagePack bin only: an id spelled as a string or an array of
+/// integers is not what a writer of this format produces.
+struct IdVisitor;
+
+impl serde::de::Visitor<'_> for IdVisitor {
+    type Value = Id;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a 32-byte binary id")
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Id, E> {
+        let arr: [u8; 32] = v
+            .try_into()
+            .map_err(|_| E::invalid_length(v.len(), &self))?;
         Ok(Id(arr))
     }
 }

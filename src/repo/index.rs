@@ -69,7 +69,13 @@ impl IndexFile {
                 if c.stored_len > pack::MAX_CHUNK || c.raw_len > pack::MAX_CHUNK {
                     return Err(RepoError::corrupt(object, format!("chunk {} is implausibly large", c.id)));
                 }
-                if c.offset.saturating_add(c.stored_len as u64) > p.size {
+                if c.codec == Codec::None as u8 && c.stored_len != c.raw_len {
+                    return Err(RepoError::corrupt(
+                        object,
+                        format!("chunk {} in pack {} is uncompressed but its lengths differ", c.id, p.id),
+                    ));
+                }
+                if c.offset < pack::HEADER_LEN as u64 || c.offset.saturating_add(c.stored_len as u64) > p.size {
                     return Err(RepoError::corrupt(
                         object,
                         format!("chunk {} lies beyond the end of pack {}", c.id, p.id),

@@ -197,6 +197,11 @@ fn check_conflicts(backend: &dyn Backend, own: &str, exclusive: bool) -> Result<
 fn refresh_loop(backend: Arc<dyn Backend>, name: Arc<Mutex<String>>, r: Arc<Refresher>, mut info: LockInfo) {
     let mut stop = r.stop.lock().unwrap_or_else(|e| e.into_inner());
     loop {
+        // Drop may have asked us to stop before we first waited; its
+        // notification is then gone, so look at the flag before every wait.
+        if *stop {
+            return;
+        }
         let (guard, timeout) = r
             .wake
             .wait_timeout(stop, REFRESH_EVERY)

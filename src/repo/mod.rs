@@ -43,11 +43,14 @@ pub struct Repository {
     config: RepoConfig,
 }
 
-/// A repository with its index loaded: ready to read chunks.
+/// A repository with its index loaded: ready to read chunks. Holds a
+/// shared lock for as long as it (or a clone) lives, so a prune cannot
+/// remove packs under a running restore.
 #[derive(Clone)]
 pub struct IndexedRepository {
     pub repo: Repository,
     pub index: Arc<MasterIndex>,
+    _lock: Arc<lock::LockGuard>,
 }
 
 impl Repository {
@@ -68,7 +71,7 @@ impl Repository {
         let local = Arc::new(LocalBackend::open(path)?);
         let bytes = local.read(FileType::Config, "config")?;
         let config: RepoConfig = envelope::open_value(Kind::Config, &bytes, "config")?;
-        config.validate()?;
+        config.validate_for_reading()?;
         Ok(Repository {
             backend: local.clone(),
             local: Some(local),
@@ -92,16 +95,20 @@ impl Repository {
         self.local.as_deref()
     }
 
+    /// Take a shared lock and load the index, for reading.
     pub fn load_index(&self) -> Result<IndexedRepository> {
+        let lock = lock::acquire(self.backend.clone(), false, "read")?;
         Ok(IndexedRepository {
             repo: self.clone(),
             index: Arc::new(MasterIndex::load(self.backend.as_ref())?),
+            _lock: Arc::new(lock),
         })
     }
 
     /// Start writing a snapshot: takes a shared lock and loads the index
     /// (for deduplication). `threads` compression threads.
     pub fn begin_backup(&self, purpose: &str, threads: usize) -> Result<BackupSession> {
+        self.config.validate()?;
         let lock = lock::acquire(self.backend.clone(), false, purpose)?;
         let index = MasterIndex::load(self.backend.as_ref())?;
         BackupSession::start(self.backend.clone(), self.config.clone(), &index, lock, threads)
@@ -121,7 +128,7 @@ impl Repository {
         for id in snapshot::list_ids(self.backend.as_ref())? {
             out.push((id, snapshot::load(self.backend.as_ref(), &id)?));
         }
-        out.sort_by(|a, b| a.1.time_start.cmp(&b.1.time_start).then(a.0.cmp(&b.0)));
+        out.sort_by(|a, b| snapshot::start_time(&a.1).cmp(&snapshot::start_time(&b.1)).then(a.0.cmp(&b.0)));
         Ok(out)
     }
 

@@ -188,6 +188,11 @@ impl Snapshot {
     }
 }
 
+/// The start time as a date, for ordering; None (oldest) when unparsable.
+pub fn start_time(s: &Snapshot) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(&s.time_start).ok()
+}
+
 /// Write a manifest durably; its name is the BLAKE3 of its bytes.
 pub fn save(backend: &dyn Backend, snap: &Snapshot) -> Result<Id> {
     let bytes = snap.encode();
@@ -225,14 +230,15 @@ pub fn list_ids(backend: &dyn Backend) -> Result<Vec<Id>> {
 pub fn resolve(backend: &dyn Backend, spec: &str, tenant: Option<&str>) -> Result<Id> {
     let ids = list_ids(backend)?;
     if spec == "latest" {
-        let mut best: Option<(String, Id)> = None;
+        let mut best: Option<(Option<chrono::DateTime<chrono::FixedOffset>>, Id)> = None;
         for id in ids {
             let s = load(backend, &id)?;
             if tenant.is_some() && s.tenant.as_deref() != tenant {
                 continue;
             }
-            if best.as_ref().is_none_or(|(t, _)| s.time_start > *t) {
-                best = Some((s.time_start, id));
+            let t = start_time(&s);
+            if best.as_ref().is_none_or(|(b, _)| t > *b) {
+                best = Some((t, id));
             }
         }
         return best.map(|(_, id)| id).ok_or_else(|| {
