@@ -20,6 +20,10 @@ use super::pack::{self, Codec, PackEntry};
 use super::snapshot::{self, Snapshot};
 use super::Repository;
 
+/// A pack as the index files describe it: size, entries, and which index
+/// file said so.
+type IndexedPack = (u64, Vec<PackEntry>, String);
+
 #[derive(Clone, Debug, Default)]
 pub struct CheckOptions {
     pub read_data: bool,
@@ -70,7 +74,7 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
     let mut r = CheckReport::default();
 
     // Index files, read one by one so one bad file does not hide the rest.
-    let mut indexed: HashMap<Id, (u64, Vec<PackEntry>, String)> = HashMap::new();
+    let mut indexed: HashMap<Id, IndexedPack> = HashMap::new();
     let mut chunk_home: HashMap<Id, Id> = HashMap::new();
     for f in backend.list(FileType::Index)? {
         r.index_files += 1;
@@ -150,7 +154,7 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
         .filter_map(|f| f.name.parse().ok().map(|id| (id, f.size)))
         .collect();
     r.packs = on_disk.len();
-    let mut sorted: Vec<(&Id, &(u64, Vec<PackEntry>, String))> = indexed.iter().collect();
+    let mut sorted: Vec<(&Id, &IndexedPack)> = indexed.iter().collect();
     sorted.sort_by_key(|(id, _)| **id);
     for (id, (size, _, from)) in &sorted {
         let object = format!("pack {}", backend.relative_path(FileType::Pack, &id.to_hex()));
@@ -246,7 +250,7 @@ struct PackOutcome {
 fn read_pack(
     repo: &Repository,
     id: &Id,
-    indexed: Option<&(u64, Vec<PackEntry>, String)>,
+    indexed: Option<&IndexedPack>,
     users: &HashMap<Id, Vec<String>>,
 ) -> PackOutcome {
     let backend = repo.backend().as_ref();

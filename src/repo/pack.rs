@@ -215,7 +215,7 @@ pub fn parse_pack(bytes: &[u8], object: &str) -> Result<Vec<PackEntry>> {
 
 pub fn check_header(header: &[u8], object: &str) -> Result<()> {
     if &header[..8] != HEADER_MAGIC {
-        if &header[..7] == &HEADER_MAGIC[..7] {
+        if header[..7] == HEADER_MAGIC[..7] {
             return Err(RepoError::UnsupportedVersion {
                 object: object.into(),
                 found: header[7] as u32,
