@@ -14,7 +14,11 @@ use crate::repo::snapshot::{Part, Scope, TableData, Totals};
 use crate::repo::{ChunkerParams, CompressionParams, Id, RepoConfig, Repository, Snapshot};
 
 #[derive(Parser, Debug)]
-#[command(name = "pgkeep", version, about = "Native PostgreSQL backups into a deduplicating, verifiable repository")]
+#[command(
+    name = "pgkeep",
+    version,
+    about = "Native PostgreSQL backups into a deduplicating, verifiable repository"
+)]
 pub struct Cli {
     /// More log output (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -152,7 +156,9 @@ pub enum DebugCommand {
 }
 
 fn default_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -176,7 +182,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             let config = RepoConfig::new(chunker, compression, (pack_size_mib as u64) << 20)?;
             let r = Repository::init(&repo.repo, config)?;
-            println!("created repository {} at {}", r.config().id.short(), repo.repo.display());
+            println!(
+                "created repository {} at {}",
+                r.config().id.short(),
+                repo.repo.display()
+            );
             Ok(0)
         }
         Command::Snapshots { repo, tenant, json } => {
@@ -199,7 +209,10 @@ pub fn run(cli: Cli) -> Result<i32> {
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                println!("{:<10} {:<27} {:<16} {:>8} {:>12} {:>14}", "ID", "TIME", "TENANT", "TABLES", "ROWS", "BYTES");
+                println!(
+                    "{:<10} {:<27} {:<16} {:>8} {:>12} {:>14}",
+                    "ID", "TIME", "TENANT", "TABLES", "ROWS", "BYTES"
+                );
                 for (id, s) in &snaps {
                     println!(
                         "{:<10} {:<27} {:<16} {:>8} {:>12} {:>14}",
@@ -265,7 +278,13 @@ pub fn run(cli: Cli) -> Result<i32> {
             json,
         } => {
             let r = Repository::open(&repo.repo)?;
-            let rep = check::check(&r, &CheckOptions { read_data, threads: jobs })?;
+            let rep = check::check(
+                &r,
+                &CheckOptions {
+                    read_data,
+                    threads: jobs,
+                },
+            )?;
             if json {
                 let v = serde_json::json!({
                     "ok": rep.is_ok(),
@@ -288,8 +307,16 @@ pub fn run(cli: Cli) -> Result<i32> {
                     rep.index_files,
                     rep.packs,
                     rep.chunks,
-                    if read_data { format!(", {} bytes read", rep.bytes_read) } else { String::new() },
-                    if rep.is_ok() { "no errors".to_string() } else { format!("{} errors", rep.problems.len()) }
+                    if read_data {
+                        format!(", {} bytes read", rep.bytes_read)
+                    } else {
+                        String::new()
+                    },
+                    if rep.is_ok() {
+                        "no errors".to_string()
+                    } else {
+                        format!("{} errors", rep.problems.len())
+                    }
                 );
             }
             Ok(if rep.is_ok() { 0 } else { 1 })
@@ -318,13 +345,21 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Demo { repo, orders } => {
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             let mut say = |line: String| println!("{line}");
             let report = rt.block_on(crate::demo::run(
-                crate::demo::DemoOptions { repo, orders_per_tenant: orders },
+                crate::demo::DemoOptions {
+                    repo,
+                    orders_per_tenant: orders,
+                },
                 &mut say,
             ))?;
-            println!("demo finished: {} snapshots written, all checks passed", report.snapshots.len());
+            println!(
+                "demo finished: {} snapshots written, all checks passed",
+                report.snapshots.len()
+            );
             Ok(0)
         }
         Command::Debug(d) => run_debug(d),
@@ -333,7 +368,12 @@ pub fn run(cli: Cli) -> Result<i32> {
 
 fn run_debug(cmd: DebugCommand) -> Result<i32> {
     match cmd {
-        DebugCommand::Put { repo, tenant, tag, files } => {
+        DebugCommand::Put {
+            repo,
+            tenant,
+            tag,
+            files,
+        } => {
             let r = Repository::open(&repo.repo)?;
             let started = chrono::Utc::now();
             let session = r.begin_backup("debug put", default_threads())?;
@@ -344,8 +384,12 @@ fn run_debug(cmd: DebugCommand) -> Result<i32> {
                         let session = &session;
                         s.spawn(move || -> Result<TableData> {
                             let name = f.display().to_string();
-                            let file = std::fs::File::open(f).with_context(|| format!("cannot open {name}"))?;
-                            let sum = session.write_reader(&name, std::io::BufReader::with_capacity(1 << 20, file))?;
+                            let file = std::fs::File::open(f)
+                                .with_context(|| format!("cannot open {name}"))?;
+                            let sum = session.write_reader(
+                                &name,
+                                std::io::BufReader::with_capacity(1 << 20, file),
+                            )?;
                             Ok(TableData {
                                 name,
                                 raw_bytes: sum.raw_bytes,
@@ -363,7 +407,10 @@ fn run_debug(cmd: DebugCommand) -> Result<i32> {
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().map_err(|_| anyhow::anyhow!("writer thread panicked"))?)
+                    .map(|h| {
+                        h.join()
+                            .map_err(|_| anyhow::anyhow!("writer thread panicked"))?
+                    })
                     .collect::<Result<Vec<_>>>()
             })?;
             let stats = session.stats();
@@ -394,7 +441,11 @@ fn run_debug(cmd: DebugCommand) -> Result<i32> {
             println!("{id}");
             Ok(0)
         }
-        DebugCommand::Cat { repo, snapshot, stream } => {
+        DebugCommand::Cat {
+            repo,
+            snapshot,
+            stream,
+        } => {
             let r = Repository::open(&repo.repo)?;
             let id = r.resolve_snapshot(&snapshot, None)?;
             let snap = r.load_snapshot(&id)?;
@@ -407,14 +458,23 @@ fn run_debug(cmd: DebugCommand) -> Result<i32> {
             let mut out = std::io::stdout().lock();
             for (i, p) in t.parts.iter().enumerate() {
                 let mut rd = ir.read_stream(p.chunks.clone(), format!("{stream} part {i}"));
-                std::io::copy(&mut rd, &mut out).with_context(|| format!("reading {stream} part {i}"))?;
+                std::io::copy(&mut rd, &mut out)
+                    .with_context(|| format!("reading {stream} part {i}"))?;
             }
             out.flush()?;
             Ok(0)
         }
-        DebugCommand::HoldLock { repo, exclusive, seconds } => {
+        DebugCommand::HoldLock {
+            repo,
+            exclusive,
+            seconds,
+        } => {
             let r = Repository::open(&repo.repo)?;
-            let _g = if exclusive { r.lock_exclusive("debug hold-lock")? } else { r.lock_shared("debug hold-lock")? };
+            let _g = if exclusive {
+                r.lock_exclusive("debug hold-lock")?
+            } else {
+                r.lock_shared("debug hold-lock")?
+            };
             println!("locked");
             std::io::stdout().flush()?;
             std::thread::sleep(std::time::Duration::from_secs(seconds));
@@ -422,14 +482,25 @@ fn run_debug(cmd: DebugCommand) -> Result<i32> {
         }
         DebugCommand::Decode { kind, file } => {
             use crate::repo::envelope::{self, Kind};
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let obj = file.display().to_string();
             let value: serde_json::Value = match kind.as_str() {
-                "config" => serde_json::to_value(envelope::open_value::<RepoConfig>(Kind::Config, &bytes, &obj)?)?,
-                "index" => serde_json::to_value(envelope::open_value::<crate::repo::index::IndexFile>(Kind::Index, &bytes, &obj)?)?,
+                "config" => serde_json::to_value(envelope::open_value::<RepoConfig>(
+                    Kind::Config,
+                    &bytes,
+                    &obj,
+                )?)?,
+                "index" => serde_json::to_value(envelope::open_value::<
+                    crate::repo::index::IndexFile,
+                >(Kind::Index, &bytes, &obj)?)?,
                 "snapshot" => serde_json::to_value(Snapshot::decode(&bytes, &obj)?)?,
-                "lock" => serde_json::to_value(envelope::open_value::<crate::repo::lock::LockInfo>(Kind::Lock, &bytes, &obj)?)?,
-                other => bail!("unknown object kind {other:?}: expected config, index, snapshot or lock"),
+                "lock" => serde_json::to_value(
+                    envelope::open_value::<crate::repo::lock::LockInfo>(Kind::Lock, &bytes, &obj)?,
+                )?,
+                other => {
+                    bail!("unknown object kind {other:?}: expected config, index, snapshot or lock")
+                }
             };
             println!("{}", serde_json::to_string_pretty(&value)?);
             Ok(0)

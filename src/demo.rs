@@ -68,7 +68,8 @@ pub struct DemoReport {
 }
 
 pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Result<DemoReport> {
-    let cluster = Cluster::start(ClusterOptions::default()).map_err(|e| DemoError::Cluster(e.to_string()))?;
+    let cluster =
+        Cluster::start(ClusterOptions::default()).map_err(|e| DemoError::Cluster(e.to_string()))?;
     say(format!(
         "started a throwaway PostgreSQL {} cluster (socket {}, port {})",
         cluster.server_version(),
@@ -94,12 +95,20 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
     let repo_path: &Path = match &opts.repo {
         Some(p) => p,
         None => {
-            tmp_repo = std::env::temp_dir().join(format!("pgkeep-demo-repo-{}", std::process::id()));
+            tmp_repo =
+                std::env::temp_dir().join(format!("pgkeep-demo-repo-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&tmp_repo);
             &tmp_repo
         }
     };
-    let repo = Repository::init(repo_path, RepoConfig::new(Default::default(), Default::default(), crate::repo::config::DEFAULT_PACK_SIZE)?)?;
+    let repo = Repository::init(
+        repo_path,
+        RepoConfig::new(
+            Default::default(),
+            Default::default(),
+            crate::repo::config::DEFAULT_PACK_SIZE,
+        )?,
+    )?;
     say(format!("created repository at {}", repo_path.display()));
 
     let source = Source {
@@ -152,10 +161,19 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
 
     let started = Instant::now();
     let rep = tokio::task::block_in_place(|| {
-        check::check(&repo, &CheckOptions { read_data: true, threads: 2 })
+        check::check(
+            &repo,
+            &CheckOptions {
+                read_data: true,
+                threads: 2,
+            },
+        )
     })?;
     if !rep.is_ok() {
-        return Err(DemoError::Failed(format!("check found problems: {:?}", rep.problems)));
+        return Err(DemoError::Failed(format!(
+            "check found problems: {:?}",
+            rep.problems
+        )));
     }
     say(format!(
         "check --read-data: {} snapshots, {} packs, {} chunks, {} bytes re-hashed in {:.2?}: no errors",
@@ -165,7 +183,14 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
     let latest = repo.resolve_snapshot("latest", Some("acme"))?;
     let snap = repo.load_snapshot(&latest)?;
     let indexed = repo.load_index()?;
-    report.restored_tables_identical = restore_into(&indexed, &client, &snap, "tenant_acme", "tenant_acme_restored").await?;
+    report.restored_tables_identical = restore_into(
+        &indexed,
+        &client,
+        &snap,
+        "tenant_acme",
+        "tenant_acme_restored",
+    )
+    .await?;
     say(format!(
         "restored tenant acme's data from snapshot {} into schema tenant_acme_restored: {} tables identical to the source (row hashes compared in SQL)",
         latest.short(),
@@ -264,7 +289,11 @@ async fn backup_tenant(
                 .into_iter()
                 .zip(types)
                 .zip(oids)
-                .map(|((name, type_name), oid)| Column { name, type_name, type_oid: oid as u32 })
+                .map(|((name, type_name), oid)| Column {
+                    name,
+                    type_name,
+                    type_oid: oid as u32,
+                })
                 .collect(),
             rows: rows as u64,
             raw_bytes: sum.raw_bytes,
@@ -280,7 +309,10 @@ async fn backup_tenant(
             ..TableData::default()
         });
     }
-    client.batch_execute("COMMIT").await.map_err(pg("ending the backup transaction"))?;
+    client
+        .batch_execute("COMMIT")
+        .await
+        .map_err(pg("ending the backup transaction"))?;
     let stats = session.stats();
     let snap = Snapshot {
         time_start: started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -313,18 +345,30 @@ async fn backup_tenant(
 
 /// Row count and an order-independent hash of every row's text form.
 async fn table_hash(client: &Client, table: &str) -> Result<(i64, i64)> {
-    let sql = format!("SELECT count(*), coalesce(sum(hashtext(x::text)::int8), 0)::int8 FROM {table} x");
-    let row = client.query_one(&sql, &[]).await.map_err(pg(format!("hashing {table}")))?;
+    let sql =
+        format!("SELECT count(*), coalesce(sum(hashtext(x::text)::int8), 0)::int8 FROM {table} x");
+    let row = client
+        .query_one(&sql, &[])
+        .await
+        .map_err(pg(format!("hashing {table}")))?;
     let (n, h) = (row.try_get(0), row.try_get(1));
     match (n, h) {
         (Ok(n), Ok(h)) => Ok((n, h)),
-        _ => Err(DemoError::Failed(format!("hashing {table}: unexpected result types"))),
+        _ => Err(DemoError::Failed(format!(
+            "hashing {table}: unexpected result types"
+        ))),
     }
 }
 
 /// Feed each table's archived COPY stream into a copy of the table under
 /// `to`, then compare both sides with an order-independent hash in SQL.
-async fn restore_into(repo: &IndexedRepository, client: &Client, snap: &Snapshot, from: &str, to: &str) -> Result<usize> {
+async fn restore_into(
+    repo: &IndexedRepository,
+    client: &Client,
+    snap: &Snapshot,
+    from: &str,
+    to: &str,
+) -> Result<usize> {
     client
         .batch_execute(&format!("CREATE SCHEMA {}", ident(to)))
         .await
@@ -336,7 +380,9 @@ async fn restore_into(repo: &IndexedRepository, client: &Client, snap: &Snapshot
             format!("{}.{}", ident(to), ident(&t.name)),
         );
         client
-            .batch_execute(&format!("CREATE TABLE {dst} (LIKE {src} INCLUDING DEFAULTS)"))
+            .batch_execute(&format!(
+                "CREATE TABLE {dst} (LIKE {src} INCLUDING DEFAULTS)"
+            ))
             .await
             .map_err(pg(format!("creating {to}.{}", t.name)))?;
         let sink = client
@@ -347,10 +393,17 @@ async fn restore_into(repo: &IndexedRepository, client: &Client, snap: &Snapshot
         for (i, part) in t.parts.iter().enumerate() {
             // Chunks are read and verified on a blocking thread, one at a time.
             let (tx, mut rx) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, String>>(4);
-            let (reader, chunks, who) = (repo.chunk_reader(), part.chunks.clone(), format!("{}.{} part {i}", t.schema, t.name));
+            let (reader, chunks, who) = (
+                repo.chunk_reader(),
+                part.chunks.clone(),
+                format!("{}.{} part {i}", t.schema, t.name),
+            );
             tokio::task::spawn_blocking(move || {
                 for c in &chunks {
-                    let item = reader.read_chunk(c, &who).map(Bytes::from).map_err(|e| e.to_string());
+                    let item = reader
+                        .read_chunk(c, &who)
+                        .map(Bytes::from)
+                        .map_err(|e| e.to_string());
                     let stop = item.is_err();
                     if tx.blocking_send(item).is_err() || stop {
                         return;
@@ -359,18 +412,33 @@ async fn restore_into(repo: &IndexedRepository, client: &Client, snap: &Snapshot
             });
             while let Some(item) = rx.recv().await {
                 let data = item.map_err(DemoError::Failed)?;
-                sink.send(data).await.map_err(pg(format!("COPY into {to}.{}", t.name)))?;
+                sink.send(data)
+                    .await
+                    .map_err(pg(format!("COPY into {to}.{}", t.name)))?;
             }
         }
-        let n = sink.as_mut().finish().await.map_err(pg(format!("finishing COPY into {to}.{}", t.name)))?;
+        let n = sink
+            .as_mut()
+            .finish()
+            .await
+            .map_err(pg(format!("finishing COPY into {to}.{}", t.name)))?;
         if n != t.rows {
-            return Err(DemoError::Failed(format!("{to}.{}: restored {n} rows, snapshot says {}", t.name, t.rows)));
+            return Err(DemoError::Failed(format!(
+                "{to}.{}: restored {n} rows, snapshot says {}",
+                t.name, t.rows
+            )));
         }
-        let (a, b) = (table_hash(client, &src).await?, table_hash(client, &dst).await?);
+        let (a, b) = (
+            table_hash(client, &src).await?,
+            table_hash(client, &dst).await?,
+        );
         // The source tenant_acme gained rows after the first snapshot only;
         // the latest snapshot must match the live table exactly.
         if a != b {
-            return Err(DemoError::Failed(format!("{to}.{} differs from {from}.{}: {b:?} vs {a:?}", t.name, t.name)));
+            return Err(DemoError::Failed(format!(
+                "{to}.{} differs from {from}.{}: {b:?} vs {a:?}",
+                t.name, t.name
+            )));
         }
         identical += 1;
     }

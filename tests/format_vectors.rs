@@ -41,7 +41,9 @@ use serde_json::{json, Value};
 // ---------------------------------------------------------------------------
 
 fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("format-spec").join("vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("format-spec")
+        .join("vectors")
 }
 
 /// `vectors.json`, after regenerating everything when asked to.
@@ -64,15 +66,21 @@ fn read(file: &str) -> Vec<u8> {
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or_else(|| panic!("{key} is not a string in {v}"))
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is not a string in {v}"))
 }
 
 fn u(v: &Value, key: &str) -> u64 {
-    v[key].as_u64().unwrap_or_else(|| panic!("{key} is not an integer in {v}"))
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} is not an integer in {v}"))
 }
 
 fn list<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
-    v[key].as_array().unwrap_or_else(|| panic!("{key} is not an array"))
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} is not an array"))
 }
 
 fn blake3_hex(data: &[u8]) -> String {
@@ -93,7 +101,11 @@ fn json_subset(expected: &Value, actual: &Value, path: &str) -> Result<(), Strin
         }
         (Value::Array(e), Value::Array(a)) => {
             if e.len() != a.len() {
-                return Err(format!("{path}: {} elements, expected {}", a.len(), e.len()));
+                return Err(format!(
+                    "{path}: {} elements, expected {}",
+                    a.len(),
+                    e.len()
+                ));
             }
             for (i, (ev, av)) in e.iter().zip(a).enumerate() {
                 json_subset(ev, av, &format!("{path}[{i}]"))?;
@@ -126,10 +138,16 @@ fn library_decode(kind: &str, bytes: &[u8]) -> Result<Value, RepoError> {
         }
         "index" => rmp_named(&IndexFile::decode(bytes, "index")?),
         "snapshot" => rmp_named(&Snapshot::decode(bytes, "snapshot")?),
-        "lock" => rmp_named(&envelope::open_value::<LockInfo>(Kind::Lock, bytes, "lock")?),
+        "lock" => rmp_named(&envelope::open_value::<LockInfo>(
+            Kind::Lock,
+            bytes,
+            "lock",
+        )?),
         other => panic!("unknown object kind {other}"),
     };
-    Ok(indep::to_json(&indep::msgpack(&named).expect("the library writes valid MessagePack")))
+    Ok(indep::to_json(
+        &indep::msgpack(&named).expect("the library writes valid MessagePack"),
+    ))
 }
 
 fn rmp_named<T: serde::Serialize>(v: &T) -> Vec<u8> {
@@ -169,7 +187,10 @@ fn entry_json(e: &PackEntry) -> Value {
 
 fn all_object_entries() -> Vec<&'static Value> {
     let v = vectors();
-    list(v, "objects").iter().chain(list(v, "compat_objects")).collect()
+    list(v, "objects")
+        .iter()
+        .chain(list(v, "compat_objects"))
+        .collect()
 }
 
 /// splitmix64: a fixed, documented generator, so the vectors do not depend
@@ -218,7 +239,14 @@ fn fastcdc_lengths(data: &[u8], min: u64, avg: u64, max: u64, normalization: u64
 fn every_file_has_its_listed_hash_and_name() {
     let v = vectors();
     let mut listed = BTreeSet::new();
-    for key in ["objects", "compat_objects", "packs", "chunks", "streams", "negative"] {
+    for key in [
+        "objects",
+        "compat_objects",
+        "packs",
+        "chunks",
+        "streams",
+        "negative",
+    ] {
         for entry in list(v, key) {
             let file = s(entry, "file");
             let bytes = read(file);
@@ -250,15 +278,25 @@ fn every_file_has_its_listed_hash_and_name() {
                 continue;
             }
             total += p.metadata().unwrap().len();
-            let rel = p.strip_prefix(vectors_dir()).unwrap().to_str().unwrap().replace('\\', "/");
+            let rel = p
+                .strip_prefix(vectors_dir())
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .replace('\\', "/");
             let name = p.file_name().unwrap().to_str().unwrap();
-            if ["vectors.json", "README.md", ".gitattributes"].contains(&rel.as_str()) || name == ".gitkeep" {
+            if ["vectors.json", "README.md", ".gitattributes"].contains(&rel.as_str())
+                || name == ".gitkeep"
+            {
                 continue;
             }
             assert!(listed.contains(&rel), "{rel} is not listed in vectors.json");
         }
     }
-    assert!(total < 100 * 1024, "vectors take {total} bytes; keep them under 100 KB");
+    assert!(
+        total < 100 * 1024,
+        "vectors take {total} bytes; keep them under 100 KB"
+    );
 }
 
 #[test]
@@ -267,9 +305,18 @@ fn objects_decode_with_the_library() {
         let file = s(o, "file");
         let kind = s(o, "kind");
         let bytes = read(file);
-        let payload = envelope::open(kind_of(kind), &bytes, file).unwrap_or_else(|e| panic!("{file}: {e}"));
-        assert_eq!(blake3_hex(&payload), s(o, "payload_blake3"), "{file}: payload hash");
-        assert_eq!(payload.len() as u64, u(o, "payload_len"), "{file}: payload length");
+        let payload =
+            envelope::open(kind_of(kind), &bytes, file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(
+            blake3_hex(&payload),
+            s(o, "payload_blake3"),
+            "{file}: payload hash"
+        );
+        assert_eq!(
+            payload.len() as u64,
+            u(o, "payload_len"),
+            "{file}: payload length"
+        );
         let decoded = library_decode(kind, &bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
         let expected = o.get("decoded").unwrap_or(&o["payload"]);
         json_subset(expected, &decoded, file).unwrap_or_else(|e| panic!("{e}"));
@@ -285,13 +332,20 @@ fn objects_written_by_the_library_are_reproduced() {
         let bytes = read(file);
         let payload = envelope::open(kind_of(s(o, "kind")), &bytes, file).unwrap();
         let again = match s(o, "kind") {
-            "config" => rmp_named(&envelope::open_value::<RepoConfig>(Kind::Config, &bytes, file).unwrap()),
+            "config" => {
+                rmp_named(&envelope::open_value::<RepoConfig>(Kind::Config, &bytes, file).unwrap())
+            }
             "index" => rmp_named(&IndexFile::decode(&bytes, file).unwrap()),
             "snapshot" => rmp_named(&Snapshot::decode(&bytes, file).unwrap()),
-            "lock" => rmp_named(&envelope::open_value::<LockInfo>(Kind::Lock, &bytes, file).unwrap()),
+            "lock" => {
+                rmp_named(&envelope::open_value::<LockInfo>(Kind::Lock, &bytes, file).unwrap())
+            }
             _ => unreachable!(),
         };
-        assert!(again == payload, "{file}: the library re-encodes its payload differently");
+        assert!(
+            again == payload,
+            "{file}: the library re-encodes its payload differently"
+        );
     }
 }
 
@@ -304,12 +358,21 @@ fn pack_chunks_decode_to_their_plaintext_and_id() {
         let listed = list(p, "entries");
         assert_eq!(read_back.len(), listed.len(), "{file}: entry count");
         for ((e, raw), l) in read_back.iter().zip(listed) {
-            json_subset(&json!({
-                "id": l["id"], "offset": l["offset"], "stored_len": l["stored_len"],
-                "raw_len": l["raw_len"], "codec": l["codec"],
-            }), &entry_json(e), file)
+            json_subset(
+                &json!({
+                    "id": l["id"], "offset": l["offset"], "stored_len": l["stored_len"],
+                    "raw_len": l["raw_len"], "codec": l["codec"],
+                }),
+                &entry_json(e),
+                file,
+            )
             .unwrap_or_else(|err| panic!("{err}"));
-            assert_eq!(*raw, read(s(l, "plaintext")), "{file}: chunk {} plaintext", e.id);
+            assert_eq!(
+                *raw,
+                read(s(l, "plaintext")),
+                "{file}: chunk {} plaintext",
+                e.id
+            );
             assert_eq!(Id::hash(raw), e.id);
         }
     }
@@ -355,16 +418,25 @@ fn independent_reader_agrees_with_the_library() {
         let file = s(o, "file");
         let kind = s(o, "kind");
         let bytes = read(file);
-        let obj = indep::read_object(kind, &bytes).unwrap_or_else(|(c, why)| panic!("{file}: {c}: {why}"));
+        let obj = indep::read_object(kind, &bytes)
+            .unwrap_or_else(|(c, why)| panic!("{file}: {c}: {why}"));
         let env = &o["envelope"];
-        assert_eq!(obj.kind as char, s(env, "kind").chars().next().unwrap(), "{file}");
+        assert_eq!(
+            obj.kind as char,
+            s(env, "kind").chars().next().unwrap(),
+            "{file}"
+        );
         assert_eq!(obj.version as u64, u(env, "version"), "{file}");
         assert_eq!(obj.codec as u64, u(env, "codec"), "{file}");
         assert_eq!(obj.flags as u64, u(env, "flags"), "{file}");
         assert_eq!(obj.body_len, u(env, "body_len"), "{file}");
         let lib_payload = envelope::open(kind_of(kind), &bytes, file).unwrap();
         assert!(obj.payload == lib_payload, "{file}: payloads differ");
-        assert_eq!(indep::to_json(&obj.value), o["payload"], "{file}: payload content");
+        assert_eq!(
+            indep::to_json(&obj.value),
+            o["payload"],
+            "{file}: payload content"
+        );
     }
     for p in list(vectors(), "packs") {
         let file = s(p, "file");
@@ -378,7 +450,10 @@ fn independent_reader_agrees_with_the_library() {
         assert_eq!(ip.chunks.len(), lib.len());
         for ((ie, iraw), (le, lraw)) in ip.chunks.iter().zip(&lib) {
             assert_eq!(ie.id, le.id.0);
-            assert_eq!((ie.offset, ie.stored_len, ie.raw_len, ie.codec), (le.offset, le.stored_len, le.raw_len, le.codec as u8));
+            assert_eq!(
+                (ie.offset, ie.stored_len, ie.raw_len, ie.codec),
+                (le.offset, le.stored_len, le.raw_len, le.codec as u8)
+            );
             assert!(iraw == lraw);
         }
     }
@@ -388,8 +463,17 @@ fn independent_reader_agrees_with_the_library() {
 fn chunker_reproduces_the_chunking_vectors() {
     for case in list(vectors(), "chunking") {
         let data = splitmix_bytes(u(case, "seed"), u(case, "length") as usize);
-        let got = fastcdc_lengths(&data, u(case, "min_size"), u(case, "avg_size"), u(case, "max_size"), u(case, "normalization"));
-        let want: Vec<usize> = list(case, "chunk_lengths").iter().map(|x| x.as_u64().unwrap() as usize).collect();
+        let got = fastcdc_lengths(
+            &data,
+            u(case, "min_size"),
+            u(case, "avg_size"),
+            u(case, "max_size"),
+            u(case, "normalization"),
+        );
+        let want: Vec<usize> = list(case, "chunk_lengths")
+            .iter()
+            .map(|x| x.as_u64().unwrap() as usize)
+            .collect();
         assert_eq!(got, want, "{}", s(case, "name"));
         assert_eq!(got.iter().sum::<usize>(), data.len());
     }
@@ -441,9 +525,24 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn assert_clean(repo: &Repository, read_data: bool) -> check::CheckReport {
-    let report = check::check(repo, &CheckOptions { read_data, threads: 2 }).unwrap();
-    assert!(report.problems.is_empty(), "check (read_data {read_data}): {:?}", report.problems);
-    assert!(report.warnings.is_empty(), "check (read_data {read_data}): {:?}", report.warnings);
+    let report = check::check(
+        repo,
+        &CheckOptions {
+            read_data,
+            threads: 2,
+        },
+    )
+    .unwrap();
+    assert!(
+        report.problems.is_empty(),
+        "check (read_data {read_data}): {:?}",
+        report.problems
+    );
+    assert!(
+        report.warnings.is_empty(),
+        "check (read_data {read_data}): {:?}",
+        report.warnings
+    );
     report
 }
 
@@ -461,12 +560,28 @@ fn tiny_repository_opens_checks_and_reads_back() {
     json_subset(&r["config"], &cfg, "config").unwrap();
 
     let snaps = repo.snapshots().unwrap();
-    let listed: Vec<&str> = list(r, "snapshots").iter().map(|x| x.as_str().unwrap()).collect();
-    assert_eq!(snaps.iter().map(|(id, _)| id.to_hex()).collect::<Vec<_>>(), listed);
+    let listed: Vec<&str> = list(r, "snapshots")
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        snaps.iter().map(|(id, _)| id.to_hex()).collect::<Vec<_>>(),
+        listed
+    );
 
     let ir = repo.load_index().unwrap();
-    let index_files: Vec<&str> = list(r, "index_files").iter().map(|x| x.as_str().unwrap()).collect();
-    assert_eq!(ir.index.files.iter().map(|i| i.to_hex()).collect::<Vec<_>>(), index_files);
+    let index_files: Vec<&str> = list(r, "index_files")
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ir.index
+            .files
+            .iter()
+            .map(|i| i.to_hex())
+            .collect::<Vec<_>>(),
+        index_files
+    );
     let repo_chunks: usize = list(v, "packs")
         .iter()
         .filter(|p| s(p, "file").starts_with("repo/"))
@@ -492,7 +607,9 @@ fn tiny_repository_opens_checks_and_reads_back() {
                     .find(|st| s(st, "stream") == name)
                     .unwrap_or_else(|| panic!("no stream {name} listed"));
                 let mut out = Vec::new();
-                ir.read_stream(part.chunks.clone(), format!("{id} {name}")).read_to_end(&mut out).unwrap();
+                ir.read_stream(part.chunks.clone(), format!("{id} {name}"))
+                    .read_to_end(&mut out)
+                    .unwrap();
                 assert!(out == read(s(st, "file")), "{name} reads back differently");
                 streams_read += 1;
             }
@@ -503,16 +620,32 @@ fn tiny_repository_opens_checks_and_reads_back() {
     drop(ir);
 
     // The index is a cache of the pack tables: rebuilding it gives the same content.
-    let shipped = IndexFile::decode(&read(&format!("{}/index/{}", s(r, "dir"), listed_index(r))), "index").unwrap();
+    let shipped = IndexFile::decode(
+        &read(&format!("{}/index/{}", s(r, "dir"), listed_index(r))),
+        "index",
+    )
+    .unwrap();
     let rebuilt = repo.rebuild_index().unwrap();
     assert!(rebuilt.unreadable.is_empty());
     let new = rebuilt.new_index.unwrap().to_hex();
-    let again = IndexFile::decode(&std::fs::read(root.join("index").join(&new)).unwrap(), "index").unwrap();
+    let again = IndexFile::decode(
+        &std::fs::read(root.join("index").join(&new)).unwrap(),
+        "index",
+    )
+    .unwrap();
     assert_eq!(again, shipped);
 
     // Nothing is garbage: prune keeps everything and the repository stays sound.
     let pr = prune::prune(&repo, &PruneOptions::default()).unwrap();
-    assert_eq!((pr.chunks_removed, pr.packs_deleted, pr.packs_repacked, pr.unindexed_packs_deleted), (0, 0, 0, 0));
+    assert_eq!(
+        (
+            pr.chunks_removed,
+            pr.packs_deleted,
+            pr.packs_repacked,
+            pr.unindexed_packs_deleted
+        ),
+        (0, 0, 0, 0)
+    );
     assert_clean(&repo, true);
 }
 
@@ -521,10 +654,14 @@ fn independent_reader_restores_the_tiny_repository() {
     use indep::Mp;
     let v = vectors();
     let root = vectors_dir().join(s(&v["repository"], "dir"));
-    let is_name = |n: &str| n.len() == 64 && n.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let is_name =
+        |n: &str| n.len() == 64 && n.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     let names = |dir: &str| -> Vec<String> {
         let mut out: Vec<String> = match std::fs::read_dir(root.join(dir)) {
-            Ok(rd) => rd.map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| is_name(n)).collect(),
+            Ok(rd) => rd
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| is_name(n))
+                .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
             Err(e) => panic!("{e}"),
         };
@@ -544,14 +681,31 @@ fn independent_reader_restores_the_tiny_repository() {
     let mut index = std::collections::HashMap::new();
     for name in names("index") {
         let o = indep::read_object("index", &named_file("index", &name)).unwrap();
-        let Some(Mp::Arr(packs)) = o.value.get("packs") else { panic!() };
+        let Some(Mp::Arr(packs)) = o.value.get("packs") else {
+            panic!()
+        };
         for p in packs {
-            let Some(Mp::Bin(pack)) = p.get("id") else { panic!() };
-            let Some(Mp::Arr(chunks)) = p.get("chunks") else { panic!() };
+            let Some(Mp::Bin(pack)) = p.get("id") else {
+                panic!()
+            };
+            let Some(Mp::Arr(chunks)) = p.get("chunks") else {
+                panic!()
+            };
             for c in chunks {
-                let n = |k| match c.get(k) { Some(Mp::Uint(n)) => *n, _ => panic!("{k}") };
-                let Some(Mp::Bin(id)) = c.get("id") else { panic!() };
-                index.entry(id.clone()).or_insert((hex::encode(pack), n("offset"), n("stored_len"), n("raw_len"), n("codec")));
+                let n = |k| match c.get(k) {
+                    Some(Mp::Uint(n)) => *n,
+                    _ => panic!("{k}"),
+                };
+                let Some(Mp::Bin(id)) = c.get("id") else {
+                    panic!()
+                };
+                index.entry(id.clone()).or_insert((
+                    hex::encode(pack),
+                    n("offset"),
+                    n("stored_len"),
+                    n("raw_len"),
+                    n("codec"),
+                ));
             }
         }
     }
@@ -560,23 +714,43 @@ fn independent_reader_restores_the_tiny_repository() {
     let mut parts_read = 0;
     for name in names("snapshots") {
         let o = indep::read_object("snapshot", &named_file("snapshots", &name)).unwrap();
-        let Some(Mp::Arr(tables)) = o.value.get("tables") else { panic!() };
+        let Some(Mp::Arr(tables)) = o.value.get("tables") else {
+            panic!()
+        };
         for t in tables {
-            let text = |k| match t.get(k) { Some(Mp::Str(s)) => s.clone(), _ => String::new() };
-            let Some(Mp::Arr(parts)) = t.get("parts") else { panic!() };
+            let text = |k| match t.get(k) {
+                Some(Mp::Str(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let Some(Mp::Arr(parts)) = t.get("parts") else {
+                panic!()
+            };
             for (i, p) in parts.iter().enumerate() {
-                let Some(Mp::Arr(chunks)) = p.get("chunks") else { panic!() };
+                let Some(Mp::Arr(chunks)) = p.get("chunks") else {
+                    panic!()
+                };
                 let mut data = Vec::new();
                 for c in chunks {
                     let Mp::Bin(id) = c else { panic!() };
-                    let (pack, offset, stored_len, raw_len, codec) = index.get(id).expect("chunk indexed").clone();
-                    let bytes = std::fs::read(root.join("data").join(&pack[..2]).join(&pack)).unwrap();
+                    let (pack, offset, stored_len, raw_len, codec) =
+                        index.get(id).expect("chunk indexed").clone();
+                    let bytes =
+                        std::fs::read(root.join("data").join(&pack[..2]).join(&pack)).unwrap();
                     let stored = &bytes[offset as usize..(offset + stored_len) as usize];
-                    let e = indep::Entry { id: id.as_slice().try_into().unwrap(), offset, stored_len: stored_len as u32, raw_len: raw_len as u32, codec: codec as u8 };
+                    let e = indep::Entry {
+                        id: id.as_slice().try_into().unwrap(),
+                        offset,
+                        stored_len: stored_len as u32,
+                        raw_len: raw_len as u32,
+                        codec: codec as u8,
+                    };
                     data.extend(indep::decode_chunk(&e, stored).unwrap());
                 }
                 let stream = format!("{}.{}.{i}", text("schema"), text("name"));
-                let st = list(v, "streams").iter().find(|st| s(st, "stream") == stream).unwrap();
+                let st = list(v, "streams")
+                    .iter()
+                    .find(|st| s(st, "stream") == stream)
+                    .unwrap();
                 assert!(data == read(s(st, "file")), "{stream}");
                 parts_read += 1;
             }
@@ -668,9 +842,14 @@ mod indep {
             0 => body.to_vec(),
             1 => {
                 let mut out = Vec::new();
-                let mut d = zstd::stream::read::Decoder::new(body).map_err(|e| ("Corrupt", e.to_string()))?.single_frame();
-                std::io::Read::read_to_end(&mut std::io::Read::take(&mut d, MAX_PAYLOAD + 1), &mut out)
-                    .map_err(|e| ("Corrupt", e.to_string()))?;
+                let mut d = zstd::stream::read::Decoder::new(body)
+                    .map_err(|e| ("Corrupt", e.to_string()))?
+                    .single_frame();
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(&mut d, MAX_PAYLOAD + 1),
+                    &mut out,
+                )
+                .map_err(|e| ("Corrupt", e.to_string()))?;
                 if out.len() as u64 > MAX_PAYLOAD {
                     return corrupt("payload larger than 1 GiB");
                 }
@@ -679,7 +858,15 @@ mod indep {
             other => return Err(("UnsupportedFeature", format!("codec {other}"))),
         };
         let value = msgpack(&payload)?;
-        Ok(Object { kind, version, codec, flags, body_len, payload, value })
+        Ok(Object {
+            kind,
+            version,
+            codec,
+            flags,
+            body_len,
+            payload,
+            value,
+        })
     }
 
     /// Open an object of `kind` and check its payload against the schema.
@@ -736,14 +923,19 @@ mod indep {
     }
 
     fn take<'a>(d: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], Err> {
-        let end = pos.checked_add(n).filter(|&e| e <= d.len()).ok_or(("Corrupt", "MessagePack truncated".to_string()))?;
+        let end = pos
+            .checked_add(n)
+            .filter(|&e| e <= d.len())
+            .ok_or(("Corrupt", "MessagePack truncated".to_string()))?;
         let s = &d[*pos..end];
         *pos = end;
         Ok(s)
     }
 
     fn be(d: &[u8], pos: &mut usize, n: usize) -> Result<u64, Err> {
-        Ok(take(d, pos, n)?.iter().fold(0u64, |a, b| a << 8 | *b as u64))
+        Ok(take(d, pos, n)?
+            .iter()
+            .fold(0u64, |a, b| a << 8 | *b as u64))
     }
 
     fn value(d: &[u8], pos: &mut usize, depth: usize) -> Result<Mp, Err> {
@@ -751,7 +943,11 @@ mod indep {
             return corrupt("MessagePack nested too deeply");
         }
         let m = take(d, pos, 1)?[0];
-        let str_of = |b: &[u8]| String::from_utf8(b.to_vec()).map(Mp::Str).map_err(|_| ("Corrupt", "invalid UTF-8".to_string()));
+        let str_of = |b: &[u8]| {
+            String::from_utf8(b.to_vec())
+                .map(Mp::Str)
+                .map_err(|_| ("Corrupt", "invalid UTF-8".to_string()))
+        };
         Ok(match m {
             0x00..=0x7f => Mp::Uint(m as u64),
             0x80..=0x8f => map(d, pos, (m & 0x0f) as usize, depth)?,
@@ -786,7 +982,11 @@ mod indep {
                 map(d, pos, n, depth)?
             }
             0xe0..=0xff => Mp::Int(m as i8 as i64),
-            _ => return corrupt(format!("MessagePack marker {m:#04x} is not used by the format")),
+            _ => {
+                return corrupt(format!(
+                    "MessagePack marker {m:#04x} is not used by the format"
+                ))
+            }
         })
     }
 
@@ -824,14 +1024,19 @@ mod indep {
             Mp::Str(s) => json!(s),
             Mp::Bin(b) => json!(hex::encode(b)),
             Mp::Arr(a) => Value::Array(a.iter().map(to_json).collect()),
-            Mp::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect::<Map<_, _>>()),
+            Mp::Map(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), to_json(v)))
+                    .collect::<Map<_, _>>(),
+            ),
         }
     }
 
     // --- Schemas (format-spec/*.md) --------------------------------------
 
     fn req<'a>(m: &'a Mp, key: &str) -> Result<&'a Mp, Err> {
-        m.get(key).ok_or(("Corrupt", format!("required key {key} is missing")))
+        m.get(key)
+            .ok_or(("Corrupt", format!("required key {key} is missing")))
     }
     fn uint(v: &Mp, max: u64) -> Result<u64, Err> {
         match v {
@@ -877,11 +1082,19 @@ mod indep {
         }
     }
     /// An optional key: absent means the default; present must have the type.
-    fn opt<'a, T>(m: &'a Mp, key: &str, f: impl Fn(&'a Mp) -> Result<T, Err>) -> Result<Option<T>, Err> {
+    fn opt<'a, T>(
+        m: &'a Mp,
+        key: &str,
+        f: impl Fn(&'a Mp) -> Result<T, Err>,
+    ) -> Result<Option<T>, Err> {
         m.get(key).map(f).transpose()
     }
     /// An optional key of an Option type: absent or nil means none.
-    fn opt_nil<'a, T>(m: &'a Mp, key: &str, f: impl Fn(&'a Mp) -> Result<T, Err>) -> Result<Option<T>, Err> {
+    fn opt_nil<'a, T>(
+        m: &'a Mp,
+        key: &str,
+        f: impl Fn(&'a Mp) -> Result<T, Err>,
+    ) -> Result<Option<T>, Err> {
         match m.get(key) {
             None | Some(Mp::Nil) => Ok(None),
             Some(v) => f(v).map(Some),
@@ -913,7 +1126,12 @@ mod indep {
         if version > 1 {
             return Err(("UnsupportedVersion", format!("config version {version}")));
         }
-        for (what, got, want) in [("hash", hash, "blake3"), ("encryption", encryption, "none"), ("chunker", chunker, "fastcdc-2020"), ("compression", compression, "zstd")] {
+        for (what, got, want) in [
+            ("hash", hash, "blake3"),
+            ("encryption", encryption, "none"),
+            ("chunker", chunker, "fastcdc-2020"),
+            ("compression", compression, "zstd"),
+        ] {
             if got != want {
                 return Err(("UnsupportedFeature", format!("{what} {got}")));
             }
@@ -967,7 +1185,13 @@ mod indep {
         }
         if let Some(sc) = opt(sn, "scope", is_map)? {
             opt(sc, "kind", string)?;
-            for k in ["include_schemas", "exclude_schemas", "include_tables", "exclude_tables", "exclude_table_data"] {
+            for k in [
+                "include_schemas",
+                "exclude_schemas",
+                "include_tables",
+                "exclude_tables",
+                "exclude_table_data",
+            ] {
                 opt(sc, k, strings)?;
             }
             opt(sc, "schema_only", boolean)?;
@@ -1030,7 +1254,16 @@ mod indep {
         }
         opt(sn, "warnings", strings)?;
         if let Some(t) = opt(sn, "totals", is_map)? {
-            for k in ["tables", "rows", "raw_bytes", "chunks", "new_chunks", "new_raw_bytes", "new_stored_bytes", "duration_ms"] {
+            for k in [
+                "tables",
+                "rows",
+                "raw_bytes",
+                "chunks",
+                "new_chunks",
+                "new_raw_bytes",
+                "new_stored_bytes",
+                "duration_ms",
+            ] {
                 opt(t, k, |v| uint(v, U64))?;
             }
         }
@@ -1148,7 +1381,13 @@ mod indep {
             let raw = decode_chunk(&e, stored)?;
             out.push((e, raw));
         }
-        Ok(Pack { version, flags, count, table_hash, chunks: out })
+        Ok(Pack {
+            version,
+            flags,
+            count,
+            table_hash,
+            chunks: out,
+        })
     }
 
     /// Decompress a chunk and prove it: BLAKE3(plaintext) == id.
@@ -1157,7 +1396,8 @@ mod indep {
             stored.to_vec()
         } else {
             let mut out = Vec::new();
-            let d = zstd::stream::read::Decoder::new(stored).map_err(|e| ("Corrupt", e.to_string()))?;
+            let d =
+                zstd::stream::read::Decoder::new(stored).map_err(|e| ("Corrupt", e.to_string()))?;
             std::io::Read::read_to_end(&mut std::io::Read::take(d, e.raw_len as u64 + 1), &mut out)
                 .map_err(|e| ("Corrupt", e.to_string()))?;
             out
@@ -1185,7 +1425,9 @@ mod generate {
 
     /// Text COPY rows of public.accounts (id, name, balance).
     fn accounts(rng: &mut Rng, ids: std::ops::RangeInclusive<u32>) -> Vec<u8> {
-        const NAMES: [&str; 8] = ["Alice", "Bob", "Chidi", "Dana", "Emeka", "Fatima", "Goran", "Hana"];
+        const NAMES: [&str; 8] = [
+            "Alice", "Bob", "Chidi", "Dana", "Emeka", "Fatima", "Goran", "Hana",
+        ];
         let mut out = String::new();
         for id in ids {
             let name = NAMES[(rng.next() % 8) as usize];
@@ -1328,7 +1570,11 @@ mod generate {
     }
 
     /// Map a named MessagePack map through `f` (used to damage payloads).
-    fn edit_payload(sealed: &[u8], kind: Kind, f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Vec<u8> {
+    fn edit_payload(
+        sealed: &[u8],
+        kind: Kind,
+        f: impl FnOnce(&mut serde_json::Map<String, Value>),
+    ) -> Vec<u8> {
         let payload = envelope::open(kind, sealed, "x").unwrap();
         let mut v = indep::to_json(&indep::msgpack(&payload).unwrap());
         f(v.as_object_mut().unwrap());
@@ -1341,15 +1587,27 @@ mod generate {
         match v {
             Value::Null => W::Nil,
             Value::Bool(b) => W::Bool(*b),
-            Value::Number(n) => n.as_u64().map(W::Uint).unwrap_or_else(|| W::Int(n.as_i64().unwrap())),
-            Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => W::Bin(hex::decode(s).unwrap()),
+            Value::Number(n) => n
+                .as_u64()
+                .map(W::Uint)
+                .unwrap_or_else(|| W::Int(n.as_i64().unwrap())),
+            Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                W::Bin(hex::decode(s).unwrap())
+            }
             Value::String(s) => W::Str(s.clone()),
             Value::Array(a) => W::Arr(a.iter().map(from_json).collect()),
             Value::Object(m) => W::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
         }
     }
 
-    fn object_json(name: &str, file: &str, kind: &str, bytes: &[u8], named_by_hash: bool, decoded: Option<Value>) -> Value {
+    fn object_json(
+        name: &str,
+        file: &str,
+        kind: &str,
+        bytes: &[u8],
+        named_by_hash: bool,
+        decoded: Option<Value>,
+    ) -> Value {
         let o = indep::open_envelope(bytes, bytes[6]).unwrap();
         let mut v = json!({
             "name": name,
@@ -1402,18 +1660,35 @@ mod generate {
     /// normalization level with tiny sizes, and pgkeep's default sizes.
     fn chunking_cases() -> Value {
         let mut cases = Vec::new();
-        let mut case = |name: String, seed: u64, length: usize, min: u64, avg: u64, max: u64, level: u64| {
-            let lens = fastcdc_lengths(&splitmix_bytes(seed, length), min, avg, max, level);
-            cases.push(json!({
-                "name": name, "generator": "splitmix64", "seed": seed, "length": length,
-                "min_size": min, "avg_size": avg, "max_size": max, "normalization": level,
-                "chunk_lengths": lens,
-            }));
-        };
+        let mut case =
+            |name: String, seed: u64, length: usize, min: u64, avg: u64, max: u64, level: u64| {
+                let lens = fastcdc_lengths(&splitmix_bytes(seed, length), min, avg, max, level);
+                cases.push(json!({
+                    "name": name, "generator": "splitmix64", "seed": seed, "length": length,
+                    "min_size": min, "avg_size": avg, "max_size": max, "normalization": level,
+                    "chunk_lengths": lens,
+                }));
+            };
         for level in 0..=3 {
-            case(format!("64 KiB, 256/1024/4096, level {level}"), 1, 64 << 10, 256, 1024, 4096, level);
+            case(
+                format!("64 KiB, 256/1024/4096, level {level}"),
+                1,
+                64 << 10,
+                256,
+                1024,
+                4096,
+                level,
+            );
         }
-        case("4 MiB, pgkeep defaults 128 KiB/512 KiB/2 MiB, level 1".into(), 2, 4 << 20, 128 << 10, 512 << 10, 2 << 20, 1);
+        case(
+            "4 MiB, pgkeep defaults 128 KiB/512 KiB/2 MiB, level 1".into(),
+            2,
+            4 << 20,
+            128 << 10,
+            512 << 10,
+            2 << 20,
+            1,
+        );
         Value::Array(cases)
     }
 
@@ -1438,7 +1713,10 @@ mod generate {
                 max_size: 4096,
                 normalization: 1,
             },
-            compression: CompressionParams { algorithm: "zstd".into(), level: 3 },
+            compression: CompressionParams {
+                algorithm: "zstd".into(),
+                level: 3,
+            },
             pack_size: 1 << 20,
             encryption: "none".into(),
         };
@@ -1448,9 +1726,24 @@ mod generate {
         // --- Streams and chunks (the writer's chunker, as configured) -------
         let mut rng = Rng(0x5047_4b45_4550_0001);
         let streams: Vec<(&str, &str, u64, Vec<u8>)> = vec![
-            ("public.accounts.0", "streams/public.accounts.0.copy", 150, accounts(&mut rng, 1..=150)),
-            ("public.accounts.1", "streams/public.accounts.1.copy", 90, accounts(&mut rng, 151..=240)),
-            ("public.blobs.0", "streams/public.blobs.0.copy", 10, blobs(&mut rng)),
+            (
+                "public.accounts.0",
+                "streams/public.accounts.0.copy",
+                150,
+                accounts(&mut rng, 1..=150),
+            ),
+            (
+                "public.accounts.1",
+                "streams/public.accounts.1.copy",
+                90,
+                accounts(&mut rng, 151..=240),
+            ),
+            (
+                "public.blobs.0",
+                "streams/public.blobs.0.copy",
+                10,
+                blobs(&mut rng),
+            ),
         ];
         let c = &config.chunker;
         let mut chunked: Vec<Vec<Vec<u8>>> = Vec::new();
@@ -1490,12 +1783,24 @@ mod generate {
             part_new_stored.push(new_stored);
         }
         let (pack_id, pack_bytes, entries) = builder.finish();
-        assert!(entries.iter().any(|e| e.codec == Codec::None), "no stored-raw chunk");
-        assert!(entries.iter().any(|e| e.codec == Codec::Zstd), "no zstd chunk");
+        assert!(
+            entries.iter().any(|e| e.codec == Codec::None),
+            "no stored-raw chunk"
+        );
+        assert!(
+            entries.iter().any(|e| e.codec == Codec::Zstd),
+            "no zstd chunk"
+        );
         let pack_file = format!("repo/data/{}/{}", &pack_id.to_hex()[..2], pack_id);
 
         // --- Index file --------------------------------------------------------
-        let index = IndexFile { packs: vec![IndexPack::from_entries(pack_id, pack_bytes.len() as u64, &entries)] };
+        let index = IndexFile {
+            packs: vec![IndexPack::from_entries(
+                pack_id,
+                pack_bytes.len() as u64,
+                &entries,
+            )],
+        };
         let index_bytes = index.encode();
         let index_id = Id::hash(&index_bytes);
 
@@ -1509,8 +1814,18 @@ mod generate {
             new_stored_bytes: part_new_stored[i],
             chunks: ids(i),
         };
-        let col = |name: &str, type_name: &str, type_oid: u32| Column { name: name.into(), type_name: type_name.into(), type_oid };
-        let ddl = |id: u32, section: Section, kind: &str, name: &str, create: &str, drop: Option<&str>, deps: Vec<u32>| DdlEntry {
+        let col = |name: &str, type_name: &str, type_oid: u32| Column {
+            name: name.into(),
+            type_name: type_name.into(),
+            type_oid,
+        };
+        let ddl = |id: u32,
+                   section: Section,
+                   kind: &str,
+                   name: &str,
+                   create: &str,
+                   drop: Option<&str>,
+                   deps: Vec<u32>| DdlEntry {
             id,
             section,
             kind: kind.into(),
@@ -1634,9 +1949,23 @@ mod generate {
         }
 
         let objects = vec![
-            object_json("config", "repo/config", "config", &config_bytes, false, None),
+            object_json(
+                "config",
+                "repo/config",
+                "config",
+                &config_bytes,
+                false,
+                None,
+            ),
             object_json("index file", &index_file, "index", &index_bytes, true, None),
-            object_json("snapshot", &snapshot_file, "snapshot", &snapshot_bytes, true, None),
+            object_json(
+                "snapshot",
+                &snapshot_file,
+                "snapshot",
+                &snapshot_bytes,
+                true,
+                None,
+            ),
             object_json("lock", &lock_file, "lock", &lock_bytes, true, None),
         ];
 
@@ -1648,68 +1977,127 @@ mod generate {
             compat.push(object_json(name, file, kind, &bytes, false, Some(decoded)));
         };
         // An empty map: every snapshot key takes its default. Stored, not compressed.
-        add_compat("snapshot with no keys (all defaults), codec 0", "compat/snapshot-empty-map", "snapshot", frame(b'S', 0, &[0x80]));
-        add_compat("lock with no keys (all defaults), codec 0", "compat/lock-empty-map", "lock", frame(b'L', 0, &[0x80]));
+        add_compat(
+            "snapshot with no keys (all defaults), codec 0",
+            "compat/snapshot-empty-map",
+            "snapshot",
+            frame(b'S', 0, &[0x80]),
+        );
+        add_compat(
+            "lock with no keys (all defaults), codec 0",
+            "compat/lock-empty-map",
+            "lock",
+            frame(b'L', 0, &[0x80]),
+        );
         // Unknown keys at every level, of every type; wide integer encodings.
         let chunk0 = Id::hash(&chunked[0][0]);
         let future_snapshot = mapw(vec![
             ("time_start", st(T1)),
-            ("future_top_level", mapw(vec![("nested", W::Arr(vec![W::Uint(1), st("x"), W::Bin(vec![1, 2, 3]), W::Nil, W::Bool(true), W::Int(-7)]))])),
-            ("tables", W::Arr(vec![mapw(vec![
-                ("schema", st("public")),
-                ("name", st("accounts")),
-                ("future_table_key", W::Bool(true)),
-                ("format", st("text")),
-                ("rows", W::Wide(3)),
-                ("parts", W::Arr(vec![mapw(vec![
-                    ("future_part_key", W::Int(-5)),
-                    ("block_range", W::Arr(vec![W::Wide(0), W::Uint(1)])),
-                    ("chunks", W::Arr(vec![W::Bin(chunk0.0.to_vec())])),
-                ])])),
-            ])])),
-            ("totals", mapw(vec![("rows", W::Uint(3)), ("future_total", W::Nil)])),
+            (
+                "future_top_level",
+                mapw(vec![(
+                    "nested",
+                    W::Arr(vec![
+                        W::Uint(1),
+                        st("x"),
+                        W::Bin(vec![1, 2, 3]),
+                        W::Nil,
+                        W::Bool(true),
+                        W::Int(-7),
+                    ]),
+                )]),
+            ),
+            (
+                "tables",
+                W::Arr(vec![mapw(vec![
+                    ("schema", st("public")),
+                    ("name", st("accounts")),
+                    ("future_table_key", W::Bool(true)),
+                    ("format", st("text")),
+                    ("rows", W::Wide(3)),
+                    (
+                        "parts",
+                        W::Arr(vec![mapw(vec![
+                            ("future_part_key", W::Int(-5)),
+                            ("block_range", W::Arr(vec![W::Wide(0), W::Uint(1)])),
+                            ("chunks", W::Arr(vec![W::Bin(chunk0.0.to_vec())])),
+                        ])]),
+                    ),
+                ])]),
+            ),
+            (
+                "totals",
+                mapw(vec![("rows", W::Uint(3)), ("future_total", W::Nil)]),
+            ),
         ]);
-        add_compat("snapshot with unknown keys and wide integers, codec 0", "compat/snapshot-future-keys", "snapshot", frame(b'S', 0, &mp_bytes(&future_snapshot)));
+        add_compat(
+            "snapshot with unknown keys and wide integers, codec 0",
+            "compat/snapshot-future-keys",
+            "snapshot",
+            frame(b'S', 0, &mp_bytes(&future_snapshot)),
+        );
         let future_config = mapw(vec![
             ("version", W::Wide(1)),
             ("id", W::Bin(config.id.0.to_vec())),
             ("created", st(T0)),
             ("hash", st("blake3")),
-            ("chunker", mapw(vec![
-                ("algorithm", st("fastcdc-2020")),
-                ("min_size", W::Wide(256)),
-                ("avg_size", W::Uint(1024)),
-                ("max_size", W::Uint(4096)),
-                ("normalization", W::Uint(1)),
-                ("future_chunker_key", st("ignored")),
-            ])),
-            ("compression", mapw(vec![("algorithm", st("zstd")), ("level", W::Int(3))])),
+            (
+                "chunker",
+                mapw(vec![
+                    ("algorithm", st("fastcdc-2020")),
+                    ("min_size", W::Wide(256)),
+                    ("avg_size", W::Uint(1024)),
+                    ("max_size", W::Uint(4096)),
+                    ("normalization", W::Uint(1)),
+                    ("future_chunker_key", st("ignored")),
+                ]),
+            ),
+            (
+                "compression",
+                mapw(vec![("algorithm", st("zstd")), ("level", W::Int(3))]),
+            ),
             ("pack_size", W::Uint(1 << 20)),
             ("encryption", st("none")),
             ("future_setting", mapw(vec![("x", W::Uint(9))])),
         ]);
         let fc = mp_bytes(&future_config);
-        add_compat("config with unknown keys and wide integers, zstd", "compat/config-future-keys", "config", {
-            let body = zstd::bulk::compress(&fc, 3).unwrap();
-            frame(b'C', 1, &body)
-        });
+        add_compat(
+            "config with unknown keys and wide integers, zstd",
+            "compat/config-future-keys",
+            "config",
+            {
+                let body = zstd::bulk::compress(&fc, 3).unwrap();
+                frame(b'C', 1, &body)
+            },
+        );
         let future_index = mapw(vec![
-            ("packs", W::Arr(vec![mapw(vec![
-                ("id", W::Bin(pack_id.0.to_vec())),
-                ("size", W::Uint(pack_bytes.len() as u64)),
-                ("future_pack_key", W::Arr(vec![])),
-                ("chunks", W::Arr(vec![mapw(vec![
-                    ("id", W::Bin(entries[0].id.0.to_vec())),
-                    ("offset", W::Wide(entries[0].offset)),
-                    ("stored_len", W::Uint(entries[0].stored_len as u64)),
-                    ("raw_len", W::Uint(entries[0].raw_len as u64)),
-                    ("codec", W::Uint(entries[0].codec as u64)),
-                    ("future_chunk_key", st("ignored")),
-                ])])),
-            ])])),
+            (
+                "packs",
+                W::Arr(vec![mapw(vec![
+                    ("id", W::Bin(pack_id.0.to_vec())),
+                    ("size", W::Uint(pack_bytes.len() as u64)),
+                    ("future_pack_key", W::Arr(vec![])),
+                    (
+                        "chunks",
+                        W::Arr(vec![mapw(vec![
+                            ("id", W::Bin(entries[0].id.0.to_vec())),
+                            ("offset", W::Wide(entries[0].offset)),
+                            ("stored_len", W::Uint(entries[0].stored_len as u64)),
+                            ("raw_len", W::Uint(entries[0].raw_len as u64)),
+                            ("codec", W::Uint(entries[0].codec as u64)),
+                            ("future_chunk_key", st("ignored")),
+                        ])]),
+                    ),
+                ])]),
+            ),
             ("future_index_key", W::Uint(1)),
         ]);
-        add_compat("index file with unknown keys, codec 0", "compat/index-future-keys", "index", frame(b'I', 0, &mp_bytes(&future_index)));
+        add_compat(
+            "index file with unknown keys, codec 0",
+            "compat/index-future-keys",
+            "index",
+            frame(b'I', 0, &mp_bytes(&future_index)),
+        );
 
         let empty_pack = PackBuilder::new().finish().1;
 
@@ -1730,7 +2118,10 @@ mod generate {
             }));
         }
         let (small_id, small_bytes, small_entries) = small.finish();
-        assert_eq!(small_entries.iter().map(|e| e.codec).collect::<Vec<_>>(), [Codec::Zstd, Codec::None]);
+        assert_eq!(
+            small_entries.iter().map(|e| e.codec).collect::<Vec<_>>(),
+            [Codec::Zstd, Codec::None]
+        );
         let small_file = format!("objects/pack/{small_id}");
         write(dir, &small_file, &small_bytes);
         write(dir, "compat/pack-empty", &empty_pack);
@@ -1750,58 +2141,130 @@ mod generate {
             reseal(&mut b);
             b
         };
-        neg("negative/envelope-version-2", "config", "UnsupportedVersion",
+        neg(
+            "negative/envelope-version-2",
+            "config",
+            "UnsupportedVersion",
             "the config with envelope version byte 2 (checksum valid): newer format, upgrade",
-            header_edit(&|b| b[7] = 2));
-        neg("negative/envelope-encrypted", "config", "UnsupportedFeature",
+            header_edit(&|b| b[7] = 2),
+        );
+        neg(
+            "negative/envelope-encrypted",
+            "config",
+            "UnsupportedFeature",
             "the config with envelope flag bit 0 (encrypted) set (checksum valid)",
-            header_edit(&|b| b[9] = 0x01));
-        neg("negative/envelope-unknown-flag", "config", "UnsupportedFeature",
+            header_edit(&|b| b[9] = 0x01),
+        );
+        neg(
+            "negative/envelope-unknown-flag",
+            "config",
+            "UnsupportedFeature",
             "the config with envelope flag bit 7 set (checksum valid)",
-            header_edit(&|b| b[9] = 0x80));
-        neg("negative/envelope-unknown-codec", "config", "UnsupportedFeature",
+            header_edit(&|b| b[9] = 0x80),
+        );
+        neg(
+            "negative/envelope-unknown-codec",
+            "config",
+            "UnsupportedFeature",
             "the config with codec byte 2 (checksum valid)",
-            header_edit(&|b| b[8] = 2));
-        neg("negative/envelope-reserved-nonzero", "config", "Corrupt",
+            header_edit(&|b| b[8] = 2),
+        );
+        neg(
+            "negative/envelope-reserved-nonzero",
+            "config",
+            "Corrupt",
             "the config with reserved header byte 11 set to 1 (checksum valid)",
-            header_edit(&|b| b[11] = 1));
-        neg("negative/envelope-length-mismatch", "config", "Corrupt",
+            header_edit(&|b| b[11] = 1),
+        );
+        neg(
+            "negative/envelope-length-mismatch",
+            "config",
+            "Corrupt",
             "the config with the body length field one too large (checksum valid)",
             header_edit(&|b| {
                 let n = u64::from_le_bytes(b[12..20].try_into().unwrap()) + 1;
                 b[12..20].copy_from_slice(&n.to_le_bytes());
-            }));
-        neg("negative/envelope-bad-checksum", "config", "Corrupt",
+            }),
+        );
+        neg(
+            "negative/envelope-bad-checksum",
+            "config",
+            "Corrupt",
             "the config with one bit of its body flipped",
             {
                 let mut b = config_bytes.clone();
                 b[20] ^= 0x01;
                 b
-            });
-        neg("negative/envelope-truncated", "config", "Corrupt",
+            },
+        );
+        neg(
+            "negative/envelope-truncated",
+            "config",
+            "Corrupt",
             "the first 51 bytes of the config (shorter than the smallest envelope)",
-            config_bytes[..51].to_vec());
-        neg("negative/envelope-wrong-kind", "index", "Corrupt",
+            config_bytes[..51].to_vec(),
+        );
+        neg(
+            "negative/envelope-wrong-kind",
+            "index",
+            "Corrupt",
             "the snapshot, opened where an index file is expected (kind byte 'S', not 'I')",
-            snapshot_bytes.clone());
-        neg("negative/config-version-2", "config", "UnsupportedVersion",
+            snapshot_bytes.clone(),
+        );
+        neg(
+            "negative/config-version-2",
+            "config",
+            "UnsupportedVersion",
             "a valid v1 envelope whose config payload says version 2",
-            edit_payload(&config_bytes, Kind::Config, |m| { m.insert("version".into(), json!(2)); }));
-        neg("negative/config-encrypted", "config", "UnsupportedFeature",
+            edit_payload(&config_bytes, Kind::Config, |m| {
+                m.insert("version".into(), json!(2));
+            }),
+        );
+        neg(
+            "negative/config-encrypted",
+            "config",
+            "UnsupportedFeature",
             "a config whose encryption is not \"none\"",
-            edit_payload(&config_bytes, Kind::Config, |m| { m.insert("encryption".into(), json!("xchacha20-poly1305")); }));
-        neg("negative/config-missing-key", "config", "Corrupt",
+            edit_payload(&config_bytes, Kind::Config, |m| {
+                m.insert("encryption".into(), json!("xchacha20-poly1305"));
+            }),
+        );
+        neg(
+            "negative/config-missing-key",
+            "config",
+            "Corrupt",
             "a config without the required key pack_size",
-            edit_payload(&config_bytes, Kind::Config, |m| { m.remove("pack_size"); }));
-        neg("negative/snapshot-unknown-section", "snapshot", "Corrupt",
+            edit_payload(&config_bytes, Kind::Config, |m| {
+                m.remove("pack_size");
+            }),
+        );
+        neg(
+            "negative/snapshot-unknown-section",
+            "snapshot",
+            "Corrupt",
             "a snapshot whose first DDL entry has section \"mid-data\" (unknown enum value)",
-            edit_payload(&snapshot_bytes, Kind::Snapshot, |m| { m["ddl"][0]["section"] = json!("mid-data"); }));
-        neg("negative/snapshot-unknown-copy-format", "snapshot", "Corrupt",
+            edit_payload(&snapshot_bytes, Kind::Snapshot, |m| {
+                m["ddl"][0]["section"] = json!("mid-data");
+            }),
+        );
+        neg(
+            "negative/snapshot-unknown-copy-format",
+            "snapshot",
+            "Corrupt",
             "a snapshot whose first table has format \"csv\" (unknown enum value)",
-            edit_payload(&snapshot_bytes, Kind::Snapshot, |m| { m["tables"][0]["format"] = json!("csv"); }));
-        neg("negative/index-unknown-codec", "index", "Corrupt",
+            edit_payload(&snapshot_bytes, Kind::Snapshot, |m| {
+                m["tables"][0]["format"] = json!("csv");
+            }),
+        );
+        neg(
+            "negative/index-unknown-codec",
+            "index",
+            "Corrupt",
             "an index file listing a chunk with codec 2",
-            edit_payload(&index_bytes, Kind::Index, |m| { m["packs"][0]["chunks"][0]["codec"] = json!(2); }));
+            edit_payload(&index_bytes, Kind::Index, |m| {
+                m["packs"][0]["chunks"][0]["codec"] = json!(2);
+            }),
+        );
 
         // Pack negatives are edits of the small pack (objects/pack/).
         let pack_edit = |f: &dyn Fn(&mut Vec<u8>), rehash_table: bool| {
@@ -1817,18 +2280,34 @@ mod generate {
         };
         let table_start = small_bytes.len() - 48 - 56 * small_entries.len();
         let raw_entry = 1;
-        neg("negative/pack-truncated", "pack", "Corrupt",
+        neg(
+            "negative/pack-truncated",
+            "pack",
+            "Corrupt",
             "the small pack without its last 10 bytes",
-            small_bytes[..small_bytes.len() - 10].to_vec());
-        neg("negative/pack-version-2", "pack", "UnsupportedVersion",
+            small_bytes[..small_bytes.len() - 10].to_vec(),
+        );
+        neg(
+            "negative/pack-version-2",
+            "pack",
+            "UnsupportedVersion",
             "the small pack with header version field 2",
-            pack_edit(&|b| b[8] = 2, false));
-        neg("negative/pack-magic-version-2", "pack", "UnsupportedVersion",
+            pack_edit(&|b| b[8] = 2, false),
+        );
+        neg(
+            "negative/pack-magic-version-2",
+            "pack",
+            "UnsupportedVersion",
             "the small pack with header magic \"PGKPACK\\x02\"",
-            pack_edit(&|b| b[7] = 2, false));
-        neg("negative/pack-encrypted", "pack", "UnsupportedFeature",
+            pack_edit(&|b| b[7] = 2, false),
+        );
+        neg(
+            "negative/pack-encrypted",
+            "pack",
+            "UnsupportedFeature",
             "the small pack with header flag bit 0 (encrypted) set",
-            pack_edit(&|b| b[10] = 0x01, false));
+            pack_edit(&|b| b[10] = 0x01, false),
+        );
         neg("negative/pack-table-checksum", "pack", "Corrupt",
             "the small pack with one bit of the first entry's raw_len flipped (table hash not updated)",
             pack_edit(&|b| b[table_start + 44] ^= 0x01, false));
@@ -1840,13 +2319,20 @@ mod generate {
                 b.copy_within(c..c + 56, a);
                 b[c..c + 56].copy_from_slice(&first);
             }, true));
-        neg("negative/pack-raw-lengths-differ", "pack", "Corrupt",
+        neg(
+            "negative/pack-raw-lengths-differ",
+            "pack",
+            "Corrupt",
             "the small pack with raw_len + 1 on a codec 0 entry (table hash updated)",
-            pack_edit(&|b| {
-                let at = table_start + 56 * raw_entry + 44;
-                let n = u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) + 1;
-                b[at..at + 4].copy_from_slice(&n.to_le_bytes());
-            }, true));
+            pack_edit(
+                &|b| {
+                    let at = table_start + 56 * raw_entry + 44;
+                    let n = u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) + 1;
+                    b[at..at + 4].copy_from_slice(&n.to_le_bytes());
+                },
+                true,
+            ),
+        );
         neg("negative/pack-chunk-damaged", "pack", "Corrupt",
             "the small pack with one bit flipped inside a codec 0 chunk: its table is sound but the chunk does not hash to its id",
             pack_edit(&|b| b[small_entries[raw_entry].offset as usize + 5] ^= 0x01, false));

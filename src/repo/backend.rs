@@ -175,7 +175,10 @@ fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 fn is_object_name(name: &str) -> bool {
-    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    name.len() == 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 impl Backend for LocalBackend {
@@ -265,13 +268,15 @@ impl Backend for LocalBackend {
 
     fn write(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()> {
         let dest = self.path(ft, name);
-        let tmp = self
-            .root
-            .join(TMP_DIR)
-            .join(format!("{}-{}", name.get(..16).unwrap_or(name), hex::encode(rand::random::<[u8; 8]>())));
+        let tmp = self.root.join(TMP_DIR).join(format!(
+            "{}-{}",
+            name.get(..16).unwrap_or(name),
+            hex::encode(rand::random::<[u8; 8]>())
+        ));
         let result = (|| {
             if let Some(dir) = tmp.parent().filter(|d| !d.exists()) {
-                fs::create_dir_all(dir).map_err(|e| RepoError::io("cannot create directory", dir, e))?;
+                fs::create_dir_all(dir)
+                    .map_err(|e| RepoError::io("cannot create directory", dir, e))?;
             }
             let mut f = OpenOptions::new()
                 .write(true)
@@ -280,7 +285,8 @@ impl Backend for LocalBackend {
                 .map_err(|e| RepoError::io("cannot create", &tmp, e))?;
             f.write_all(data)
                 .map_err(|e| RepoError::io("cannot write", &tmp, e))?;
-            f.sync_all().map_err(|e| RepoError::io("cannot sync", &tmp, e))?;
+            f.sync_all()
+                .map_err(|e| RepoError::io("cannot sync", &tmp, e))?;
             drop(f);
             let parent = dest.parent().expect("repository files have a parent");
             if let Err(e) = fs::rename(&tmp, &dest) {
@@ -289,8 +295,10 @@ impl Backend for LocalBackend {
                 if e.kind() != ErrorKind::NotFound || parent.exists() {
                     return Err(RepoError::io("cannot rename into", &dest, e));
                 }
-                fs::create_dir_all(parent).map_err(|e| RepoError::io("cannot create directory", parent, e))?;
-                fs::rename(&tmp, &dest).map_err(|e| RepoError::io("cannot rename into", &dest, e))?;
+                fs::create_dir_all(parent)
+                    .map_err(|e| RepoError::io("cannot create directory", parent, e))?;
+                fs::rename(&tmp, &dest)
+                    .map_err(|e| RepoError::io("cannot rename into", &dest, e))?;
             }
             sync_dir(parent)
         })();

@@ -78,7 +78,10 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
     let mut chunk_home: HashMap<Id, Id> = HashMap::new();
     for f in backend.list(FileType::Index)? {
         r.index_files += 1;
-        let object = format!("index file {}", backend.relative_path(FileType::Index, &f.name));
+        let object = format!(
+            "index file {}",
+            backend.relative_path(FileType::Index, &f.name)
+        );
         let bytes = match backend.read(FileType::Index, &f.name) {
             Ok(b) => b,
             Err(e) => {
@@ -112,7 +115,9 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
             for e in &entries {
                 chunk_home.entry(e.id).or_insert(p.id);
             }
-            indexed.entry(p.id).or_insert((p.size, entries, object.clone()));
+            indexed
+                .entry(p.id)
+                .or_insert((p.size, entries, object.clone()));
         }
     }
 
@@ -130,11 +135,21 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
         };
         let mut missing = 0usize;
         for (t, part, c) in snap.chunk_refs() {
-            let who = format!("snapshot {} table {} part {part}", id.short(), Snapshot::describe_table(t));
+            let who = format!(
+                "snapshot {} table {} part {part}",
+                id.short(),
+                Snapshot::describe_table(t)
+            );
             if !chunk_home.contains_key(c) {
                 missing += 1;
                 if missing <= 20 {
-                    r.problem(&object, format!("chunk {c} of table {} part {part} is not in the index", Snapshot::describe_table(t)));
+                    r.problem(
+                        &object,
+                        format!(
+                            "chunk {c} of table {} part {part} is not in the index",
+                            Snapshot::describe_table(t)
+                        ),
+                    );
                 }
             }
             let u = users.entry(*c).or_default();
@@ -143,7 +158,10 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
             }
         }
         if missing > 20 {
-            r.problem(&object, format!("{} more chunks are not in the index", missing - 20));
+            r.problem(
+                &object,
+                format!("{} more chunks are not in the index", missing - 20),
+            );
         }
     }
 
@@ -157,14 +175,20 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
     let mut sorted: Vec<(&Id, &IndexedPack)> = indexed.iter().collect();
     sorted.sort_by_key(|(id, _)| **id);
     for (id, (size, _, from)) in &sorted {
-        let object = format!("pack {}", backend.relative_path(FileType::Pack, &id.to_hex()));
+        let object = format!(
+            "pack {}",
+            backend.relative_path(FileType::Pack, &id.to_hex())
+        );
         match on_disk.get(id) {
             None => r.problem(object, format!("is missing (listed in {from})")),
             Some(s) if s != size => r.problem(object, format!("has {s} bytes, {from} says {size}")),
             Some(_) => {}
         }
     }
-    let mut unindexed: Vec<&Id> = on_disk.keys().filter(|id| !indexed.contains_key(id)).collect();
+    let mut unindexed: Vec<&Id> = on_disk
+        .keys()
+        .filter(|id| !indexed.contains_key(id))
+        .collect();
     unindexed.sort();
     for id in &unindexed {
         r.warnings.push(format!(
@@ -177,7 +201,8 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
     for f in backend.list(FileType::Lock)? {
         if let Ok(info) = lock::read_lock(backend, &f.name) {
             if lock::is_stale(&info, now) {
-                r.warnings.push(format!("stale lock {} held by {}", f.name, info.describe()));
+                r.warnings
+                    .push(format!("stale lock {} held by {}", f.name, info.describe()));
             }
         }
     }
@@ -191,7 +216,10 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
     if !opts.read_data {
         // Structure only: each pack's table, a few small reads per pack.
         for id in &packs_to_read {
-            let object = format!("pack {}", backend.relative_path(FileType::Pack, &id.to_hex()));
+            let object = format!(
+                "pack {}",
+                backend.relative_path(FileType::Pack, &id.to_hex())
+            );
             match read_pack_table(backend, id) {
                 Ok((_, entries)) => {
                     r.chunks += entries.len();
@@ -214,7 +242,12 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
-                let Some(id) = next.lock().unwrap_or_else(|e| e.into_inner()).next().copied() else {
+                let Some(id) = next
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .next()
+                    .copied()
+                else {
                     return;
                 };
                 let out = read_pack(repo, &id, indexed.get(&id), &users);
@@ -232,7 +265,8 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
 }
 
 fn sort(r: &mut CheckReport) {
-    r.problems.sort_by(|a, b| (&a.object, &a.message).cmp(&(&b.object, &b.message)));
+    r.problems
+        .sort_by(|a, b| (&a.object, &a.message).cmp(&(&b.object, &b.message)));
 }
 
 fn same_entries(in_pack: &[PackEntry], in_index: &[PackEntry]) -> bool {
@@ -274,7 +308,9 @@ fn read_pack(
     };
     out.bytes = bytes.len() as u64;
     if Id::hash(&bytes) != *id {
-        out.problems.push(problem("content does not match its name (hash): the pack was damaged".into()));
+        out.problems.push(problem(
+            "content does not match its name (hash): the pack was damaged".into(),
+        ));
     }
     // Even when the pack's own table is damaged, the index still says where
     // each chunk is, so the damage can be pinned to chunks.
@@ -282,7 +318,8 @@ fn read_pack(
         Ok(e) => {
             if let Some((_, ie, from)) = indexed {
                 if !same_entries(&e, ie) {
-                    out.problems.push(problem(format!("its chunk table differs from {from}")));
+                    out.problems
+                        .push(problem(format!("its chunk table differs from {from}")));
                 }
             }
             e
@@ -301,7 +338,10 @@ fn read_pack(
         let stored = match bytes.get(e.offset as usize..end.min(usize::MAX as u64) as usize) {
             Some(s) => s,
             None => {
-                out.problems.push(problem(format!("chunk {} lies beyond the end of the pack (truncated)", e.id)));
+                out.problems.push(problem(format!(
+                    "chunk {} lies beyond the end of the pack (truncated)",
+                    e.id
+                )));
                 continue;
             }
         };

@@ -71,7 +71,11 @@ impl Default for CompressionParams {
 pub const DEFAULT_PACK_SIZE: u64 = 16 * 1024 * 1024;
 
 impl RepoConfig {
-    pub fn new(chunker: ChunkerParams, compression: CompressionParams, pack_size: u64) -> Result<Self> {
+    pub fn new(
+        chunker: ChunkerParams,
+        compression: CompressionParams,
+        pack_size: u64,
+    ) -> Result<Self> {
         let cfg = RepoConfig {
             version: FORMAT_VERSION,
             id: Id::random(),
@@ -95,7 +99,10 @@ impl RepoConfig {
             feature,
         };
         if self.version == 0 {
-            return Err(RepoError::corrupt("config", "format version 0 does not exist"));
+            return Err(RepoError::corrupt(
+                "config",
+                "format version 0 does not exist",
+            ));
         }
         if self.version > FORMAT_VERSION {
             return Err(RepoError::UnsupportedVersion {
@@ -137,35 +144,65 @@ impl RepoConfig {
             return Err(unsupported(format!("chunker {:?}", self.chunker.algorithm)));
         }
         if self.compression.algorithm != "zstd" {
-            return Err(unsupported(format!("compression {:?}", self.compression.algorithm)));
+            return Err(unsupported(format!(
+                "compression {:?}",
+                self.compression.algorithm
+            )));
         }
         let c = &self.chunker;
         let invalid = |name: &str, problem: String| RepoError::InvalidSetting {
             name: name.into(),
             problem,
         };
-        use fastcdc::v2020::{AVERAGE_MAX, AVERAGE_MIN, MAXIMUM_MAX, MAXIMUM_MIN, MINIMUM_MAX, MINIMUM_MIN};
-        let (min, avg, max) = (c.min_size as usize, c.avg_size as usize, c.max_size as usize);
+        use fastcdc::v2020::{
+            AVERAGE_MAX, AVERAGE_MIN, MAXIMUM_MAX, MAXIMUM_MIN, MINIMUM_MAX, MINIMUM_MIN,
+        };
+        let (min, avg, max) = (
+            c.min_size as usize,
+            c.avg_size as usize,
+            c.max_size as usize,
+        );
         if !(MINIMUM_MIN..=MINIMUM_MAX).contains(&min) || min % 2 != 0 {
-            return Err(invalid("chunker.min_size", format!("{min} must be even and within {MINIMUM_MIN}..={MINIMUM_MAX}")));
+            return Err(invalid(
+                "chunker.min_size",
+                format!("{min} must be even and within {MINIMUM_MIN}..={MINIMUM_MAX}"),
+            ));
         }
         if !(AVERAGE_MIN..=AVERAGE_MAX).contains(&avg) || !avg.is_power_of_two() {
-            return Err(invalid("chunker.avg_size", format!("{avg} must be a power of two within {AVERAGE_MIN}..={AVERAGE_MAX}")));
+            return Err(invalid(
+                "chunker.avg_size",
+                format!("{avg} must be a power of two within {AVERAGE_MIN}..={AVERAGE_MAX}"),
+            ));
         }
         if !(MAXIMUM_MIN..=MAXIMUM_MAX).contains(&max) || max % 2 != 0 {
-            return Err(invalid("chunker.max_size", format!("{max} must be even and within {MAXIMUM_MIN}..={MAXIMUM_MAX}")));
+            return Err(invalid(
+                "chunker.max_size",
+                format!("{max} must be even and within {MAXIMUM_MIN}..={MAXIMUM_MAX}"),
+            ));
         }
         if !(min < avg && avg < max) {
-            return Err(invalid("chunker", format!("sizes must satisfy min < avg < max, got {min} / {avg} / {max}")));
+            return Err(invalid(
+                "chunker",
+                format!("sizes must satisfy min < avg < max, got {min} / {avg} / {max}"),
+            ));
         }
         if c.normalization > 3 {
-            return Err(invalid("chunker.normalization", format!("{} must be 0–3", c.normalization)));
+            return Err(invalid(
+                "chunker.normalization",
+                format!("{} must be 0–3", c.normalization),
+            ));
         }
         if !(1..=19).contains(&self.compression.level) {
-            return Err(invalid("compression.level", format!("{} must be 1–19", self.compression.level)));
+            return Err(invalid(
+                "compression.level",
+                format!("{} must be 1–19", self.compression.level),
+            ));
         }
         if !(1 << 20..=1 << 30).contains(&self.pack_size) {
-            return Err(invalid("pack_size", format!("{} must be between 1 MiB and 1 GiB", self.pack_size)));
+            return Err(invalid(
+                "pack_size",
+                format!("{} must be between 1 MiB and 1 GiB", self.pack_size),
+            ));
         }
         Ok(())
     }

@@ -135,7 +135,9 @@ pub fn open(kind: Kind, bytes: &[u8], object: &str) -> Result<Vec<u8>> {
     }
     let (body_end, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
     if blake3::hash(body_end).as_bytes() != sum {
-        return Err(bad("checksum mismatch (the file was changed or damaged)".into()));
+        return Err(bad(
+            "checksum mismatch (the file was changed or damaged)".into()
+        ));
     }
     if bytes[10..12] != [0, 0] {
         return Err(bad("reserved header bytes are not zero".into()));
@@ -157,7 +159,12 @@ pub fn open(kind: Kind, bytes: &[u8], object: &str) -> Result<Vec<u8>> {
     // Exactly one frame: bytes after it would be silently ignored otherwise.
     match zstd::zstd_safe::find_frame_compressed_size(body) {
         Ok(n) if n == body.len() => {}
-        Ok(n) => return Err(bad(format!("{} bytes follow the compressed payload", body.len() - n))),
+        Ok(n) => {
+            return Err(bad(format!(
+                "{} bytes follow the compressed payload",
+                body.len() - n
+            )))
+        }
         Err(_) => return Err(bad("payload is not a complete zstd frame".into())),
     }
     decompress_bounded(body, MAX_PAYLOAD).map_err(bad)
@@ -202,7 +209,10 @@ pub fn decode_payload<T: DeserializeOwned>(payload: &[u8], object: &str) -> Resu
     if cursor.position() != payload.len() as u64 {
         return Err(RepoError::corrupt(
             object,
-            format!("{} bytes follow the MessagePack payload", payload.len() as u64 - cursor.position()),
+            format!(
+                "{} bytes follow the MessagePack payload",
+                payload.len() as u64 - cursor.position()
+            ),
         ));
     }
     Ok(value)
@@ -214,12 +224,18 @@ mod tests {
 
     #[test]
     fn round_trip_and_every_flip_detected() {
-        let sealed = seal(Kind::Index, &rmp_serde::to_vec_named(&vec![1u32; 50]).unwrap());
+        let sealed = seal(
+            Kind::Index,
+            &rmp_serde::to_vec_named(&vec![1u32; 50]).unwrap(),
+        );
         assert!(open(Kind::Index, &sealed, "x").is_ok());
         for i in 0..sealed.len() {
             let mut b = sealed.clone();
             b[i] ^= 0x40;
-            assert!(open(Kind::Index, &b, "x").is_err(), "flip at {i} not detected");
+            assert!(
+                open(Kind::Index, &b, "x").is_err(),
+                "flip at {i} not detected"
+            );
         }
         assert!(open(Kind::Snapshot, &sealed, "x").is_err());
         assert!(open(Kind::Index, &sealed[..sealed.len() - 1], "x").is_err());

@@ -48,7 +48,9 @@ pub enum RepoError {
     #[error("no snapshot matches {0:?}; `pgkeep snapshots` lists them")]
     SnapshotNotFound(String),
 
-    #[error("snapshot prefix {prefix:?} is ambiguous: it matches {count} snapshots; give more digits")]
+    #[error(
+        "snapshot prefix {prefix:?} is ambiguous: it matches {count} snapshots; give more digits"
+    )]
     AmbiguousSnapshot { prefix: String, count: usize },
 
     #[error("chunk {chunk} is not in the repository index (needed by {needed_by}); run `pgkeep check` and `pgkeep rebuild-index`")]

@@ -63,19 +63,30 @@ impl IndexFile {
                 if Codec::from_byte(c.codec).is_none() {
                     return Err(RepoError::corrupt(
                         object,
-                        format!("chunk {} in pack {} has unknown codec {}", c.id, p.id, c.codec),
+                        format!(
+                            "chunk {} in pack {} has unknown codec {}",
+                            c.id, p.id, c.codec
+                        ),
                     ));
                 }
                 if c.stored_len > pack::MAX_CHUNK || c.raw_len > pack::MAX_CHUNK {
-                    return Err(RepoError::corrupt(object, format!("chunk {} is implausibly large", c.id)));
+                    return Err(RepoError::corrupt(
+                        object,
+                        format!("chunk {} is implausibly large", c.id),
+                    ));
                 }
                 if c.codec == Codec::None as u8 && c.stored_len != c.raw_len {
                     return Err(RepoError::corrupt(
                         object,
-                        format!("chunk {} in pack {} is uncompressed but its lengths differ", c.id, p.id),
+                        format!(
+                            "chunk {} in pack {} is uncompressed but its lengths differ",
+                            c.id, p.id
+                        ),
                     ));
                 }
-                if c.offset < pack::HEADER_LEN as u64 || c.offset.saturating_add(c.stored_len as u64) > p.size {
+                if c.offset < pack::HEADER_LEN as u64
+                    || c.offset.saturating_add(c.stored_len as u64) > p.size
+                {
                     return Err(RepoError::corrupt(
                         object,
                         format!("chunk {} lies beyond the end of pack {}", c.id, p.id),
@@ -120,12 +131,21 @@ impl MasterIndex {
         let mut idx = MasterIndex::default();
         for f in backend.list(FileType::Index)? {
             let id: Id = f.name.parse().map_err(|_| {
-                RepoError::corrupt(backend.relative_path(FileType::Index, &f.name), "bad file name")
+                RepoError::corrupt(
+                    backend.relative_path(FileType::Index, &f.name),
+                    "bad file name",
+                )
             })?;
-            let object = format!("index file {}", backend.relative_path(FileType::Index, &f.name));
+            let object = format!(
+                "index file {}",
+                backend.relative_path(FileType::Index, &f.name)
+            );
             let bytes = backend.read(FileType::Index, &f.name)?;
             if Id::hash(&bytes) != id {
-                return Err(RepoError::corrupt(object, "content does not match its name (hash)"));
+                return Err(RepoError::corrupt(
+                    object,
+                    "content does not match its name (hash)",
+                ));
             }
             idx.add_file(&IndexFile::decode(&bytes, &object)?);
             idx.files.push(id);
@@ -150,7 +170,9 @@ impl MasterIndex {
                 codec: Codec::from_byte(c.codec).unwrap_or(Codec::Zstd),
             };
             // A chunk may be in two packs after an interrupted prune; either copy serves.
-            self.chunks.entry(c.id).or_insert(Location { pack: p.id, entry });
+            self.chunks
+                .entry(c.id)
+                .or_insert(Location { pack: p.id, entry });
         }
     }
 
@@ -186,14 +208,27 @@ pub fn read_pack_table(backend: &dyn Backend, pack_id: &Id) -> Result<(u64, Vec<
     let object = format!("pack {}", backend.relative_path(FileType::Pack, &name));
     let len = backend.size(FileType::Pack, &name)?;
     if len < (pack::HEADER_LEN + pack::FOOTER_LEN) as u64 {
-        return Err(RepoError::corrupt(&object, format!("{len} bytes is shorter than an empty pack: truncated")));
+        return Err(RepoError::corrupt(
+            &object,
+            format!("{len} bytes is shorter than an empty pack: truncated"),
+        ));
     }
     let header = backend.read_at(FileType::Pack, &name, 0, pack::HEADER_LEN)?;
     pack::check_header(&header, &object)?;
-    let footer = backend.read_at(FileType::Pack, &name, len - pack::FOOTER_LEN as u64, pack::FOOTER_LEN)?;
+    let footer = backend.read_at(
+        FileType::Pack,
+        &name,
+        len - pack::FOOTER_LEN as u64,
+        pack::FOOTER_LEN,
+    )?;
     let (count, hash) = pack::parse_footer(&footer, len, &object)?;
     let start = pack::table_offset(len, count);
-    let table = backend.read_at(FileType::Pack, &name, start, count as usize * pack::ENTRY_LEN)?;
+    let table = backend.read_at(
+        FileType::Pack,
+        &name,
+        start,
+        count as usize * pack::ENTRY_LEN,
+    )?;
     Ok((len, pack::parse_table(&table, &hash, start, &object)?))
 }
 
@@ -215,16 +250,19 @@ pub fn rebuild_from_packs(backend: &dyn Backend) -> Result<RebuildReport> {
     let mut report = RebuildReport::default();
     let mut file = IndexFile::default();
     for info in backend.list(FileType::Pack)? {
-        let Ok(id) = info.name.parse::<Id>() else { continue };
+        let Ok(id) = info.name.parse::<Id>() else {
+            continue;
+        };
         match read_pack_table(backend, &id) {
             Ok((size, entries)) => {
                 report.packs_indexed += 1;
                 report.chunks_indexed += entries.len();
                 file.packs.push(IndexPack::from_entries(id, size, &entries));
             }
-            Err(e) => report
-                .unreadable
-                .push((backend.relative_path(FileType::Pack, &info.name), e.to_string())),
+            Err(e) => report.unreadable.push((
+                backend.relative_path(FileType::Pack, &info.name),
+                e.to_string(),
+            )),
         }
     }
     let old = backend.list(FileType::Index)?;

@@ -104,7 +104,11 @@ fn write_lock(backend: &dyn Backend, info: &LockInfo) -> Result<String> {
 
 pub fn read_lock(backend: &dyn Backend, name: &str) -> Result<LockInfo> {
     let bytes = backend.read(FileType::Lock, name)?;
-    envelope::open_value(Kind::Lock, &bytes, &format!("lock {}", backend.relative_path(FileType::Lock, name)))
+    envelope::open_value(
+        Kind::Lock,
+        &bytes,
+        &format!("lock {}", backend.relative_path(FileType::Lock, name)),
+    )
 }
 
 struct Refresher {
@@ -175,7 +179,9 @@ fn check_conflicts(backend: &dyn Backend, own: &str, exclusive: bool) -> Result<
         let other = match read_lock(backend, &f.name) {
             Ok(o) => o,
             // Released between our listing and our read.
-            Err(RepoError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(RepoError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                continue
+            }
             Err(e) => return Err(e),
         };
         if is_stale(&other, now) {
@@ -185,7 +191,11 @@ fn check_conflicts(backend: &dyn Backend, own: &str, exclusive: bool) -> Result<
         }
         if exclusive || other.exclusive {
             return Err(RepoError::Locked {
-                mode: if other.exclusive { "exclusively" } else { "shared" },
+                mode: if other.exclusive {
+                    "exclusively"
+                } else {
+                    "shared"
+                },
                 holder: other.describe(),
                 file: backend.relative_path(FileType::Lock, &f.name),
             });
@@ -194,7 +204,12 @@ fn check_conflicts(backend: &dyn Backend, own: &str, exclusive: bool) -> Result<
     Ok(())
 }
 
-fn refresh_loop(backend: Arc<dyn Backend>, name: Arc<Mutex<String>>, r: Arc<Refresher>, mut info: LockInfo) {
+fn refresh_loop(
+    backend: Arc<dyn Backend>,
+    name: Arc<Mutex<String>>,
+    r: Arc<Refresher>,
+    mut info: LockInfo,
+) {
     let mut stop = r.stop.lock().unwrap_or_else(|e| e.into_inner());
     loop {
         // Drop may have asked us to stop before we first waited; its
@@ -230,7 +245,11 @@ fn refresh_loop(backend: Arc<dyn Backend>, name: Arc<Mutex<String>>, r: Arc<Refr
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        *self.refresher.stop.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        *self
+            .refresher
+            .stop
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = true;
         self.refresher.wake.notify_all();
         if let Some(t) = self.thread.take() {
             let _ = t.join();

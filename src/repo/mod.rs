@@ -111,7 +111,13 @@ impl Repository {
         self.config.validate()?;
         let lock = lock::acquire(self.backend.clone(), false, purpose)?;
         let index = MasterIndex::load(self.backend.as_ref())?;
-        BackupSession::start(self.backend.clone(), self.config.clone(), &index, lock, threads)
+        BackupSession::start(
+            self.backend.clone(),
+            self.config.clone(),
+            &index,
+            lock,
+            threads,
+        )
     }
 
     pub fn lock_shared(&self, purpose: &str) -> Result<lock::LockGuard> {
@@ -128,7 +134,11 @@ impl Repository {
         for id in snapshot::list_ids(self.backend.as_ref())? {
             out.push((id, snapshot::load(self.backend.as_ref(), &id)?));
         }
-        out.sort_by(|a, b| snapshot::start_time(&a.1).cmp(&snapshot::start_time(&b.1)).then(a.0.cmp(&b.0)));
+        out.sort_by(|a, b| {
+            snapshot::start_time(&a.1)
+                .cmp(&snapshot::start_time(&b.1))
+                .then(a.0.cmp(&b.0))
+        });
         Ok(out)
     }
 

@@ -119,10 +119,15 @@ impl PackBuilder {
 pub fn parse_footer(footer: &[u8], file_len: u64, object: &str) -> Result<(u32, [u8; 32])> {
     let bad = |p: String| RepoError::corrupt(object, p);
     if footer.len() != FOOTER_LEN {
-        return Err(bad(format!("footer is {} bytes, expected {FOOTER_LEN}", footer.len())));
+        return Err(bad(format!(
+            "footer is {} bytes, expected {FOOTER_LEN}",
+            footer.len()
+        )));
     }
     if &footer[40..48] != FOOTER_MAGIC {
-        return Err(bad("no pack footer magic at the end: truncated or not a pack".into()));
+        return Err(bad(
+            "no pack footer magic at the end: truncated or not a pack".into(),
+        ));
     }
     let count = u32::from_le_bytes(footer[0..4].try_into().expect("4 bytes"));
     if footer[4..8] != [0; 4] {
@@ -146,7 +151,12 @@ pub fn table_offset(file_len: u64, count: u32) -> u64 {
 /// Parse and validate the entry table: the hash in the footer, every entry's
 /// codec and lengths, and that chunks lie back to back between the header
 /// and the table.
-pub fn parse_table(table: &[u8], table_hash: &[u8; 32], table_start: u64, object: &str) -> Result<Vec<PackEntry>> {
+pub fn parse_table(
+    table: &[u8],
+    table_hash: &[u8; 32],
+    table_start: u64,
+    object: &str,
+) -> Result<Vec<PackEntry>> {
     let bad = |p: String| RepoError::corrupt(object, p);
     if table.len() % ENTRY_LEN != 0 {
         return Err(bad("entry table length is not a multiple of 56".into()));
@@ -161,10 +171,16 @@ pub fn parse_table(table: &[u8], table_hash: &[u8; 32], table_start: u64, object
         let offset = u64::from_le_bytes(e[32..40].try_into().expect("8 bytes"));
         let stored_len = u32::from_le_bytes(e[40..44].try_into().expect("4 bytes"));
         let raw_len = u32::from_le_bytes(e[44..48].try_into().expect("4 bytes"));
-        let codec = Codec::from_byte(e[48])
-            .ok_or_else(|| bad(format!("entry {i} (chunk {id}) has unknown codec {}", e[48])))?;
+        let codec = Codec::from_byte(e[48]).ok_or_else(|| {
+            bad(format!(
+                "entry {i} (chunk {id}) has unknown codec {}",
+                e[48]
+            ))
+        })?;
         if e[49..56] != [0; 7] {
-            return Err(bad(format!("entry {i} (chunk {id}) has non-zero reserved bytes")));
+            return Err(bad(format!(
+                "entry {i} (chunk {id}) has non-zero reserved bytes"
+            )));
         }
         if offset != expected_offset {
             return Err(bad(format!(
@@ -172,10 +188,14 @@ pub fn parse_table(table: &[u8], table_hash: &[u8; 32], table_start: u64, object
             )));
         }
         if raw_len > MAX_CHUNK || stored_len > MAX_CHUNK {
-            return Err(bad(format!("entry {i} (chunk {id}) is larger than {MAX_CHUNK} bytes")));
+            return Err(bad(format!(
+                "entry {i} (chunk {id}) is larger than {MAX_CHUNK} bytes"
+            )));
         }
         if codec == Codec::None && stored_len != raw_len {
-            return Err(bad(format!("entry {i} (chunk {id}) is uncompressed but its lengths differ")));
+            return Err(bad(format!(
+                "entry {i} (chunk {id}) is uncompressed but its lengths differ"
+            )));
         }
         expected_offset += stored_len as u64;
         entries.push(PackEntry {
@@ -200,7 +220,9 @@ pub fn parse_pack(bytes: &[u8], object: &str) -> Result<Vec<PackEntry>> {
     let bad = |p: String| RepoError::corrupt(object, p);
     let len = bytes.len() as u64;
     if bytes.len() < HEADER_LEN + FOOTER_LEN {
-        return Err(bad(format!("{len} bytes is shorter than an empty pack: truncated")));
+        return Err(bad(format!(
+            "{len} bytes is shorter than an empty pack: truncated"
+        )));
     }
     check_header(&bytes[..HEADER_LEN], object)?;
     let (count, hash) = parse_footer(&bytes[bytes.len() - FOOTER_LEN..], len, object)?;
@@ -222,7 +244,10 @@ pub fn check_header(header: &[u8], object: &str) -> Result<()> {
                 supported: 1,
             });
         }
-        return Err(RepoError::corrupt(object, "does not start with the pack magic"));
+        return Err(RepoError::corrupt(
+            object,
+            "does not start with the pack magic",
+        ));
     }
     let version = u16::from_le_bytes([header[8], header[9]]);
     if version != VERSION {
@@ -240,7 +265,10 @@ pub fn check_header(header: &[u8], object: &str) -> Result<()> {
         });
     }
     if header[12..16] != [0; 4] {
-        return Err(RepoError::corrupt(object, "reserved header bytes are not zero"));
+        return Err(RepoError::corrupt(
+            object,
+            "reserved header bytes are not zero",
+        ));
     }
     Ok(())
 }
@@ -249,7 +277,10 @@ pub fn check_header(header: &[u8], object: &str) -> Result<()> {
 pub fn decode_blob(entry: &PackEntry, stored: &[u8], pack: &str) -> Result<Vec<u8>> {
     let object = || format!("chunk {} in pack {pack}", entry.id);
     if stored.len() != entry.stored_len as usize {
-        return Err(RepoError::corrupt(object(), "stored length differs from the index"));
+        return Err(RepoError::corrupt(
+            object(),
+            "stored length differs from the index",
+        ));
     }
     let raw = match entry.codec {
         Codec::None => stored.to_vec(),
@@ -259,14 +290,21 @@ pub fn decode_blob(entry: &PackEntry, stored: &[u8], pack: &str) -> Result<Vec<u
             if out.len() != entry.raw_len as usize {
                 return Err(RepoError::corrupt(
                     object(),
-                    format!("decompresses to {} bytes, expected {}", out.len(), entry.raw_len),
+                    format!(
+                        "decompresses to {} bytes, expected {}",
+                        out.len(),
+                        entry.raw_len
+                    ),
                 ));
             }
             out
         }
     };
     if Id::hash(&raw) != entry.id {
-        return Err(RepoError::corrupt(object(), "content does not match its hash"));
+        return Err(RepoError::corrupt(
+            object(),
+            "content does not match its hash",
+        ));
     }
     Ok(raw)
 }

@@ -73,13 +73,23 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
     }
 
     // What is there, pack by pack, from every index file.
-    let index_files: Vec<String> = backend.list(FileType::Index)?.into_iter().map(|f| f.name).collect();
+    let index_files: Vec<String> = backend
+        .list(FileType::Index)?
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
     let mut packs: HashMap<Id, (u64, Vec<PackEntry>)> = HashMap::new();
     for name in &index_files {
-        let object = format!("index file {}", backend.relative_path(FileType::Index, name));
+        let object = format!(
+            "index file {}",
+            backend.relative_path(FileType::Index, name)
+        );
         let bytes = backend.read(FileType::Index, name)?;
         if Id::hash(&bytes).to_hex() != *name {
-            return Err(RepoError::corrupt(object, "content does not match its name (hash); run `pgkeep rebuild-index`"));
+            return Err(RepoError::corrupt(
+                object,
+                "content does not match its name (hash); run `pgkeep rebuild-index`",
+            ));
         }
         for p in IndexFile::decode(&bytes, &object)?.packs {
             packs.entry(p.id).or_insert_with(|| {
@@ -148,7 +158,11 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
     }
 
     let indexed: HashSet<Id> = plans.iter().map(|p| p.id).collect();
-    let unindexed: Vec<Id> = on_disk.keys().filter(|id| !indexed.contains(id)).copied().collect();
+    let unindexed: Vec<Id> = on_disk
+        .keys()
+        .filter(|id| !indexed.contains(id))
+        .copied()
+        .collect();
     report.unindexed_packs_deleted = unindexed.len();
 
     let mut keep_as_is = Vec::new();
@@ -201,7 +215,8 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
     // 2. One index for everything kept; durable before anything goes.
     let mut all = IndexFile::default();
     for p in &keep_as_is {
-        all.packs.push(IndexPack::from_entries(p.id, p.size, &p.entries));
+        all.packs
+            .push(IndexPack::from_entries(p.id, p.size, &p.entries));
     }
     all.packs.extend(new_packs.iter().cloned());
     let new_index = all.write(backend)?.to_hex();
@@ -210,7 +225,12 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
     for name in index_files.iter().filter(|n| **n != new_index) {
         backend.remove(FileType::Index, name)?;
     }
-    for id in to_delete.iter().map(|p| p.id).chain(to_repack.iter().map(|p| p.id)).chain(unindexed) {
+    for id in to_delete
+        .iter()
+        .map(|p| p.id)
+        .chain(to_repack.iter().map(|p| p.id))
+        .chain(unindexed)
+    {
         backend.remove(FileType::Pack, &id.to_hex())?;
     }
     if let Some(local) = repo.local() {

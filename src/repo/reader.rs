@@ -24,15 +24,25 @@ impl ChunkReader {
 
     /// The plaintext of one chunk. `needed_by` names the stream for errors.
     pub fn read_chunk(&self, id: &Id, needed_by: &str) -> Result<Vec<u8>> {
-        let loc = self.index.get(id).ok_or_else(|| RepoError::ChunkNotIndexed {
-            chunk: *id,
-            needed_by: needed_by.into(),
-        })?;
+        let loc = self
+            .index
+            .get(id)
+            .ok_or_else(|| RepoError::ChunkNotIndexed {
+                chunk: *id,
+                needed_by: needed_by.into(),
+            })?;
         let name = loc.pack.to_hex();
-        let stored = self
-            .backend
-            .read_at(FileType::Pack, &name, loc.entry.offset, loc.entry.stored_len as usize)?;
-        pack::decode_blob(&loc.entry, &stored, &self.backend.relative_path(FileType::Pack, &name))
+        let stored = self.backend.read_at(
+            FileType::Pack,
+            &name,
+            loc.entry.offset,
+            loc.entry.stored_len as usize,
+        )?;
+        pack::decode_blob(
+            &loc.entry,
+            &stored,
+            &self.backend.relative_path(FileType::Pack, &name),
+        )
     }
 
     /// A `Read` over the concatenation of `chunks`.

@@ -44,7 +44,9 @@ pub struct Scope {
     pub data_only: bool,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Section {
     #[default]
@@ -211,7 +213,10 @@ pub fn load(backend: &dyn Backend, id: &Id) -> Result<Snapshot> {
         r => r?,
     };
     if Id::hash(&bytes) != *id {
-        return Err(RepoError::corrupt(object, "content does not match its name (hash)"));
+        return Err(RepoError::corrupt(
+            object,
+            "content does not match its name (hash)",
+        ));
     }
     Snapshot::decode(&bytes, &object)
 }

@@ -213,7 +213,9 @@ impl BackupSession {
             let h = std::thread::Builder::new()
                 .name(format!("pgkeep-zstd-{i}"))
                 .spawn(move || s.compress_loop(rx))
-                .map_err(|e| RepoError::WriterFailed(format!("cannot start compression thread: {e}")))?;
+                .map_err(|e| {
+                    RepoError::WriterFailed(format!("cannot start compression thread: {e}"))
+                })?;
             workers.push(h);
         }
         Ok(BackupSession {
@@ -241,7 +243,11 @@ impl BackupSession {
     /// Chunk, deduplicate and store an async byte stream (such as COPY
     /// output). CPU work runs on a dedicated thread; this future only
     /// gathers bytes and waits.
-    pub async fn write_stream<S, E>(&self, stream_name: &str, mut stream: S) -> Result<StreamSummary>
+    pub async fn write_stream<S, E>(
+        &self,
+        stream_name: &str,
+        mut stream: S,
+    ) -> Result<StreamSummary>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
@@ -250,7 +256,8 @@ impl BackupSession {
             .jobs
             .clone()
             .ok_or_else(|| RepoError::WriterFailed("session already finished".into()))?;
-        let (tx, rx) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, String>>(STREAM_QUEUE);
+        let (tx, rx) =
+            tokio::sync::mpsc::channel::<std::result::Result<Bytes, String>>(STREAM_QUEUE);
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let shared = self.shared.clone();
         let name = stream_name.to_string();
@@ -295,9 +302,9 @@ impl BackupSession {
             let _ = tx.send(Ok(buf.freeze())).await;
         }
         drop(tx);
-        let result = done_rx
-            .await
-            .map_err(|_| RepoError::WriterFailed(format!("chunker thread for {stream_name} died")))?;
+        let result = done_rx.await.map_err(|_| {
+            RepoError::WriterFailed(format!("chunker thread for {stream_name} died"))
+        })?;
         match source_error {
             Some(message) => Err(RepoError::Source {
                 stream: stream_name.into(),
@@ -328,17 +335,35 @@ impl BackupSession {
         }
         if let Some(e) = self.shared.failed() {
             // Packs already written stay listed so the next run can reuse them.
-            let rest = std::mem::take(&mut *self.shared.unindexed.lock().unwrap_or_else(|e| e.into_inner()));
+            let rest = std::mem::take(
+                &mut *self
+                    .shared
+                    .unindexed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()),
+            );
             if !rest.is_empty() {
                 let _ = self.shared.write_index(rest);
             }
             return Err(RepoError::WriterFailed(e));
         }
-        let last = std::mem::take(&mut *self.shared.open_pack.lock().unwrap_or_else(|e| e.into_inner()));
+        let last = std::mem::take(
+            &mut *self
+                .shared
+                .open_pack
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         if !last.is_empty() {
             self.shared.write_pack(last)?;
         }
-        let rest = std::mem::take(&mut *self.shared.unindexed.lock().unwrap_or_else(|e| e.into_inner()));
+        let rest = std::mem::take(
+            &mut *self
+                .shared
+                .unindexed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         if !rest.is_empty() {
             self.shared.write_index(rest)?;
         }
@@ -354,7 +379,10 @@ impl BackupSession {
             if let Some((t, part, c)) = snap.chunk_refs().find(|(_, _, c)| !known.contains(c)) {
                 return Err(RepoError::ChunkNotIndexed {
                     chunk: *c,
-                    needed_by: format!("table {} part {part} of the new snapshot", Snapshot::describe_table(t)),
+                    needed_by: format!(
+                        "table {} part {part} of the new snapshot",
+                        Snapshot::describe_table(t)
+                    ),
                 });
             }
         }
@@ -417,14 +445,20 @@ fn chunk_stream<R: Read>(
         let id = Id::hash(&chunk.data);
         summary.raw_bytes += chunk.data.len() as u64;
         summary.chunks.push(id);
-        let is_new = shared.known.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
+        let is_new = shared
+            .known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id);
         if !is_new {
             continue;
         }
         summary.new_chunks += 1;
         summary.new_raw_bytes += chunk.data.len() as u64;
         shared.new_chunks.fetch_add(1, Ordering::Relaxed);
-        shared.new_raw.fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
+        shared
+            .new_raw
+            .fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
         *state.pending.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         let job = Job {
             id,
@@ -432,7 +466,9 @@ fn chunk_stream<R: Read>(
             stream: state.clone(),
         };
         if jobs.send(job).is_err() {
-            outcome = Err(RepoError::WriterFailed("compression workers stopped".into()));
+            outcome = Err(RepoError::WriterFailed(
+                "compression workers stopped".into(),
+            ));
             *state.pending.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
             break;
         }
