@@ -5,6 +5,7 @@
 //! catalog → model → DDL/COPY → chunks → repository, and back for restore.
 
 pub mod cli;
+pub mod conn;
 pub mod demo;
 pub mod pgcluster;
 pub mod repo;
