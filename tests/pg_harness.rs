@@ -373,14 +373,9 @@ async fn extra_settings_reach_the_server() {
 
 const HELPER_ENV: &str = "PGKEEP_HARNESS_HANG_HELPER";
 
-/// Not a test by itself: `killed_test_process_leaves_no_cluster_behind`
-/// runs it in a child process and kills that with SIGKILL.
-#[test]
-#[ignore = "helper for killed_test_process_leaves_no_cluster_behind"]
-fn helper_start_shared_cluster_and_hang() {
-    if std::env::var_os(HELPER_ENV).is_none() {
-        return;
-    }
+/// In the child process (HELPER_ENV set), the kill test below starts the
+/// shared cluster, reports where it is, and hangs until it is killed.
+fn start_shared_cluster_and_hang() -> ! {
     let cluster = shared();
     println!(
         "ROOT={}",
@@ -394,12 +389,14 @@ fn helper_start_shared_cluster_and_hang() {
 
 #[test]
 fn killed_test_process_leaves_no_cluster_behind() {
+    if std::env::var_os(HELPER_ENV).is_some() {
+        start_shared_cluster_and_hang();
+    }
     let exe = std::env::current_exe().expect("current test binary");
     let mut child = Command::new(exe)
         .args([
-            "--ignored",
             "--exact",
-            "helper_start_shared_cluster_and_hang",
+            "killed_test_process_leaves_no_cluster_behind",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -171,19 +171,24 @@ pub fn open(kind: Kind, bytes: &[u8], object: &str) -> Result<Vec<u8>> {
 }
 
 /// zstd-decode at most `limit` bytes; more is an error, not an allocation.
+/// The output grows in steps and is checked before each one, so a frame
+/// that claims (or inflates to) more than `limit` never gets the memory.
 pub fn decompress_bounded(data: &[u8], limit: u64) -> std::result::Result<Vec<u8>, String> {
     let mut dec = zstd::stream::read::Decoder::with_buffer(data)
         .map_err(|e| format!("zstd: {e}"))?
         .single_frame();
     let mut out = Vec::new();
-    (&mut dec)
-        .take(limit + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("zstd: {e}"))?;
-    if out.len() as u64 > limit {
-        return Err(format!("decompresses to more than {limit} bytes"));
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = dec.read(&mut buf).map_err(|e| format!("zstd: {e}"))?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if (out.len() + n) as u64 > limit {
+            return Err(format!("decompresses to more than {limit} bytes"));
+        }
+        out.extend_from_slice(&buf[..n]);
     }
-    Ok(out)
 }
 
 /// Serialize `value` as a named MessagePack map and seal it.
