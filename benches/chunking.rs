@@ -234,7 +234,8 @@ fn interleaved(data: &[u8], rounds: usize) {
         black_box(f());
         thread_cpu_now() - t
     }
-    let ops: [(&str, &dyn Fn(&Params) -> Duration); 4] = [
+    type Op<'a> = (&'a str, &'a dyn Fn(&Params) -> Duration);
+    let ops: [Op; 4] = [
         ("cut (FastCDC, in memory)", &|p: &Params| {
             timed(|| {
                 FastCDC::with_level(data, p.min, p.avg, p.max, Normalization::Level1)
@@ -245,12 +246,19 @@ fn interleaved(data: &[u8], rounds: usize) {
         ("BLAKE3 of the chunks", &|p: &Params| {
             let lengths = p.cut(data);
             let chunks = common::slices(data, &lengths);
-            timed(|| chunks.iter().map(|c| blake3::hash(c).as_bytes()[0] as usize).sum::<usize>())
+            timed(|| {
+                chunks
+                    .iter()
+                    .map(|c| blake3::hash(c).as_bytes()[0] as usize)
+                    .sum::<usize>()
+            })
         }),
         ("cut + BLAKE3 (in memory)", &|p: &Params| {
             timed(|| {
                 FastCDC::with_level(data, p.min, p.avg, p.max, Normalization::Level1)
-                    .map(|c| blake3::hash(&data[c.offset..c.offset + c.length]).as_bytes()[0] as usize)
+                    .map(|c| {
+                        blake3::hash(&data[c.offset..c.offset + c.length]).as_bytes()[0] as usize
+                    })
                     .sum::<usize>()
             })
         }),

@@ -75,7 +75,10 @@ fn best_of(rounds: usize, mut f: impl FnMut() -> usize) -> Duration {
 fn print_summary(corpora: &[Corpus]) {
     let rounds = if common::full_run() { 5 } else { 1 };
     let p = common::default_params();
-    println!("\n## zstd on 512 KiB-average chunks ({})\n", common::machine());
+    println!(
+        "\n## zstd on 512 KiB-average chunks ({})\n",
+        common::machine()
+    );
     for c in corpora {
         let chunks = common::slices(&c.data, &c.lengths);
         let mib = common::mib(c.data.len() as f64);
@@ -87,18 +90,30 @@ fn print_summary(corpora: &[Corpus]) {
         );
         println!("| zstd level | ratio | compress MiB/s | decompress MiB/s | cut + BLAKE3 + compress MiB/s |");
         println!("|---:|---:|---:|---:|---:|");
-        let mut comp: Vec<zstd::bulk::Compressor<'static>> =
-            LEVELS.iter().map(|&l| zstd::bulk::Compressor::new(l).expect("zstd level")).collect();
+        let mut comp: Vec<zstd::bulk::Compressor<'static>> = LEVELS
+            .iter()
+            .map(|&l| zstd::bulk::Compressor::new(l).expect("zstd level"))
+            .collect();
         let stored: Vec<Vec<Vec<u8>>> = comp
             .iter_mut()
-            .map(|z| chunks.iter().map(|ch| z.compress(ch).expect("zstd")).collect())
+            .map(|z| {
+                chunks
+                    .iter()
+                    .map(|ch| z.compress(ch).expect("zstd"))
+                    .collect()
+            })
             .collect();
         let mut d = zstd::bulk::Decompressor::new().expect("zstd");
         let mut out = vec![0u8; p.max];
         let mut best = vec![[Duration::MAX; 3]; LEVELS.len()];
         for _ in 0..rounds {
             for (i, z) in comp.iter_mut().enumerate() {
-                let t = best_of(1, || chunks.iter().map(|ch| z.compress(ch).expect("zstd").len()).sum());
+                let t = best_of(1, || {
+                    chunks
+                        .iter()
+                        .map(|ch| z.compress(ch).expect("zstd").len())
+                        .sum()
+                });
                 best[i][0] = best[i][0].min(t);
                 let t = best_of(1, || {
                     stored[i]
