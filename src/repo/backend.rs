@@ -148,8 +148,11 @@ impl LocalBackend {
         }
     }
 
-    /// Remove temporary files that a crashed writer left behind. Only safe
-    /// while holding the exclusive lock.
+    /// Remove temporary files that a crashed writer left behind. Any process
+    /// may be writing a lock file through `tmp/` even while prune holds the
+    /// exclusive lock (that is how it finds out it is locked out), so only
+    /// files untouched for `TMP_GRACE` go, and a file that vanishes first is
+    /// not an error.
     pub fn clean_tmp(&self) -> Result<usize> {
         let dir = self.root.join(TMP_DIR);
         let mut n = 0;
@@ -158,15 +161,31 @@ impl LocalBackend {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(RepoError::io("cannot list", &dir, e)),
         };
+        let now = std::time::SystemTime::now();
         for entry in rd {
             let entry = entry.map_err(|e| RepoError::io("cannot list", &dir, e))?;
             let p = entry.path();
-            fs::remove_file(&p).map_err(|e| RepoError::io("cannot remove", &p, e))?;
-            n += 1;
+            let modified = match entry.metadata().and_then(|m| m.modified()) {
+                Ok(t) => t,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(RepoError::io("cannot stat", &p, e)),
+            };
+            if now.duration_since(modified).unwrap_or_default() < TMP_GRACE {
+                continue;
+            }
+            match fs::remove_file(&p) {
+                Ok(()) => n += 1,
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(RepoError::io("cannot remove", &p, e)),
+            }
         }
         Ok(n)
     }
 }
+
+/// How old a temporary file must be before `clean_tmp` takes it for a
+/// crashed writer's leftover.
+pub const TMP_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 fn sync_dir(dir: &Path) -> Result<()> {
     let f = File::open(dir).map_err(|e| RepoError::io("cannot open directory", dir, e))?;
@@ -224,10 +243,13 @@ impl Backend for LocalBackend {
                 if !is_object_name(&name) {
                     continue;
                 }
-                let size = entry
-                    .metadata()
-                    .map_err(|e| RepoError::io("cannot stat", entry.path(), e))?
-                    .len();
+                // Lock files come and go while we list: one released since
+                // read_dir is simply not there any more.
+                let size = match entry.metadata() {
+                    Ok(m) => m.len(),
+                    Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                    Err(e) => return Err(RepoError::io("cannot stat", entry.path(), e)),
+                };
                 out.push(FileInfo { name, size });
             }
         }
