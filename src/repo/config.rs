@@ -127,19 +127,6 @@ impl RepoConfig {
             object: "config".into(),
             feature,
         };
-        if self.version > FORMAT_VERSION {
-            return Err(RepoError::UnsupportedVersion {
-                object: "config".into(),
-                found: self.version,
-                supported: FORMAT_VERSION,
-            });
-        }
-        if self.hash != "blake3" {
-            return Err(unsupported(format!("hash {:?}", self.hash)));
-        }
-        if self.encryption != "none" {
-            return Err(unsupported(format!("encryption {:?}", self.encryption)));
-        }
         if self.chunker.algorithm != "fastcdc-2020" {
             return Err(unsupported(format!("chunker {:?}", self.chunker.algorithm)));
         }

@@ -237,7 +237,10 @@ pub fn parse_pack(bytes: &[u8], object: &str) -> Result<Vec<PackEntry>> {
 
 pub fn check_header(header: &[u8], object: &str) -> Result<()> {
     if header.len() < HEADER_LEN {
-        return Err(RepoError::corrupt(object, "shorter than a pack header: truncated"));
+        return Err(RepoError::corrupt(
+            object,
+            "shorter than a pack header: truncated",
+        ));
     }
     if &header[..8] != HEADER_MAGIC {
         if header[..7] == HEADER_MAGIC[..7] {

@@ -119,6 +119,15 @@ impl Shared {
         Ok(())
     }
 
+    /// List every durable pack not yet in an index file.
+    fn index_unindexed(&self) -> Result<()> {
+        let rest = std::mem::take(&mut *self.unindexed.lock().unwrap_or_else(|e| e.into_inner()));
+        if rest.is_empty() {
+            return Ok(());
+        }
+        self.write_index(rest)
+    }
+
     fn write_index(&self, packs: Vec<IndexPack>) -> Result<()> {
         IndexFile { packs }.write(self.backend.as_ref())?;
         self.index_files.fetch_add(1, Ordering::Relaxed);
@@ -335,16 +344,7 @@ impl BackupSession {
         }
         if let Some(e) = self.shared.failed() {
             // Packs already written stay listed so the next run can reuse them.
-            let rest = std::mem::take(
-                &mut *self
-                    .shared
-                    .unindexed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()),
-            );
-            if !rest.is_empty() {
-                let _ = self.shared.write_index(rest);
-            }
+            let _ = self.shared.index_unindexed();
             return Err(RepoError::WriterFailed(e));
         }
         let last = std::mem::take(
@@ -357,17 +357,7 @@ impl BackupSession {
         if !last.is_empty() {
             self.shared.write_pack(last)?;
         }
-        let rest = std::mem::take(
-            &mut *self
-                .shared
-                .unindexed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
-        if !rest.is_empty() {
-            self.shared.write_index(rest)?;
-        }
-        Ok(())
+        self.shared.index_unindexed()
     }
 
     /// Finish: flush packs and index, then write the manifest. Returns the
