@@ -6,7 +6,7 @@
 //! It owns the demo dataset and the story it tells; the repository work is
 //! the library's. It reports through a callback and never prints itself.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -50,6 +50,14 @@ fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub struct DemoOptions {
     /// Keep the repository here instead of a temporary directory.
     pub repo: Option<PathBuf>,
@@ -91,16 +99,18 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
         opts.orders_per_tenant
     ));
 
-    let tmp_repo;
-    let repo_path: &Path = match &opts.repo {
-        Some(p) => p,
+    // A temporary repository goes away however the demo ends.
+    let _cleanup;
+    let repo_path: PathBuf = match &opts.repo {
+        Some(p) => p.clone(),
         None => {
-            tmp_repo =
-                std::env::temp_dir().join(format!("pgkeep-demo-repo-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&tmp_repo);
-            &tmp_repo
+            let p = std::env::temp_dir().join(format!("pgkeep-demo-repo-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            _cleanup = RemoveOnDrop(p.clone());
+            p
         }
     };
+    let repo_path = repo_path.as_path();
     let repo = Repository::init(
         repo_path,
         RepoConfig::new(
@@ -196,9 +206,6 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
         latest.short(),
         report.restored_tables_identical
     ));
-    if opts.repo.is_none() {
-        let _ = std::fs::remove_dir_all(repo_path);
-    }
     Ok(report)
 }
 
