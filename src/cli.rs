@@ -415,10 +415,6 @@ fn run_debug(cmd: DebugCommand) -> Result<i32> {
             })?;
             let stats = session.stats();
             let snap = Snapshot {
-                time_start: started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                time_end: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                pgkeep_version: env!("CARGO_PKG_VERSION").into(),
-                hostname: crate::repo::lock::hostname(),
                 scope: Scope {
                     kind: "files".into(),
                     ..Scope::default()
@@ -435,7 +431,7 @@ fn run_debug(cmd: DebugCommand) -> Result<i32> {
                     ..Totals::default()
                 },
                 tables,
-                ..Snapshot::default()
+                ..Snapshot::stamped(started)
             };
             let id = session.commit(&snap)?;
             println!("{id}");

@@ -322,10 +322,6 @@ async fn backup_tenant(
         .map_err(pg("ending the backup transaction"))?;
     let stats = session.stats();
     let snap = Snapshot {
-        time_start: started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        time_end: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        pgkeep_version: env!("CARGO_PKG_VERSION").into(),
-        hostname: crate::repo::lock::hostname(),
         source: source.clone(),
         scope: Scope {
             kind: "schemas".into(),
@@ -344,7 +340,7 @@ async fn backup_tenant(
             duration_ms: t0.elapsed().as_millis() as u64,
         },
         tables: out,
-        ..Snapshot::default()
+        ..Snapshot::stamped(started)
     };
     let id = tokio::task::block_in_place(|| session.commit(&snap))?;
     Ok((id, snap))

@@ -384,10 +384,10 @@ impl Cluster {
     pub fn conninfo(&self, dbname: &str) -> String {
         format!(
             "host={} port={} user={} dbname={}",
-            conninfo_value(&self.socket_dir.to_string_lossy()),
+            crate::conn::quote_conninfo_value(&self.socket_dir.to_string_lossy()),
             self.port,
             SUPERUSER,
-            conninfo_value(dbname)
+            crate::conn::quote_conninfo_value(dbname)
         )
     }
 
@@ -398,7 +398,7 @@ impl Cluster {
             "host=127.0.0.1 port={} user={} dbname={}",
             self.port,
             SUPERUSER,
-            conninfo_value(dbname)
+            crate::conn::quote_conninfo_value(dbname)
         )
     }
 
@@ -1213,27 +1213,6 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// A libpq conninfo value, single-quoted when it would not survive bare.
-fn conninfo_value(value: &str) -> String {
-    let bare_ok = !value.is_empty()
-        && !value
-            .chars()
-            .any(|c| c.is_whitespace() || c == '\'' || c == '\\' || c == '=');
-    if bare_ok {
-        return value.to_string();
-    }
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if c == '\'' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
-}
-
 fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
@@ -1271,9 +1250,12 @@ mod tests {
 
     #[test]
     fn quotes_conninfo_values() {
-        assert_eq!(conninfo_value("plain"), "plain");
-        assert_eq!(conninfo_value(""), "''");
-        assert_eq!(conninfo_value("a b'c\\d"), r"'a b\'c\\d'");
+        assert_eq!(crate::conn::quote_conninfo_value("plain"), "plain");
+        assert_eq!(crate::conn::quote_conninfo_value(""), "''");
+        assert_eq!(
+            crate::conn::quote_conninfo_value("a b'c\\d"),
+            r"'a b\'c\\d'"
+        );
     }
 
     #[test]

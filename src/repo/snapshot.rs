@@ -162,6 +162,21 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// A manifest stamped with what every snapshot records about its run:
+    /// start and end time (now), pgkeep's version and this machine's name.
+    pub fn stamped(started: chrono::DateTime<chrono::Utc>) -> Snapshot {
+        let rfc3339 = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        };
+        Snapshot {
+            time_start: rfc3339(started),
+            time_end: rfc3339(chrono::Utc::now()),
+            pgkeep_version: env!("CARGO_PKG_VERSION").into(),
+            hostname: super::lock::hostname(),
+            ..Snapshot::default()
+        }
+    }
+
     /// Every chunk id the snapshot references, in stream order.
     pub fn chunk_refs(&self) -> impl Iterator<Item = (&TableData, usize, &Id)> {
         self.tables.iter().flat_map(|t| {
