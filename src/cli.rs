@@ -34,6 +34,59 @@ pub struct RepoArg {
     pub repo: PathBuf,
 }
 
+/// Which objects a dump covers, with pg_dump's pattern rules.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    /// Dump only schemas matching PATTERN (repeatable).
+    #[arg(short = 'n', long = "schema", value_name = "PATTERN")]
+    pub schemas: Vec<String>,
+    /// Do not dump schemas matching PATTERN (repeatable).
+    #[arg(short = 'N', long = "exclude-schema", value_name = "PATTERN")]
+    pub exclude_schemas: Vec<String>,
+    /// Dump only tables (views, sequences, ...) matching PATTERN (repeatable).
+    #[arg(short = 't', long = "table", value_name = "PATTERN")]
+    pub tables: Vec<String>,
+    /// Do not dump tables matching PATTERN (repeatable).
+    #[arg(short = 'T', long = "exclude-table", value_name = "PATTERN")]
+    pub exclude_tables: Vec<String>,
+}
+
+impl FilterArgs {
+    pub fn scope(&self) -> crate::catalog::ScopeSpec {
+        crate::catalog::ScopeSpec {
+            include_schemas: self.schemas.clone(),
+            exclude_schemas: self.exclude_schemas.clone(),
+            include_tables: self.tables.clone(),
+            exclude_tables: self.exclude_tables.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DdlArgs {
+    /// Database to read: a conninfo string or a postgres:// URI; PG*
+    /// variables, ~/.pgpass and the service file fill in the rest.
+    #[arg(long, short = 'd', default_value = "")]
+    pub db: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Leave out ALTER ... OWNER TO.
+    #[arg(long, short = 'O')]
+    pub no_owner: bool,
+    /// Leave out GRANT/REVOKE and default privileges.
+    #[arg(long, short = 'x')]
+    pub no_acl: bool,
+    /// Leave out COMMENT ON.
+    #[arg(long)]
+    pub no_comments: bool,
+    /// With a single-schema dump: create its objects in this schema instead.
+    #[arg(long, value_name = "SCHEMA")]
+    pub target_schema: Option<String>,
+    /// Only these sections (pre-data, data, post-data; repeatable).
+    #[arg(long, value_name = "SECTION")]
+    pub section: Vec<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create a new repository.
@@ -113,6 +166,9 @@ pub enum Command {
         #[arg(long, default_value_t = 200_000)]
         orders: u64,
     },
+    /// Print the database's schema as SQL (like `pg_dump --schema-only`),
+    /// read from the catalog without pg_dump.
+    Ddl(DdlArgs),
     /// Tools for developers and tests.
     #[command(hide = true, subcommand)]
     Debug(DebugCommand),
@@ -362,8 +418,57 @@ pub fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
+        Command::Ddl(args) => run_ddl(args),
         Command::Debug(d) => run_debug(d),
     }
+}
+
+fn parse_section(s: &str) -> Result<crate::repo::snapshot::Section> {
+    use crate::repo::snapshot::Section;
+    Ok(match s {
+        "pre-data" => Section::PreData,
+        "data" => Section::Data,
+        "post-data" => Section::PostData,
+        other => bail!("unknown section {other:?}: use pre-data, data or post-data"),
+    })
+}
+
+fn run_ddl(args: DdlArgs) -> Result<i32> {
+    let sections = args
+        .section
+        .iter()
+        .map(|s| parse_section(s))
+        .collect::<Result<Vec<_>>>()?;
+    let conn = crate::conn::ConnSpec::parse(&args.db)?.resolve(&crate::conn::process_env)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let rendered = rt.block_on(async {
+        let (client, task) = conn.connect().await?;
+        // One snapshot for every catalog query.
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
+            .with_context(|| format!("starting a read-only transaction on {}", conn.describe()))?;
+        let cat = crate::catalog::read_catalog(&client, &args.filter.scope()).await?;
+        client.batch_execute("COMMIT").await?;
+        drop(client);
+        let _ = task.await;
+        let opts = crate::ddl::RenderOptions {
+            no_owner: args.no_owner,
+            no_acl: args.no_acl,
+            no_comments: args.no_comments,
+            target_schema: args.target_schema.clone(),
+        };
+        anyhow::Ok(crate::ddl::render(&cat, &opts)?)
+    })?;
+    for w in &rendered.warnings {
+        eprintln!("pgkeep: warning: {w}");
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(rendered.script(&sections).as_bytes())?;
+    out.flush()?;
+    Ok(0)
 }
 
 fn run_debug(cmd: DebugCommand) -> Result<i32> {

@@ -4,8 +4,10 @@
 //! tests and benches drive the same code the binary runs. Data flows one way:
 //! catalog → model → DDL/COPY → chunks → repository, and back for restore.
 
+pub mod catalog;
 pub mod cli;
 pub mod conn;
+pub mod ddl;
 pub mod demo;
 pub mod pgcluster;
 pub mod repo;

@@ -1,0 +1,605 @@
+//! The typed model of a database's schema as the catalog holds it.
+//!
+//! Fields keep the server's own text where the server renders a fragment
+//! for us (`format_type`, `pg_get_expr`, `pg_get_indexdef`, ...). Those
+//! fragments were produced under the reader's `search_path`, so names in
+//! them are qualified exactly when the object is outside the schema a
+//! relative dump is made of (see `Catalog::relative_schema`).
+//!
+//! Nothing here renders statements; `ddl` does.
+
+use std::collections::BTreeMap;
+
+/// A catalog row's identity: the catalog it lives in (`pg_class`,
+/// `pg_type`, ...) and its oid there. Used for dependencies only; oids
+/// never reach the rendered output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjRef {
+    pub classid: u32,
+    pub objid: u32,
+}
+
+/// What every dumpable object has.
+#[derive(Clone, Debug, Default)]
+pub struct Meta {
+    pub oid: u32,
+    /// None for objects that live outside schemas.
+    pub schema: Option<String>,
+    pub name: String,
+    pub owner: Option<String>,
+    /// `aclitem[]` as text; None means the built-in default privileges.
+    pub acl: Option<Vec<String>>,
+    /// What the object starts with when created (`acldefault`, or
+    /// `pg_init_privs` for the `public` schema): GRANT/REVOKE are the
+    /// difference between the two.
+    pub acl_base: Vec<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Schema {
+    pub meta: Meta,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Extension {
+    pub meta: Meta,
+    /// The schema its objects were installed in.
+    pub in_schema: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Collation {
+    pub meta: Meta,
+    /// 'c' libc, 'i' icu, 'b' builtin, 'd' default.
+    pub provider: String,
+    pub deterministic: bool,
+    pub collate: Option<String>,
+    pub ctype: Option<String>,
+    pub locale: Option<String>,
+    pub icu_rules: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum TypeKind {
+    Enum {
+        labels: Vec<String>,
+    },
+    Composite {
+        /// (name, formatted type, collation clause or empty)
+        attributes: Vec<(String, String, Option<String>)>,
+        /// The pg_class row behind the composite type.
+        relid: u32,
+    },
+    Domain {
+        base: String,
+        collation: Option<String>,
+        default: Option<String>,
+        not_null: bool,
+        constraints: Vec<DomainConstraint>,
+    },
+    Range {
+        subtype: String,
+        subtype_opclass: Option<String>,
+        collation: Option<String>,
+        canonical: Option<String>,
+        subtype_diff: Option<String>,
+        multirange_name: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct DomainConstraint {
+    pub oid: u32,
+    pub name: String,
+    /// `CHECK (VALUE > 0)` (with ` NOT VALID` when not validated).
+    pub definition: String,
+    pub validated: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TypeDef {
+    pub meta: Meta,
+    pub kind: TypeKind,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SequenceOptions {
+    /// `smallint`, `integer` or `bigint`.
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Sequence {
+    pub meta: Meta,
+    pub options: SequenceOptions,
+    pub unlogged: bool,
+    /// `(table oid, column name)` of `OWNED BY`.
+    pub owned_by: Option<(u32, String)>,
+    /// The value `nextval` returned last, None when never called.
+    pub last_value: Option<i64>,
+    /// `setval(..., v, false)` state (18+ only: older servers do not expose
+    /// it without reading the sequence).
+    pub uncalled_value: Option<i64>,
+    /// Set when the sequence backs an identity column (rendered with it).
+    pub identity_of: Option<(u32, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelKind {
+    Table,
+    PartitionedTable,
+    ForeignTable,
+    View,
+    MaterializedView,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Column {
+    pub num: i16,
+    pub name: String,
+    pub type_name: String,
+    pub type_oid: u32,
+    pub not_null: bool,
+    pub default: Option<String>,
+    /// Oid of the `pg_attrdef` row, for dependencies.
+    pub default_oid: Option<u32>,
+    /// 'a' always, 'd' by default.
+    pub identity: Option<char>,
+    /// 's' stored, 'v' virtual (18+): the expression is in `default`.
+    pub generated: Option<char>,
+    pub collation: Option<String>,
+    /// Storage when it differs from the type's: 'p', 'e', 'm', 'x'.
+    pub storage: Option<char>,
+    pub compression: Option<char>,
+    pub statistics: Option<i32>,
+    pub options: Vec<String>,
+    pub fdw_options: Vec<String>,
+    pub is_local: bool,
+    pub inherited: bool,
+    pub acl: Option<Vec<String>>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Relation {
+    pub meta: Meta,
+    pub kind: RelKind,
+    pub unlogged: bool,
+    pub columns: Vec<Column>,
+    pub reloptions: Vec<String>,
+    pub toast_options: Vec<String>,
+    /// Table access method when not `heap`.
+    pub access_method: Option<String>,
+    pub tablespace: Option<String>,
+    /// Parents in `inhseqno` order (oids of relations).
+    pub parents: Vec<u32>,
+    /// `FOR VALUES ...` when this is a partition.
+    pub partition_bound: Option<String>,
+    /// `RANGE (a)` for a partitioned table.
+    pub partition_key: Option<String>,
+    /// Replica identity: 'd' default, 'n' nothing, 'f' full, 'i' index.
+    pub replica_identity: char,
+    pub row_security: bool,
+    pub force_row_security: bool,
+    /// Typed table: the composite type's formatted name.
+    pub of_type: Option<String>,
+    /// View / materialized view definition.
+    pub view_definition: Option<String>,
+    pub populated: bool,
+    /// Foreign tables: server name and options.
+    pub foreign_server: Option<String>,
+    pub foreign_options: Vec<String>,
+    /// The oid of the table's row type, for dependencies.
+    pub row_type: u32,
+    /// Oid of the view's `_RETURN` rule.
+    pub view_rule: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Constraint {
+    pub oid: u32,
+    pub table: u32,
+    pub name: String,
+    /// 'c' check, 'f' foreign key, 'p' primary key, 'u' unique, 'x' exclusion,
+    /// 't' constraint trigger (not stored here).
+    pub kind: char,
+    pub definition: String,
+    pub validated: bool,
+    pub is_local: bool,
+    /// Set on a partition's copy of its parent's constraint.
+    pub parent: Option<u32>,
+    /// The index that enforces it (p, u, x).
+    pub index: Option<u32>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Index {
+    pub meta: Meta,
+    pub table: u32,
+    /// `CREATE INDEX ...` as `pg_get_indexdef` renders it.
+    pub definition: String,
+    pub clustered: bool,
+    pub replica_identity: bool,
+    /// Parent partitioned index, when attached.
+    pub parent: Option<u32>,
+    /// Per-column statistics targets on expression columns: (colno, target).
+    pub statistics: Vec<(i16, i32)>,
+    pub tablespace: Option<String>,
+    /// The constraint this index enforces (rendered by the constraint).
+    pub constraint: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub meta: Meta,
+    /// 'f' function, 'p' procedure, 'w' window function.
+    pub kind: char,
+    pub arguments: String,
+    pub identity_arguments: String,
+    pub result: Option<String>,
+    pub language: String,
+    pub volatility: char,
+    pub strict: bool,
+    pub security_definer: bool,
+    pub leakproof: bool,
+    pub parallel: char,
+    pub cost: f32,
+    pub rows: f32,
+    /// Default cost for the language (1 for C/internal, else 100).
+    pub default_cost: f32,
+    pub returns_set: bool,
+    pub support: Option<String>,
+    pub config: Vec<String>,
+    /// `AS $$...$$`: prosrc, and probin for C functions.
+    pub source: Option<String>,
+    pub bin: Option<String>,
+    /// SQL-standard body (14+), `pg_get_function_sqlbody`.
+    pub sql_body: Option<String>,
+    pub transforms: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Aggregate {
+    pub meta: Meta,
+    pub arguments: String,
+    pub identity_arguments: String,
+    /// 'n' normal, 'o' ordered-set, 'h' hypothetical-set.
+    pub kind: char,
+    pub sfunc: String,
+    pub stype: String,
+    pub sspace: i32,
+    pub finalfunc: Option<String>,
+    pub finalextra: bool,
+    pub finalmodify: char,
+    pub combinefunc: Option<String>,
+    pub serialfunc: Option<String>,
+    pub deserialfunc: Option<String>,
+    pub initcond: Option<String>,
+    pub msfunc: Option<String>,
+    pub minvfunc: Option<String>,
+    pub mstype: Option<String>,
+    pub msspace: i32,
+    pub mfinalfunc: Option<String>,
+    pub mfinalextra: bool,
+    pub mfinalmodify: char,
+    pub minitcond: Option<String>,
+    pub sortop: Option<String>,
+    pub parallel: char,
+    pub strict: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Operator {
+    pub meta: Meta,
+    pub left: Option<String>,
+    pub right: Option<String>,
+    pub function: String,
+    pub commutator: Option<String>,
+    pub negator: Option<String>,
+    pub restrict: Option<String>,
+    pub join: Option<String>,
+    pub hashes: bool,
+    pub merges: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct OpFamily {
+    pub meta: Meta,
+    pub method: String,
+    /// Members not bound to an operator class: `OPERATOR n op(types)` /
+    /// `FUNCTION n (types) func(args)`.
+    pub loose_members: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OpClass {
+    pub meta: Meta,
+    pub method: String,
+    pub default: bool,
+    pub input_type: String,
+    pub family: String,
+    /// Family oid when it is not the implicit one of the same name.
+    pub family_oid: u32,
+    pub storage: Option<String>,
+    pub members: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cast {
+    pub oid: u32,
+    pub source: String,
+    pub target: String,
+    pub function: Option<String>,
+    /// 'f' function, 'i' inout, 'b' binary.
+    pub method: char,
+    /// 'e' explicit, 'a' assignment, 'i' implicit.
+    pub context: char,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Conversion {
+    pub meta: Meta,
+    pub source_encoding: String,
+    pub target_encoding: String,
+    pub function: String,
+    pub default: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum TextSearch {
+    Parser {
+        start: String,
+        gettoken: String,
+        end: String,
+        lextypes: String,
+        headline: Option<String>,
+    },
+    Template {
+        init: Option<String>,
+        lexize: String,
+    },
+    Dictionary {
+        template: String,
+        options: Option<String>,
+    },
+    Configuration {
+        parser: String,
+        /// (token type alias, dictionaries in order)
+        mappings: Vec<(String, Vec<String>)>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct TextSearchObject {
+    pub meta: Meta,
+    pub kind: TextSearch,
+}
+
+#[derive(Clone, Debug)]
+pub struct Trigger {
+    pub oid: u32,
+    pub table: u32,
+    pub name: String,
+    pub definition: String,
+    /// 'O' origin (default), 'D' disabled, 'R' replica, 'A' always.
+    pub enabled: char,
+    pub constraint: Option<u32>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EventTrigger {
+    pub meta: Meta,
+    pub event: String,
+    pub function: String,
+    pub tags: Vec<String>,
+    pub enabled: char,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub oid: u32,
+    pub table: u32,
+    pub name: String,
+    pub definition: String,
+    pub enabled: char,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub oid: u32,
+    pub table: u32,
+    pub name: String,
+    /// '*' all, 'r' select, 'a' insert, 'w' update, 'd' delete.
+    pub command: char,
+    pub permissive: bool,
+    /// Role names; empty means PUBLIC.
+    pub roles: Vec<String>,
+    pub using: Option<String>,
+    pub with_check: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Statistics {
+    pub meta: Meta,
+    pub table: u32,
+    /// `CREATE STATISTICS ...` from `pg_get_statisticsobjdef`, with the
+    /// statistics object's own name rendered by us (see the reader).
+    pub definition_tail: String,
+    pub target: Option<i32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ForeignDataWrapper {
+    pub meta: Meta,
+    pub handler: Option<String>,
+    pub validator: Option<String>,
+    pub options: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ForeignServer {
+    pub meta: Meta,
+    pub wrapper: String,
+    pub server_type: Option<String>,
+    pub version: Option<String>,
+    pub options: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct UserMapping {
+    pub oid: u32,
+    /// None for PUBLIC.
+    pub role: Option<String>,
+    pub server: String,
+    /// Options without secrets (`password` is dropped and reported).
+    pub options: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Publication {
+    pub meta: Meta,
+    pub all_tables: bool,
+    pub publish: String,
+    pub via_root: bool,
+    /// (table oid, column list, row filter)
+    pub tables: Vec<(u32, Option<String>, Option<String>)>,
+    /// `TABLES IN SCHEMA` members (15+).
+    pub schemas: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LargeObject {
+    pub meta: Meta,
+}
+
+#[derive(Clone, Debug)]
+pub struct DefaultAcl {
+    pub oid: u32,
+    pub role: String,
+    pub schema: Option<String>,
+    /// 'r' tables, 'S' sequences, 'f' functions, 'T' types, 'n' schemas.
+    pub object_type: char,
+    pub acl: Vec<String>,
+    /// The built-in defaults (global entries only; per-schema entries add
+    /// to nothing).
+    pub base: Vec<String>,
+}
+
+/// A dependency between two catalog rows (`pg_depend`, deptype not 'p'/'e').
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Dependency {
+    pub from: ObjRef,
+    pub to: ObjRef,
+}
+
+/// How the reader chose what to include.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ScopeKind {
+    #[default]
+    Database,
+    Schemas,
+    Tables,
+}
+
+/// Everything a schema dump needs, read in one snapshot.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    pub server_version_num: i32,
+    pub database: String,
+    pub encoding: String,
+    pub scope: ScopeKind,
+    /// When set, names inside this schema are rendered unqualified and the
+    /// server rendered its fragments with `search_path` set to it.
+    pub relative_schema: Option<String>,
+    pub schemas: Vec<Schema>,
+    /// Schema-level metadata for the `public` schema when the database
+    /// scope keeps it (it exists in every new database).
+    pub extensions: Vec<Extension>,
+    pub collations: Vec<Collation>,
+    pub types: Vec<TypeDef>,
+    pub sequences: Vec<Sequence>,
+    pub relations: Vec<Relation>,
+    pub constraints: Vec<Constraint>,
+    pub indexes: Vec<Index>,
+    pub functions: Vec<Function>,
+    pub aggregates: Vec<Aggregate>,
+    pub operators: Vec<Operator>,
+    pub opfamilies: Vec<OpFamily>,
+    pub opclasses: Vec<OpClass>,
+    pub casts: Vec<Cast>,
+    pub conversions: Vec<Conversion>,
+    pub text_search: Vec<TextSearchObject>,
+    pub triggers: Vec<Trigger>,
+    pub event_triggers: Vec<EventTrigger>,
+    pub rules: Vec<Rule>,
+    pub policies: Vec<Policy>,
+    pub statistics: Vec<Statistics>,
+    pub fdws: Vec<ForeignDataWrapper>,
+    pub servers: Vec<ForeignServer>,
+    pub user_mappings: Vec<UserMapping>,
+    pub publications: Vec<Publication>,
+    pub large_objects: Vec<LargeObject>,
+    pub default_acls: Vec<DefaultAcl>,
+    pub dependencies: Vec<Dependency>,
+    /// Rows that stand for another dumpable object (a table's row type, a
+    /// type's array type, a view's `_RETURN` rule, a constraint's index...).
+    pub aliases: BTreeMap<ObjRef, ObjRef>,
+    /// Objects the engine cannot dump, named; they go into the manifest.
+    pub warnings: Vec<String>,
+}
+
+impl Catalog {
+    pub fn relation(&self, oid: u32) -> Option<&Relation> {
+        self.relations.iter().find(|r| r.meta.oid == oid)
+    }
+}
+
+/// Catalog oids of the system catalogs we refer to (stable since 7.x).
+pub mod class {
+    pub const PG_CLASS: u32 = 1259;
+    pub const PG_TYPE: u32 = 1247;
+    pub const PG_PROC: u32 = 1255;
+    pub const PG_NAMESPACE: u32 = 2615;
+    pub const PG_CONSTRAINT: u32 = 2606;
+    pub const PG_ATTRDEF: u32 = 2604;
+    pub const PG_REWRITE: u32 = 2618;
+    pub const PG_TRIGGER: u32 = 2620;
+    pub const PG_OPERATOR: u32 = 2617;
+    pub const PG_OPCLASS: u32 = 2616;
+    pub const PG_OPFAMILY: u32 = 2753;
+    pub const PG_CAST: u32 = 2605;
+    pub const PG_CONVERSION: u32 = 2607;
+    pub const PG_COLLATION: u32 = 3456;
+    pub const PG_EXTENSION: u32 = 3079;
+    pub const PG_TS_PARSER: u32 = 3601;
+    pub const PG_TS_DICT: u32 = 3600;
+    pub const PG_TS_TEMPLATE: u32 = 3764;
+    pub const PG_TS_CONFIG: u32 = 3602;
+    pub const PG_EVENT_TRIGGER: u32 = 3466;
+    pub const PG_POLICY: u32 = 3256;
+    pub const PG_STATISTIC_EXT: u32 = 3381;
+    pub const PG_FOREIGN_DATA_WRAPPER: u32 = 2328;
+    pub const PG_FOREIGN_SERVER: u32 = 1417;
+    pub const PG_USER_MAPPING: u32 = 1418;
+    pub const PG_PUBLICATION: u32 = 6104;
+    pub const PG_PUBLICATION_REL: u32 = 6106;
+    pub const PG_PUBLICATION_NAMESPACE: u32 = 6237;
+    pub const PG_LARGEOBJECT_METADATA: u32 = 2613;
+    pub const PG_DEFAULT_ACL: u32 = 826;
+    pub const PG_AMOP: u32 = 2602;
+    pub const PG_AMPROC: u32 = 2603;
+}

@@ -1,0 +1,1315 @@
+//! The batched catalog queries: one per object kind for the whole scope,
+//! issued together so the connection pipelines them.
+//!
+//! Every query takes the scope as oid arrays joined with `unnest`, so its
+//! cost grows with the objects in scope, not with the number of queries.
+//! Names the server renders (types, functions, relations in expressions)
+//! come out qualified exactly when they are not visible on the reader's
+//! `search_path`, which `read_catalog` sets before anything else.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use tokio_postgres::{Client, Row};
+
+use super::model::*;
+use super::CatalogError;
+
+type R<T> = Result<T, CatalogError>;
+
+/// `LEFT JOIN` of an object's comment.
+fn descr(alias: &str, catalog: &str, oid_expr: &str) -> String {
+    format!(
+        "LEFT JOIN pg_catalog.pg_description {alias} ON {alias}.classoid = 'pg_catalog.{catalog}'::pg_catalog.regclass \
+         AND {alias}.objoid = {oid_expr} AND {alias}.objsubid = 0"
+    )
+}
+
+/// The six leading columns every object query returns, read into `Meta`.
+fn meta(row: &Row) -> Meta {
+    Meta {
+        oid: row.get(0),
+        schema: row.get(1),
+        name: row.get(2),
+        owner: row.get(3),
+        acl: row.get(4),
+        acl_base: Vec::new(),
+        comment: row.get(5),
+    }
+}
+
+fn char_of(row: &Row, i: usize) -> char {
+    row.get::<_, Option<String>>(i)
+        .and_then(|s| s.chars().next())
+        .unwrap_or('\0')
+}
+
+fn opt_char(row: &Row, i: usize) -> Option<char> {
+    row.get::<_, Option<String>>(i)
+        .and_then(|s| s.chars().next())
+        .filter(|c| *c != '\0')
+}
+
+/// The SQL name of a catalog row, qualified unless visible.
+fn qname(visible: &str, nsp: &str, name: &str) -> String {
+    format!(
+        "CASE WHEN {visible} THEN pg_catalog.quote_ident({name}) \
+         ELSE pg_catalog.quote_ident({nsp}) || '.' || pg_catalog.quote_ident({name}) END"
+    )
+}
+
+pub(super) struct Reader<'a> {
+    pub client: &'a Client,
+    pub version: i32,
+    pub schemas: Vec<u32>,
+    pub relations: Vec<u32>,
+    /// Database-level objects (extensions, casts, ...) are in scope.
+    pub database_level: bool,
+}
+
+impl Reader<'_> {
+    async fn q(&self, what: &'static str, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> R<Vec<Row>> {
+        self.client
+            .query(sql, params)
+            .await
+            .map_err(|e| CatalogError::query(what, e))
+    }
+
+    /// (classid, objid) of every extension member, to leave them out.
+    pub async fn extension_members(&self) -> R<HashSet<ObjRef>> {
+        let rows = self
+            .q(
+                "extension members",
+                "SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ObjRef { classid: r.get(0), objid: r.get(1) })
+            .collect())
+    }
+
+    pub async fn schemas(&self) -> R<Vec<Schema>> {
+        let sql = format!(
+            "SELECT n.oid, NULL::text, n.nspname, pg_catalog.pg_get_userbyid(n.nspowner), \
+               n.nspacl::text[], d.description, \
+               pg_catalog.acldefault('n', n.nspowner)::text[], \
+               (SELECT ip.initprivs::text[] FROM pg_catalog.pg_init_privs ip \
+                 WHERE ip.objoid = n.oid AND ip.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass \
+                   AND ip.objsubid = 0) \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_namespace n ON n.oid = s.oid \
+             {} ORDER BY n.nspname",
+            descr("d", "pg_namespace", "n.oid")
+        );
+        let rows = self.q("schemas", &sql, &[&self.schemas]).await?;
+        Ok(rows.iter().map(|r| Schema { meta: with_base(meta(r), base_acl(r, 6, 7)) }).collect())
+    }
+
+    pub async fn extensions(&self) -> R<Vec<Extension>> {
+        if !self.database_level {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT x.oid, NULL::text, x.extname, NULL::text, NULL::text[], d.description, \
+               n.nspname, x.extversion \
+             FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace \
+             {} WHERE x.extname <> 'plpgsql' ORDER BY x.extname",
+            descr("d", "pg_extension", "x.oid")
+        );
+        let rows = self.q("extensions", &sql, &[]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Extension { meta: meta(r), in_schema: r.get(6), version: r.get(7) })
+            .collect())
+    }
+
+    pub async fn collations(&self) -> R<Vec<Collation>> {
+        let v = self.version;
+        let locale = if v >= 170000 {
+            "c.colllocale"
+        } else if v >= 150000 {
+            "c.colliculocale"
+        } else {
+            "NULL::text"
+        };
+        let rules = if v >= 160000 { "c.collicurules" } else { "NULL::text" };
+        let sql = format!(
+            "SELECT c.oid, n.nspname, c.collname, pg_catalog.pg_get_userbyid(c.collowner), NULL::text[], \
+               d.description, c.collprovider::text, c.collisdeterministic, c.collcollate, c.collctype, \
+               {locale}, {rules} \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_collation c ON c.collnamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace {}",
+            descr("d", "pg_collation", "c.oid")
+        );
+        let rows = self.q("collations", &sql, &[&self.schemas]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Collation {
+                meta: meta(r),
+                provider: r.get(6),
+                deterministic: r.get(7),
+                collate: r.get(8),
+                ctype: r.get(9),
+                locale: r.get(10),
+                icu_rules: r.get(11),
+            })
+            .collect())
+    }
+
+    /// Enum, composite, domain and range types; base types are reported.
+    pub async fn types(&self, aliases: &mut BTreeMap<ObjRef, ObjRef>, warnings: &mut Vec<String>) -> R<Vec<TypeDef>> {
+        let v = self.version;
+        let multirange = if v >= 140000 {
+            format!(
+                "(SELECT {} FROM pg_catalog.pg_type mt JOIN pg_catalog.pg_namespace mn ON mn.oid = mt.typnamespace \
+                  WHERE mt.oid = rg.rngmultitypid), rg.rngmultitypid",
+                qname("pg_catalog.pg_type_is_visible(mt.oid)", "mn.nspname", "mt.typname")
+            )
+        } else {
+            "NULL::text, 0::oid".into()
+        };
+        let sql = format!(
+            "SELECT t.oid, n.nspname, t.typname, pg_catalog.pg_get_userbyid(t.typowner), t.typacl::text[], \
+               d.description, pg_catalog.acldefault('T', t.typowner)::text[], \
+               t.typtype::text, t.typarray, t.typrelid, \
+               CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e \
+                   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END, \
+               CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END, \
+               CASE WHEN t.typtype = 'd' AND t.typcollation <> bt.typcollation THEN t.typcollation::pg_catalog.regcollation::text END, \
+               CASE WHEN t.typdefaultbin IS NOT NULL THEN pg_catalog.pg_get_expr(t.typdefaultbin, 0) ELSE t.typdefault END, \
+               t.typnotnull, \
+               pg_catalog.format_type(rg.rngsubtype, NULL), \
+               CASE WHEN rg.rngsubopc IS NOT NULL AND NOT oc.opcdefault THEN {} END, \
+               CASE WHEN rg.rngcollation <> 0 AND rg.rngcollation <> st.typcollation THEN rg.rngcollation::pg_catalog.regcollation::text END, \
+               NULLIF(rg.rngcanonical, 0)::pg_catalog.regproc::text, NULLIF(rg.rngsubdiff, 0)::pg_catalog.regproc::text, \
+               {multirange}, \
+               EXISTS (SELECT 1 FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid AND rc.relkind = 'c') \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_type t ON t.typnamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+             LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype \
+             LEFT JOIN pg_catalog.pg_range rg ON rg.rngtypid = t.oid \
+             LEFT JOIN pg_catalog.pg_type st ON st.oid = rg.rngsubtype \
+             LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = rg.rngsubopc \
+             LEFT JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace {} \
+             WHERE t.typtype IN ('e','c','d','r','b') \
+               AND NOT (t.typtype = 'b' AND t.typelem <> 0 AND t.typlen = -1 \
+                        AND EXISTS (SELECT 1 FROM pg_catalog.pg_type et WHERE et.oid = t.typelem AND et.typarray = t.oid))",
+            qname("pg_catalog.pg_opclass_is_visible(oc.oid)", "ocn.nspname", "oc.opcname"),
+            descr("d", "pg_type", "t.oid")
+        );
+        let rows = self.q("types", &sql, &[&self.schemas]).await?;
+        let mut composites = Vec::new();
+        let mut out = Vec::new();
+        for r in &rows {
+            let mut m = meta(r);
+            let base = base_acl(r, 6, 999);
+            let typtype: String = r.get(7);
+            let typarray: u32 = r.get(8);
+            let typrelid: u32 = r.get(9);
+            let key = ObjRef { classid: class::PG_TYPE, objid: m.oid };
+            if typarray != 0 {
+                aliases.insert(ObjRef { classid: class::PG_TYPE, objid: typarray }, key);
+            }
+            let kind = match typtype.as_str() {
+                "e" => TypeKind::Enum { labels: r.get(10) },
+                "c" => {
+                    let standalone: bool = r.get(22);
+                    if !standalone {
+                        continue; // a table's row type: the table stands for it
+                    }
+                    aliases.insert(ObjRef { classid: class::PG_CLASS, objid: typrelid }, key);
+                    composites.push((out.len(), typrelid));
+                    TypeKind::Composite { attributes: Vec::new(), relid: typrelid }
+                }
+                "d" => TypeKind::Domain {
+                    base: r.get(11),
+                    collation: r.get(12),
+                    default: r.get(13),
+                    not_null: r.get(14),
+                    constraints: Vec::new(),
+                },
+                "r" => {
+                    let mr: u32 = r.get(21);
+                    if mr != 0 {
+                        aliases.insert(ObjRef { classid: class::PG_TYPE, objid: mr }, key);
+                    }
+                    let canonical: Option<String> = r.get(18);
+                    if canonical.is_some() {
+                        warnings.push(format!(
+                            "range type {}.{} has a canonical function (a C function): it is dumped without it",
+                            m.schema.as_deref().unwrap_or(""),
+                            m.name
+                        ));
+                    }
+                    TypeKind::Range {
+                        subtype: r.get(15),
+                        subtype_opclass: r.get(16),
+                        collation: r.get(17),
+                        canonical,
+                        subtype_diff: r.get(19),
+                        multirange_name: r.get(20),
+                    }
+                }
+                _ => {
+                    warnings.push(format!(
+                        "base type {}.{} is not dumped: base types need C input/output functions",
+                        m.schema.as_deref().unwrap_or(""),
+                        m.name
+                    ));
+                    continue;
+                }
+            };
+            m.acl_base = base;
+            out.push(TypeDef { meta: m, kind });
+        }
+        if !composites.is_empty() {
+            let relids: Vec<u32> = composites.iter().map(|c| c.1).collect();
+            let rows = self
+                .q(
+                    "composite type attributes",
+                    "SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), \
+                       CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::pg_catalog.regcollation::text END \
+                     FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_attribute a ON a.attrelid = s.oid \
+                     JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+                     WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
+                    &[&relids],
+                )
+                .await?;
+            let mut by_rel: HashMap<u32, Vec<(String, String, Option<String>)>> = HashMap::new();
+            for r in rows {
+                by_rel.entry(r.get(0)).or_default().push((r.get(1), r.get(2), r.get(3)));
+            }
+            for (idx, relid) in composites {
+                if let TypeKind::Composite { attributes, .. } = &mut out[idx].kind {
+                    *attributes = by_rel.remove(&relid).unwrap_or_default();
+                }
+            }
+        }
+        // Domain constraints, all domains at once.
+        let domain_oids: Vec<u32> = out
+            .iter()
+            .filter(|t| matches!(t.kind, TypeKind::Domain { .. }))
+            .map(|t| t.meta.oid)
+            .collect();
+        if !domain_oids.is_empty() {
+            let sql = format!(
+                "SELECT c.contypid, c.oid, c.conname, pg_catalog.pg_get_constraintdef(c.oid), c.convalidated, d.description \
+                 FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_constraint c ON c.contypid = s.oid {} \
+                 WHERE c.contype = 'c' ORDER BY c.contypid, c.conname",
+                descr("d", "pg_constraint", "c.oid")
+            );
+            let rows = self.q("domain constraints", &sql, &[&domain_oids]).await?;
+            let pos: HashMap<u32, usize> = out.iter().enumerate().map(|(i, t)| (t.meta.oid, i)).collect();
+            for r in rows {
+                let typ: u32 = r.get(0);
+                if let Some(TypeKind::Domain { constraints, .. }) = pos.get(&typ).map(|&i| &mut out[i].kind) {
+                    constraints.push(DomainConstraint {
+                        oid: r.get(1),
+                        name: r.get(2),
+                        definition: r.get(3),
+                        validated: r.get(4),
+                        comment: r.get(5),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn sequences(&self) -> R<Vec<Sequence>> {
+        let last = if self.version >= 180000 {
+            "(SELECT CASE WHEN sd.is_called THEN sd.last_value END FROM pg_catalog.pg_get_sequence_data(c.oid) sd), \
+             (SELECT CASE WHEN NOT sd.is_called THEN sd.last_value END FROM pg_catalog.pg_get_sequence_data(c.oid) sd)"
+        } else {
+            "pg_catalog.pg_sequence_last_value(c.oid), NULL::int8"
+        };
+        let sql = format!(
+            "SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner), c.relacl::text[], \
+               d.description, pg_catalog.acldefault('s', c.relowner)::text[], \
+               pg_catalog.format_type(q.seqtypid, NULL), q.seqstart, q.seqincrement, q.seqmin, q.seqmax, \
+               q.seqcache, q.seqcycle, c.relpersistence = 'u', dep.refobjid, a.attname, dep.deptype::text, {last} \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_class c ON c.oid = s.oid \
+             JOIN pg_catalog.pg_sequence q ON q.seqrelid = c.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+               AND dep.objid = c.oid AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+               AND dep.deptype IN ('a','i') \
+             LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid {} \
+             WHERE c.relkind = 'S'",
+            descr("d", "pg_class", "c.oid")
+        );
+        let rows = self.q("sequences", &sql, &[&self.relations]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let owner_rel: Option<u32> = r.get(15);
+                let col: Option<String> = r.get(16);
+                let deptype: Option<String> = r.get(17);
+                let link = owner_rel.zip(col);
+                let identity = deptype.as_deref() == Some("i");
+                Sequence {
+                    meta: with_base(meta(r), base_acl(r, 6, 999)),
+                    options: SequenceOptions {
+                        data_type: r.get(7),
+                        start: r.get(8),
+                        increment: r.get(9),
+                        min: r.get(10),
+                        max: r.get(11),
+                        cache: r.get(12),
+                        cycle: r.get(13),
+                    },
+                    unlogged: r.get(14),
+                    owned_by: if identity { None } else { link.clone() },
+                    identity_of: if identity { link } else { None },
+                    last_value: r.get(18),
+                    uncalled_value: r.get(19),
+                }
+            })
+            .collect())
+    }
+
+    pub async fn relations(&self, aliases: &mut BTreeMap<ObjRef, ObjRef>) -> R<Vec<Relation>> {
+        let v = self.version;
+        let am = "CASE WHEN am.amname IS NOT NULL AND am.amname <> 'heap' THEN am.amname END";
+        let sql = format!(
+            "SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner), c.relacl::text[], \
+               d.description, pg_catalog.acldefault('r', c.relowner)::text[], \
+               c.relkind::text, c.relpersistence::text, c.reloptions, tc.reloptions, {am}, ts.spcname, \
+               c.relreplident::text, c.relrowsecurity, c.relforcerowsecurity, \
+               CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END, \
+               CASE WHEN c.relkind IN ('v','m') THEN pg_catalog.pg_get_viewdef(c.oid) END, \
+               c.relispopulated, \
+               CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END, \
+               CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END, \
+               ARRAY(SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno), \
+               fs.srvname, ft.ftoptions, c.reltype, \
+               (SELECT r.oid FROM pg_catalog.pg_rewrite r WHERE r.ev_class = c.oid AND r.rulename = '_RETURN'), \
+               (SELECT t.typarray FROM pg_catalog.pg_type t WHERE t.oid = c.reltype) \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_class c ON c.oid = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid \
+             LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam AND c.relkind IN ('r','m','p') \
+             LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = c.reltablespace \
+             LEFT JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid \
+             LEFT JOIN pg_catalog.pg_foreign_server fs ON fs.oid = ft.ftserver {} \
+             WHERE c.relkind IN ('r','p','f','v','m')",
+            descr("d", "pg_class", "c.oid")
+        );
+        let _ = v;
+        let rows = self.q("relations", &sql, &[&self.relations]).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let m = meta(r);
+            let key = ObjRef { classid: class::PG_CLASS, objid: m.oid };
+            let kind = match r.get::<_, String>(7).as_str() {
+                "r" => RelKind::Table,
+                "p" => RelKind::PartitionedTable,
+                "f" => RelKind::ForeignTable,
+                "v" => RelKind::View,
+                _ => RelKind::MaterializedView,
+            };
+            let row_type: u32 = r.get(24);
+            aliases.insert(ObjRef { classid: class::PG_TYPE, objid: row_type }, key);
+            if let Some(arr) = r.get::<_, Option<u32>>(26) {
+                if arr != 0 {
+                    aliases.insert(ObjRef { classid: class::PG_TYPE, objid: arr }, key);
+                }
+            }
+            let view_rule: Option<u32> = r.get(25);
+            if let Some(rule) = view_rule {
+                aliases.insert(ObjRef { classid: class::PG_REWRITE, objid: rule }, key);
+            }
+            out.push(Relation {
+                meta: with_base(m, base_acl(r, 6, 999)),
+                kind,
+                unlogged: r.get::<_, String>(8) == "u",
+                columns: Vec::new(),
+                reloptions: r.get::<_, Option<Vec<String>>>(9).unwrap_or_default(),
+                toast_options: r.get::<_, Option<Vec<String>>>(10).unwrap_or_default(),
+                access_method: r.get(11),
+                tablespace: r.get(12),
+                replica_identity: char_of(r, 13),
+                row_security: r.get(14),
+                force_row_security: r.get(15),
+                of_type: r.get(16),
+                view_definition: r.get(17),
+                populated: r.get(18),
+                partition_bound: r.get(19),
+                partition_key: r.get(20),
+                parents: r.get(21),
+                foreign_server: r.get(22),
+                foreign_options: r.get::<_, Option<Vec<String>>>(23).unwrap_or_default(),
+                row_type,
+                view_rule,
+            });
+        }
+        self.columns(&mut out).await?;
+        Ok(out)
+    }
+
+    async fn columns(&self, rels: &mut [Relation]) -> R<()> {
+        let v = self.version;
+        let compression = if v >= 140000 {
+            "NULLIF(a.attcompression::text, '')"
+        } else {
+            "NULL::text"
+        };
+        let stat = if v >= 170000 {
+            "a.attstattarget::int4"
+        } else {
+            "NULLIF(a.attstattarget, -1)::int4"
+        };
+        let oids: Vec<u32> = rels.iter().map(|r| r.meta.oid).collect();
+        let sql = format!(
+            "SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid, \
+               a.attnotnull, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), ad.oid, \
+               NULLIF(a.attidentity::text, ''), NULLIF(a.attgenerated::text, ''), \
+               CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 \
+                    THEN a.attcollation::pg_catalog.regcollation::text END, \
+               CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END, \
+               {compression}, {stat}, a.attoptions, a.attfdwoptions, a.attislocal, a.attinhcount > 0, \
+               a.attacl::text[], d.description \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_attribute a ON a.attrelid = s.oid \
+             JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+             LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+             LEFT JOIN pg_catalog.pg_description d ON d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+               AND d.objoid = a.attrelid AND d.objsubid = a.attnum \
+             WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum"
+        );
+        let rows = self.q("columns", &sql, &[&oids]).await?;
+        let pos: HashMap<u32, usize> = rels.iter().enumerate().map(|(i, r)| (r.meta.oid, i)).collect();
+        for r in rows {
+            let rel: u32 = r.get(0);
+            let Some(&i) = pos.get(&rel) else { continue };
+            rels[i].columns.push(Column {
+                num: r.get(1),
+                name: r.get(2),
+                type_name: r.get(3),
+                type_oid: r.get(4),
+                not_null: r.get(5),
+                default: r.get(6),
+                default_oid: r.get(7),
+                identity: opt_char(&r, 8),
+                generated: opt_char(&r, 9),
+                collation: r.get(10),
+                storage: opt_char(&r, 11),
+                compression: opt_char(&r, 12),
+                statistics: r.get(13),
+                options: r.get::<_, Option<Vec<String>>>(14).unwrap_or_default(),
+                fdw_options: r.get::<_, Option<Vec<String>>>(15).unwrap_or_default(),
+                is_local: r.get(16),
+                inherited: r.get(17),
+                acl: r.get(18),
+                comment: r.get(19),
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn constraints(&self) -> R<Vec<Constraint>> {
+        let sql = format!(
+            "SELECT c.oid, c.conrelid, c.conname, c.contype::text, pg_catalog.pg_get_constraintdef(c.oid), \
+               c.convalidated, c.conislocal, NULLIF(c.conparentid, 0), NULLIF(c.conindid, 0), d.description \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_constraint c ON c.conrelid = s.oid {} \
+             WHERE c.contype IN ('c','f','p','u','x') ORDER BY c.conrelid, c.conname",
+            descr("d", "pg_constraint", "c.oid")
+        );
+        let rows = self.q("constraints", &sql, &[&self.relations]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let kind = char_of(r, 3);
+                Constraint {
+                    oid: r.get(0),
+                    table: r.get(1),
+                    name: r.get(2),
+                    kind,
+                    definition: r.get(4),
+                    validated: r.get(5),
+                    is_local: r.get(6),
+                    parent: r.get(7),
+                    index: if matches!(kind, 'p' | 'u' | 'x') { r.get(8) } else { None },
+                    comment: r.get(9),
+                }
+            })
+            .collect())
+    }
+
+    pub async fn indexes(&self) -> R<Vec<Index>> {
+        let stat = if self.version >= 170000 {
+            "ia.attstattarget::int4"
+        } else {
+            "NULLIF(ia.attstattarget, -1)::int4"
+        };
+        let sql = format!(
+            "SELECT ic.oid, n.nspname, ic.relname, NULL::text, NULL::text[], d.description, \
+               i.indrelid, pg_catalog.pg_get_indexdef(i.indexrelid), i.indisclustered, i.indisreplident, \
+               (SELECT h.inhparent FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid), \
+               ARRAY(SELECT ia.attnum::int4 FROM pg_catalog.pg_attribute ia WHERE ia.attrelid = i.indexrelid \
+                     AND {stat} IS NOT NULL ORDER BY ia.attnum), \
+               ARRAY(SELECT {stat} FROM pg_catalog.pg_attribute ia WHERE ia.attrelid = i.indexrelid \
+                     AND {stat} IS NOT NULL ORDER BY ia.attnum), \
+               ts.spcname, \
+               (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid \
+                  AND k.conrelid = i.indrelid AND k.contype IN ('p','u','x')) \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_index i ON i.indrelid = s.oid \
+             JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace \
+             LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = ic.reltablespace {} \
+             ORDER BY i.indrelid, ic.relname",
+            descr("d", "pg_class", "ic.oid")
+        );
+        let rows = self.q("indexes", &sql, &[&self.relations]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let cols: Vec<i32> = r.get(11);
+                let targets: Vec<i32> = r.get(12);
+                Index {
+                    meta: meta(r),
+                    table: r.get(6),
+                    definition: r.get(7),
+                    clustered: r.get(8),
+                    replica_identity: r.get(9),
+                    parent: r.get(10),
+                    statistics: cols.into_iter().map(|c| c as i16).zip(targets).collect(),
+                    tablespace: r.get(13),
+                    constraint: r.get(14),
+                }
+            })
+            .collect())
+    }
+
+    pub async fn functions(&self) -> R<Vec<Function>> {
+        let body = if self.version >= 140000 {
+            "CASE WHEN p.prosqlbody IS NOT NULL THEN pg_catalog.pg_get_function_sqlbody(p.oid) END"
+        } else {
+            "NULL::text"
+        };
+        let sql = format!(
+            "SELECT p.oid, n.nspname, p.proname, pg_catalog.pg_get_userbyid(p.proowner), p.proacl::text[], \
+               d.description, pg_catalog.acldefault('f', p.proowner)::text[], \
+               p.prokind::text, pg_catalog.pg_get_function_arguments(p.oid), \
+               pg_catalog.pg_get_function_identity_arguments(p.oid), \
+               CASE WHEN p.prokind <> 'p' THEN pg_catalog.pg_get_function_result(p.oid) END, \
+               l.lanname, p.provolatile::text, p.proisstrict, p.prosecdef, p.proleakproof, p.proparallel::text, \
+               p.procost, p.prorows, p.proretset, NULLIF(p.prosupport, 0)::pg_catalog.regproc::text, \
+               p.proconfig, p.prosrc, NULLIF(p.probin, '-'), {body}, \
+               (SELECT pg_catalog.string_agg('FOR TYPE ' || pg_catalog.format_type(tt, NULL), ', ') \
+                  FROM unnest(p.protrftypes) AS tt) \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_proc p ON p.pronamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+             JOIN pg_catalog.pg_language l ON l.oid = p.prolang {} \
+             WHERE p.prokind IN ('f','p','w')",
+            descr("d", "pg_proc", "p.oid")
+        );
+        let rows = self.q("functions", &sql, &[&self.schemas]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let lang: String = r.get(11);
+                Function {
+                    meta: with_base(meta(r), base_acl(r, 6, 999)),
+                    kind: char_of(r, 7),
+                    arguments: r.get(8),
+                    identity_arguments: r.get(9),
+                    result: r.get(10),
+                    default_cost: if lang == "c" || lang == "internal" { 1.0 } else { 100.0 },
+                    language: lang,
+                    volatility: char_of(r, 12),
+                    strict: r.get(13),
+                    security_definer: r.get(14),
+                    leakproof: r.get(15),
+                    parallel: char_of(r, 16),
+                    cost: r.get(17),
+                    rows: r.get(18),
+                    returns_set: r.get(19),
+                    support: r.get(20),
+                    config: r.get::<_, Option<Vec<String>>>(21).unwrap_or_default(),
+                    source: r.get(22),
+                    bin: r.get(23),
+                    sql_body: r.get(24),
+                    transforms: r.get(25),
+                }
+            })
+            .collect())
+    }
+
+    pub async fn aggregates(&self) -> R<Vec<Aggregate>> {
+        let rp = |c: &str| format!("NULLIF(a.{c}, 0)::pg_catalog.regproc::text");
+        let sql = format!(
+            "SELECT p.oid, n.nspname, p.proname, pg_catalog.pg_get_userbyid(p.proowner), p.proacl::text[], \
+               d.description, pg_catalog.acldefault('f', p.proowner)::text[], \
+               pg_catalog.pg_get_function_arguments(p.oid), pg_catalog.pg_get_function_identity_arguments(p.oid), \
+               a.aggkind::text, a.aggtransfn::pg_catalog.regproc::text, pg_catalog.format_type(a.aggtranstype, NULL), \
+               a.aggtransspace, {}, a.aggfinalextra, a.aggfinalmodify::text, {}, {}, {}, a.agginitval, \
+               {}, {}, CASE WHEN a.aggmtranstype <> 0 THEN pg_catalog.format_type(a.aggmtranstype, NULL) END, \
+               a.aggmtransspace, {}, a.aggmfinalextra, a.aggmfinalmodify::text, a.aggminitval, \
+               NULLIF(a.aggsortop, 0)::pg_catalog.regoper::text, p.proparallel::text, p.proisstrict \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_proc p ON p.pronamespace = s.oid \
+             JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace {} \
+             WHERE p.prokind = 'a'",
+            rp("aggfinalfn"),
+            rp("aggcombinefn"),
+            rp("aggserialfn"),
+            rp("aggdeserialfn"),
+            rp("aggmtransfn"),
+            rp("aggminvtransfn"),
+            rp("aggmfinalfn"),
+            descr("d", "pg_proc", "p.oid")
+        );
+        let rows = self.q("aggregates", &sql, &[&self.schemas]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Aggregate {
+                meta: with_base(meta(r), base_acl(r, 6, 999)),
+                arguments: r.get(7),
+                identity_arguments: r.get(8),
+                kind: char_of(r, 9),
+                sfunc: r.get(10),
+                stype: r.get(11),
+                sspace: r.get(12),
+                finalfunc: r.get(13),
+                finalextra: r.get(14),
+                finalmodify: char_of(r, 15),
+                combinefunc: r.get(16),
+                serialfunc: r.get(17),
+                deserialfunc: r.get(18),
+                initcond: r.get(19),
+                msfunc: r.get(20),
+                minvfunc: r.get(21),
+                mstype: r.get(22),
+                msspace: r.get(23),
+                mfinalfunc: r.get(24),
+                mfinalextra: r.get(25),
+                mfinalmodify: char_of(r, 26),
+                minitcond: r.get(27),
+                sortop: r.get(28),
+                parallel: char_of(r, 29),
+                strict: r.get(30),
+            })
+            .collect())
+    }
+
+    pub async fn operators(&self) -> R<Vec<Operator>> {
+        let sql = format!(
+            "SELECT o.oid, n.nspname, o.oprname, pg_catalog.pg_get_userbyid(o.oprowner), NULL::text[], d.description, \
+               CASE WHEN o.oprleft <> 0 THEN pg_catalog.format_type(o.oprleft, NULL) END, \
+               CASE WHEN o.oprright <> 0 THEN pg_catalog.format_type(o.oprright, NULL) END, \
+               o.oprcode::pg_catalog.regproc::text, NULLIF(o.oprcom, 0)::pg_catalog.regoper::text, \
+               NULLIF(o.oprnegate, 0)::pg_catalog.regoper::text, NULLIF(o.oprrest, 0)::pg_catalog.regproc::text, \
+               NULLIF(o.oprjoin, 0)::pg_catalog.regproc::text, o.oprcanhash, o.oprcanmerge \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_operator o ON o.oprnamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace {}",
+            descr("d", "pg_operator", "o.oid")
+        );
+        let rows = self.q("operators", &sql, &[&self.schemas]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Operator {
+                meta: meta(r),
+                left: r.get(6),
+                right: r.get(7),
+                function: r.get(8),
+                commutator: r.get(9),
+                negator: r.get(10),
+                restrict: r.get(11),
+                join: r.get(12),
+                hashes: r.get(13),
+                merges: r.get(14),
+            })
+            .collect())
+    }
+
+    /// Operator families and classes, with their members (pg_amop and
+    /// pg_amproc rows are bound to a class or, when "loose", to a family).
+    pub async fn opfamilies_and_classes(&self) -> R<(Vec<OpFamily>, Vec<OpClass>)> {
+        let fam_sql = format!(
+            "SELECT f.oid, n.nspname, f.opfname, pg_catalog.pg_get_userbyid(f.opfowner), NULL::text[], d.description, \
+               am.amname \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_opfamily f ON f.opfnamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace \
+             JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod {}",
+            descr("d", "pg_opfamily", "f.oid")
+        );
+        let cls_sql = format!(
+            "SELECT c.oid, n.nspname, c.opcname, pg_catalog.pg_get_userbyid(c.opcowner), NULL::text[], d.description, \
+               am.amname, c.opcdefault, pg_catalog.format_type(c.opcintype, NULL), {}, c.opcfamily, \
+               CASE WHEN c.opckeytype <> 0 THEN pg_catalog.format_type(c.opckeytype, NULL) END \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_opclass c ON c.opcnamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace \
+             JOIN pg_catalog.pg_am am ON am.oid = c.opcmethod \
+             JOIN pg_catalog.pg_opfamily f ON f.oid = c.opcfamily \
+             JOIN pg_catalog.pg_namespace fn ON fn.oid = f.opfnamespace {}",
+            qname("pg_catalog.pg_opfamily_is_visible(f.oid)", "fn.nspname", "f.opfname"),
+            descr("d", "pg_opclass", "c.oid")
+        );
+        let fams = self.q("operator families", &fam_sql, &[&self.schemas]).await?;
+        let clss = self.q("operator classes", &cls_sql, &[&self.schemas]).await?;
+        let mut families: Vec<OpFamily> = fams
+            .iter()
+            .map(|r| OpFamily { meta: meta(r), method: r.get(6), loose_members: Vec::new() })
+            .collect();
+        let mut classes: Vec<OpClass> = clss
+            .iter()
+            .map(|r| OpClass {
+                meta: meta(r),
+                method: r.get(6),
+                default: r.get(7),
+                input_type: r.get(8),
+                family: r.get(9),
+                family_oid: r.get(10),
+                storage: r.get(11),
+                members: Vec::new(),
+            })
+            .collect();
+        let fam_oids: Vec<u32> = families.iter().map(|f| f.meta.oid).collect();
+        let cls_oids: Vec<u32> = classes.iter().map(|c| c.meta.oid).collect();
+        if fam_oids.is_empty() && cls_oids.is_empty() {
+            return Ok((families, classes));
+        }
+        // Members: an amop/amproc row depends on its class (bound) or on its
+        // family (loose).
+        let sql = "SELECT dep.refclassid, dep.refobjid, m.kind, m.num, m.text FROM ( \
+               SELECT 'pg_catalog.pg_amop'::pg_catalog.regclass AS cls, o.oid, 'OPERATOR' AS kind, o.amopstrategy::int4 AS num, \
+                 'OPERATOR ' || o.amopstrategy || ' ' || o.amopopr::pg_catalog.regoperator::text || \
+                 CASE WHEN o.amoppurpose = 'o' THEN ' FOR ORDER BY ' || \
+                   (SELECT CASE WHEN pg_catalog.pg_opfamily_is_visible(sf.oid) THEN pg_catalog.quote_ident(sf.opfname) \
+                      ELSE pg_catalog.quote_ident(sn.nspname) || '.' || pg_catalog.quote_ident(sf.opfname) END \
+                    FROM pg_catalog.pg_opfamily sf JOIN pg_catalog.pg_namespace sn ON sn.oid = sf.opfnamespace \
+                    WHERE sf.oid = o.amopsortfamily) ELSE '' END AS text \
+               FROM pg_catalog.pg_amop o WHERE o.amopfamily = ANY($1::oid[]) \
+               UNION ALL \
+               SELECT 'pg_catalog.pg_amproc'::pg_catalog.regclass, p.oid, 'FUNCTION', p.amprocnum::int4, \
+                 'FUNCTION ' || p.amprocnum || ' (' || pg_catalog.format_type(p.amproclefttype, NULL) || ', ' || \
+                 pg_catalog.format_type(p.amprocrighttype, NULL) || ') ' || p.amproc::pg_catalog.regprocedure::text \
+               FROM pg_catalog.pg_amproc p WHERE p.amprocfamily = ANY($1::oid[]) \
+             ) m JOIN pg_catalog.pg_depend dep ON dep.classid = m.cls AND dep.objid = m.oid \
+               AND dep.refclassid IN ('pg_catalog.pg_opclass'::pg_catalog.regclass, 'pg_catalog.pg_opfamily'::pg_catalog.regclass) \
+             ORDER BY m.kind DESC, m.num, m.text";
+        let mut all_fams: Vec<u32> = fam_oids.clone();
+        all_fams.extend(classes.iter().map(|c| c.family_oid));
+        let rows = self.q("operator class members", sql, &[&all_fams]).await?;
+        let cpos: HashMap<u32, usize> = classes.iter().enumerate().map(|(i, c)| (c.meta.oid, i)).collect();
+        let fpos: HashMap<u32, usize> = families.iter().enumerate().map(|(i, f)| (f.meta.oid, i)).collect();
+        for r in rows {
+            let refclass: u32 = r.get(0);
+            let refobj: u32 = r.get(1);
+            let text: String = r.get(4);
+            if refclass == class::PG_OPCLASS {
+                if let Some(&i) = cpos.get(&refobj) {
+                    classes[i].members.push(text);
+                }
+            } else if let Some(&i) = fpos.get(&refobj) {
+                families[i].loose_members.push(text);
+            }
+        }
+        Ok((families, classes))
+    }
+
+    pub async fn casts(&self) -> R<Vec<Cast>> {
+        if !self.database_level {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT c.oid, pg_catalog.format_type(c.castsource, NULL), pg_catalog.format_type(c.casttarget, NULL), \
+               NULLIF(c.castfunc, 0)::pg_catalog.regprocedure::text, c.castmethod::text, c.castcontext::text, d.description \
+             FROM pg_catalog.pg_cast c {} WHERE c.oid >= 16384",
+            descr("d", "pg_cast", "c.oid")
+        );
+        let rows = self.q("casts", &sql, &[]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Cast {
+                oid: r.get(0),
+                source: r.get(1),
+                target: r.get(2),
+                function: r.get(3),
+                method: char_of(r, 4),
+                context: char_of(r, 5),
+                comment: r.get(6),
+            })
+            .collect())
+    }
+
+    pub async fn conversions(&self) -> R<Vec<Conversion>> {
+        let sql = format!(
+            "SELECT c.oid, n.nspname, c.conname, pg_catalog.pg_get_userbyid(c.conowner), NULL::text[], d.description, \
+               pg_catalog.pg_encoding_to_char(c.conforencoding)::text, pg_catalog.pg_encoding_to_char(c.contoencoding)::text, \
+               c.conproc::pg_catalog.regproc::text, c.condefault \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_conversion c ON c.connamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace {}",
+            descr("d", "pg_conversion", "c.oid")
+        );
+        let rows = self.q("conversions", &sql, &[&self.schemas]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Conversion {
+                meta: meta(r),
+                source_encoding: r.get(6),
+                target_encoding: r.get(7),
+                function: r.get(8),
+                default: r.get(9),
+            })
+            .collect())
+    }
+
+    pub async fn text_search(&self) -> R<Vec<TextSearchObject>> {
+        let rp = |c: &str| format!("{c}::pg_catalog.regproc::text");
+        let parsers = format!(
+            "SELECT p.oid, n.nspname, p.prsname, NULL::text, NULL::text[], d.description, \
+               {}, {}, {}, {}, NULLIF(p.prsheadline, 0)::pg_catalog.regproc::text \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_parser p ON p.prsnamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace {}",
+            rp("p.prsstart"),
+            rp("p.prstoken"),
+            rp("p.prsend"),
+            rp("p.prslextype"),
+            descr("d", "pg_ts_parser", "p.oid")
+        );
+        let templates = format!(
+            "SELECT t.oid, n.nspname, t.tmplname, NULL::text, NULL::text[], d.description, \
+               NULLIF(t.tmplinit, 0)::pg_catalog.regproc::text, {} \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_template t ON t.tmplnamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace {}",
+            rp("t.tmpllexize"),
+            descr("d", "pg_ts_template", "t.oid")
+        );
+        let dicts = format!(
+            "SELECT t.oid, n.nspname, t.dictname, pg_catalog.pg_get_userbyid(t.dictowner), NULL::text[], d.description, \
+               {}, t.dictinitoption \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_dict t ON t.dictnamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = t.dictnamespace \
+             JOIN pg_catalog.pg_ts_template tt ON tt.oid = t.dicttemplate \
+             JOIN pg_catalog.pg_namespace tn ON tn.oid = tt.tmplnamespace {}",
+            qname("pg_catalog.pg_ts_template_is_visible(tt.oid)", "tn.nspname", "tt.tmplname"),
+            descr("d", "pg_ts_dict", "t.oid")
+        );
+        let configs = format!(
+            "SELECT c.oid, n.nspname, c.cfgname, pg_catalog.pg_get_userbyid(c.cfgowner), NULL::text[], d.description, \
+               {}, \
+               ARRAY(SELECT tt.alias || '=' || pg_catalog.array_to_string(ARRAY( \
+                   SELECT m2.mapdict::pg_catalog.regdictionary::text FROM pg_catalog.pg_ts_config_map m2 \
+                   WHERE m2.mapcfg = c.oid AND m2.maptokentype = m.maptokentype ORDER BY m2.mapseqno), ',') \
+                 FROM (SELECT DISTINCT maptokentype FROM pg_catalog.pg_ts_config_map WHERE mapcfg = c.oid) m \
+                 JOIN pg_catalog.ts_token_type(c.cfgparser) tt ON tt.tokid = m.maptokentype \
+                 ORDER BY m.maptokentype) \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_config c ON c.cfgnamespace = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace \
+             JOIN pg_catalog.pg_ts_parser p ON p.oid = c.cfgparser \
+             JOIN pg_catalog.pg_namespace pn ON pn.oid = p.prsnamespace {}",
+            qname("pg_catalog.pg_ts_parser_is_visible(p.oid)", "pn.nspname", "p.prsname"),
+            descr("d", "pg_ts_config", "c.oid")
+        );
+        let mut out = Vec::new();
+        for r in self.q("text search parsers", &parsers, &[&self.schemas]).await? {
+            out.push(TextSearchObject {
+                meta: meta(&r),
+                kind: TextSearch::Parser {
+                    start: r.get(6),
+                    gettoken: r.get(7),
+                    end: r.get(8),
+                    lextypes: r.get(9),
+                    headline: r.get(10),
+                },
+            });
+        }
+        for r in self.q("text search templates", &templates, &[&self.schemas]).await? {
+            out.push(TextSearchObject {
+                meta: meta(&r),
+                kind: TextSearch::Template { init: r.get(6), lexize: r.get(7) },
+            });
+        }
+        for r in self.q("text search dictionaries", &dicts, &[&self.schemas]).await? {
+            out.push(TextSearchObject {
+                meta: meta(&r),
+                kind: TextSearch::Dictionary { template: r.get(6), options: r.get(7) },
+            });
+        }
+        for r in self.q("text search configurations", &configs, &[&self.schemas]).await? {
+            // Token aliases are plain words, dictionary names are regdictionary
+            // output (already quoted): split on the first '='.
+            let maps: Vec<String> = r.get(7);
+            let mappings = maps
+                .into_iter()
+                .filter_map(|m| {
+                    let (alias, dicts) = m.split_once('=')?;
+                    Some((alias.to_string(), split_name_list(dicts)))
+                })
+                .collect();
+            out.push(TextSearchObject {
+                meta: meta(&r),
+                kind: TextSearch::Configuration { parser: r.get(6), mappings },
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn triggers(&self) -> R<Vec<Trigger>> {
+        let sql = format!(
+            "SELECT t.oid, t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid, true), t.tgenabled::text, \
+               NULLIF(t.tgconstraint, 0), d.description \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_trigger t ON t.tgrelid = s.oid {} \
+             WHERE NOT t.tgisinternal AND t.tgparentid = 0 ORDER BY t.tgrelid, t.tgname",
+            descr("d", "pg_trigger", "t.oid")
+        );
+        let rows = self.q("triggers", &sql, &[&self.relations]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Trigger {
+                oid: r.get(0),
+                table: r.get(1),
+                name: r.get(2),
+                definition: r.get(3),
+                enabled: char_of(r, 4),
+                constraint: r.get(5),
+                comment: r.get(6),
+            })
+            .collect())
+    }
+
+    pub async fn event_triggers(&self) -> R<Vec<EventTrigger>> {
+        if !self.database_level {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT e.oid, NULL::text, e.evtname, pg_catalog.pg_get_userbyid(e.evtowner), NULL::text[], d.description, \
+               e.evtevent::text, e.evtfoid::pg_catalog.regproc::text, COALESCE(e.evttags, '{{}}'), e.evtenabled::text \
+             FROM pg_catalog.pg_event_trigger e {}",
+            descr("d", "pg_event_trigger", "e.oid")
+        );
+        let rows = self.q("event triggers", &sql, &[]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| EventTrigger {
+                meta: meta(r),
+                event: r.get(6),
+                function: r.get(7),
+                tags: r.get(8),
+                enabled: char_of(r, 9),
+            })
+            .collect())
+    }
+
+    pub async fn rules(&self) -> R<Vec<Rule>> {
+        let sql = format!(
+            "SELECT r.oid, r.ev_class, r.rulename, pg_catalog.pg_get_ruledef(r.oid, true), r.ev_enabled::text, d.description \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_rewrite r ON r.ev_class = s.oid {} \
+             WHERE r.rulename <> '_RETURN' ORDER BY r.ev_class, r.rulename",
+            descr("d", "pg_rewrite", "r.oid")
+        );
+        let rows = self.q("rules", &sql, &[&self.relations]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Rule {
+                oid: r.get(0),
+                table: r.get(1),
+                name: r.get(2),
+                definition: r.get(3),
+                enabled: char_of(r, 4),
+                comment: r.get(5),
+            })
+            .collect())
+    }
+
+    pub async fn policies(&self) -> R<Vec<Policy>> {
+        let sql = format!(
+            "SELECT p.oid, p.polrelid, p.polname, p.polcmd::text, p.polpermissive, \
+               ARRAY(SELECT pg_catalog.pg_get_userbyid(x) FROM unnest(p.polroles) AS x WHERE x <> 0 ORDER BY 1), \
+               pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid), \
+               d.description \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_policy p ON p.polrelid = s.oid {} \
+             ORDER BY p.polrelid, p.polname",
+            descr("d", "pg_policy", "p.oid")
+        );
+        let rows = self.q("policies", &sql, &[&self.relations]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Policy {
+                oid: r.get(0),
+                table: r.get(1),
+                name: r.get(2),
+                command: char_of(r, 3),
+                permissive: r.get(4),
+                roles: r.get(5),
+                using: r.get(6),
+                with_check: r.get(7),
+                comment: r.get(8),
+            })
+            .collect())
+    }
+
+    pub async fn statistics(&self) -> R<Vec<Statistics>> {
+        let target = if self.version >= 170000 {
+            "x.stxstattarget::int4"
+        } else {
+            "NULLIF(x.stxstattarget, -1)::int4"
+        };
+        // pg_get_statisticsobjdef always qualifies the object's own name:
+        // cut it off and keep the rest, which follows search_path.
+        let sql = format!(
+            "SELECT x.oid, n.nspname, x.stxname, pg_catalog.pg_get_userbyid(x.stxowner), NULL::text[], d.description, \
+               x.stxrelid, \
+               substr(pg_catalog.pg_get_statisticsobjdef(x.oid), \
+                 length('CREATE STATISTICS ' || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(x.stxname)) + 1), \
+               {target} \
+             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_statistic_ext x ON x.stxrelid = s.oid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = x.stxnamespace {}",
+            descr("d", "pg_statistic_ext", "x.oid")
+        );
+        let rows = self.q("extended statistics", &sql, &[&self.relations]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Statistics {
+                meta: meta(r),
+                table: r.get(6),
+                definition_tail: r.get(7),
+                target: r.get(8),
+            })
+            .collect())
+    }
+
+    pub async fn foreign(&self, warnings: &mut Vec<String>) -> R<(Vec<ForeignDataWrapper>, Vec<ForeignServer>, Vec<UserMapping>)> {
+        if !self.database_level {
+            return Ok(Default::default());
+        }
+        let fdw_sql = format!(
+            "SELECT w.oid, NULL::text, w.fdwname, pg_catalog.pg_get_userbyid(w.fdwowner), w.fdwacl::text[], d.description, \
+               pg_catalog.acldefault('F', w.fdwowner)::text[], \
+               NULLIF(w.fdwhandler, 0)::pg_catalog.regproc::text, NULLIF(w.fdwvalidator, 0)::pg_catalog.regproc::text, \
+               w.fdwoptions \
+             FROM pg_catalog.pg_foreign_data_wrapper w {}",
+            descr("d", "pg_foreign_data_wrapper", "w.oid")
+        );
+        let srv_sql = format!(
+            "SELECT s.oid, NULL::text, s.srvname, pg_catalog.pg_get_userbyid(s.srvowner), s.srvacl::text[], d.description, \
+               pg_catalog.acldefault('S', s.srvowner)::text[], \
+               w.fdwname, s.srvtype, s.srvversion, s.srvoptions \
+             FROM pg_catalog.pg_foreign_server s JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw {}",
+            descr("d", "pg_foreign_server", "s.oid")
+        );
+        let um_sql = "SELECT u.umid, CASE WHEN u.umuser <> 0 THEN u.usename::text END, u.srvname, u.umoptions \
+                      FROM pg_catalog.pg_user_mappings u";
+        let mut fdws = Vec::new();
+        let members = self.extension_members().await?;
+        for r in self.q("foreign data wrappers", &fdw_sql, &[]).await? {
+            let m = meta(&r);
+            if members.contains(&ObjRef { classid: class::PG_FOREIGN_DATA_WRAPPER, objid: m.oid }) {
+                continue;
+            }
+            fdws.push(ForeignDataWrapper {
+                meta: with_base(m, base_acl(&r, 6, 999)),
+                handler: r.get(7),
+                validator: r.get(8),
+                options: r.get::<_, Option<Vec<String>>>(9).unwrap_or_default(),
+            });
+        }
+        let servers = self
+            .q("foreign servers", &srv_sql, &[])
+            .await?
+            .iter()
+            .map(|r| ForeignServer {
+                meta: with_base(meta(r), base_acl(r, 6, 999)),
+                wrapper: r.get(7),
+                server_type: r.get(8),
+                version: r.get(9),
+                options: r.get::<_, Option<Vec<String>>>(10).unwrap_or_default(),
+            })
+            .collect();
+        let mut mappings = Vec::new();
+        for r in self.q("user mappings", um_sql, &[]).await? {
+            let role: Option<String> = r.get(1);
+            let server: String = r.get(2);
+            let options: Vec<String> = r.get::<_, Option<Vec<String>>>(3).unwrap_or_default();
+            let (secret, kept): (Vec<String>, Vec<String>) =
+                options.into_iter().partition(|o| o.starts_with("password="));
+            if !secret.is_empty() {
+                warnings.push(format!(
+                    "user mapping for {} on server {server}: its password option is not dumped (set it again after restore)",
+                    role.as_deref().unwrap_or("PUBLIC")
+                ));
+            }
+            mappings.push(UserMapping { oid: r.get(0), role, server, options: kept });
+        }
+        Ok((fdws, servers, mappings))
+    }
+
+    pub async fn publications(&self) -> R<Vec<Publication>> {
+        if !self.database_level {
+            return Ok(Vec::new());
+        }
+        let v15 = self.version >= 150000;
+        let sql = format!(
+            "SELECT p.oid, NULL::text, p.pubname, pg_catalog.pg_get_userbyid(p.pubowner), NULL::text[], d.description, \
+               p.puballtables, \
+               pg_catalog.concat_ws(', ', CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END, \
+                 CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END), \
+               p.pubviaroot, {} \
+             FROM pg_catalog.pg_publication p {}",
+            if v15 {
+                "ARRAY(SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_publication_namespace pn \
+                   JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid WHERE pn.pnpubid = p.oid ORDER BY 1)"
+            } else {
+                "ARRAY[]::text[]"
+            },
+            descr("d", "pg_publication", "p.oid")
+        );
+        let rel_sql = format!(
+            "SELECT pr.prpubid, pr.prrelid, {} FROM pg_catalog.pg_publication_rel pr ORDER BY pr.prrelid",
+            if v15 {
+                "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) \
+                   FROM pg_catalog.pg_attribute a WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs)), \
+                 pg_catalog.pg_get_expr(pr.prqual, pr.prrelid)"
+            } else {
+                "NULL::text, NULL::text"
+            }
+        );
+        let mut pubs: Vec<Publication> = self
+            .q("publications", &sql, &[])
+            .await?
+            .iter()
+            .map(|r| Publication {
+                meta: meta(r),
+                all_tables: r.get(6),
+                publish: r.get(7),
+                via_root: r.get(8),
+                schemas: r.get(9),
+                tables: Vec::new(),
+            })
+            .collect();
+        let pos: HashMap<u32, usize> = pubs.iter().enumerate().map(|(i, p)| (p.meta.oid, i)).collect();
+        for r in self.q("publication tables", &rel_sql, &[]).await? {
+            let p: u32 = r.get(0);
+            if let Some(&i) = pos.get(&p) {
+                pubs[i].tables.push((r.get(1), r.get(2), r.get(3)));
+            }
+        }
+        Ok(pubs)
+    }
+
+    pub async fn large_objects(&self) -> R<Vec<LargeObject>> {
+        if !self.database_level {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT l.oid, NULL::text, l.oid::text, pg_catalog.pg_get_userbyid(l.lomowner), l.lomacl::text[], d.description, \
+               pg_catalog.acldefault('L', l.lomowner)::text[] \
+             FROM pg_catalog.pg_largeobject_metadata l {} ORDER BY l.oid",
+            descr("d", "pg_largeobject", "l.oid")
+        );
+        let rows = self.q("large objects", &sql, &[]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| LargeObject { meta: with_base(meta(r), base_acl(r, 6, 999)) })
+            .collect())
+    }
+
+    pub async fn default_acls(&self) -> R<Vec<DefaultAcl>> {
+        let sql = "SELECT a.oid, pg_catalog.pg_get_userbyid(a.defaclrole), n.nspname, a.defaclobjtype::text, \
+                     a.defaclacl::text[], \
+                     CASE WHEN a.defaclnamespace = 0 THEN pg_catalog.acldefault( \
+                       CASE a.defaclobjtype WHEN 'S' THEN 's' ELSE a.defaclobjtype END, a.defaclrole)::text[] \
+                     ELSE ARRAY[]::text[] END \
+                   FROM pg_catalog.pg_default_acl a \
+                   LEFT JOIN pg_catalog.pg_namespace n ON n.oid = a.defaclnamespace \
+                   WHERE ($2 AND a.defaclnamespace = 0) OR a.defaclnamespace = ANY($1::oid[])";
+        let rows = self
+            .q("default privileges", sql, &[&self.schemas, &self.database_level])
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DefaultAcl {
+                oid: r.get(0),
+                role: r.get(1),
+                schema: r.get(2),
+                object_type: char_of(r, 3),
+                acl: r.get(4),
+                base: r.get(5),
+            })
+            .collect())
+    }
+
+    pub async fn security_labels(&self) -> R<Vec<String>> {
+        let rows = self
+            .q(
+                "security labels",
+                "SELECT pg_catalog.pg_describe_object(classoid, objoid, objsubid) || ' (provider ' || provider || ')' \
+                 FROM pg_catalog.pg_seclabel ORDER BY 1",
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// `pg_depend` rows leaving any of `keys`, to user objects.
+    pub async fn dependencies(&self, keys: &[ObjRef]) -> R<Vec<Dependency>> {
+        let classes: Vec<u32> = keys.iter().map(|k| k.classid).collect();
+        let objs: Vec<u32> = keys.iter().map(|k| k.objid).collect();
+        let rows = self
+            .q(
+                "dependencies",
+                "SELECT d.classid, d.objid, d.refclassid, d.refobjid \
+                 FROM unnest($1::oid[], $2::oid[]) AS k(c, o) \
+                 JOIN pg_catalog.pg_depend d ON d.classid = k.c AND d.objid = k.o \
+                 WHERE d.deptype NOT IN ('p','e') AND d.refobjid >= 16384",
+                &[&classes, &objs],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Dependency {
+                from: ObjRef { classid: r.get(0), objid: r.get(1) },
+                to: ObjRef { classid: r.get(2), objid: r.get(3) },
+            })
+            .collect())
+    }
+}
+
+fn with_base(mut m: Meta, base: Vec<String>) -> Meta {
+    m.acl_base = base;
+    m
+}
+
+/// The privileges an object starts with: `pg_init_privs` when the server
+/// recorded some (the `public` schema), else `acldefault`.
+fn base_acl(row: &Row, default_col: usize, init_col: usize) -> Vec<String> {
+    if init_col < row.len() {
+        if let Some(init) = row.get::<_, Option<Vec<String>>>(init_col) {
+            return init;
+        }
+    }
+    row.get::<_, Option<Vec<String>>>(default_col).unwrap_or_default()
+}
+
+/// Splits `a,"b,c",d` (already-quoted names) on the commas between names.
+fn split_name_list(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for ch in s.chars() {
+        match ch {
+            '"' => {
+                quoted = !quoted;
+                cur.push(ch);
+            }
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(ch),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn splits_quoted_name_lists() {
+        assert_eq!(
+            super::split_name_list(r#"simple,"a,b",x."y""z""#),
+            vec!["simple", "\"a,b\"", "x.\"y\"\"z\""]
+        );
+    }
+}
