@@ -12,7 +12,7 @@ pub mod pattern;
 mod read;
 pub mod scope;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tokio_postgres::Client;
 
@@ -88,11 +88,10 @@ pub async fn read_catalog(client: &Client, spec: &ScopeSpec) -> Result<Catalog, 
     let mut type_warnings = Vec::new();
     let mut fdw_warnings = Vec::new();
 
+    let members = reader.extension_members().await?;
     // Issued together: tokio-postgres pipelines them on the one connection.
-    let members = reader.extension_members();
-    let (members, schemas, extensions, collations, sequences, constraints, indexes, functions, aggregates) =
+    let (schemas, extensions, collations, sequences, constraints, indexes, functions, aggregates) =
         futures::try_join!(
-            members,
             reader.schemas(),
             reader.extensions(),
             reader.collations(),
@@ -105,7 +104,7 @@ pub async fn read_catalog(client: &Client, spec: &ScopeSpec) -> Result<Catalog, 
     let mut rel_aliases = BTreeMap::new();
     let (types, relations, operators, opfam, casts, conversions, text_search, triggers, event_triggers) =
         futures::try_join!(
-            reader.types(&mut aliases, &mut type_warnings),
+            reader.types(&mut aliases, &mut type_warnings, &members),
             reader.relations(&mut rel_aliases),
             reader.operators(),
             reader.opfamilies_and_classes(),
@@ -116,7 +115,9 @@ pub async fn read_catalog(client: &Client, spec: &ScopeSpec) -> Result<Catalog, 
             reader.event_triggers(),
         )?;
     aliases.extend(rel_aliases);
-    let (rules, policies, statistics, foreign, publications, large_objects, default_acls, labels) = futures::try_join!(
+    let (access_methods, extension_acls, rules, policies, statistics, foreign, publications, large_objects, default_acls, labels) = futures::try_join!(
+        reader.access_methods(),
+        reader.extension_acls(),
         reader.rules(),
         reader.policies(),
         reader.statistics(),
@@ -155,6 +156,7 @@ pub async fn read_catalog(client: &Client, spec: &ScopeSpec) -> Result<Catalog, 
         functions,
         aggregates,
         operators,
+        access_methods,
         opfamilies,
         opclasses,
         casts,
@@ -171,6 +173,7 @@ pub async fn read_catalog(client: &Client, spec: &ScopeSpec) -> Result<Catalog, 
         publications,
         large_objects,
         default_acls,
+        extension_acls,
         dependencies: Vec::new(),
         aliases,
         warnings,
@@ -189,8 +192,15 @@ pub async fn read_catalog(client: &Client, spec: &ScopeSpec) -> Result<Catalog, 
 
 /// Objects an extension created are the extension's: CREATE EXTENSION
 /// makes them again.
-fn drop_extension_members(cat: &mut Catalog, members: &HashSet<ObjRef>) {
-    let has = |classid: u32, oid: u32| members.contains(&ObjRef { classid, objid: oid });
+fn drop_extension_members(cat: &mut Catalog, members: &HashMap<ObjRef, u32>) {
+    // What depends on a member depends on its extension.
+    let dumped: HashSet<u32> = cat.extensions.iter().map(|x| x.meta.oid).collect();
+    for (member, ext) in members {
+        if dumped.contains(ext) {
+            cat.aliases.insert(*member, ObjRef { classid: class::PG_EXTENSION, objid: *ext });
+        }
+    }
+    let has = |classid: u32, oid: u32| members.contains_key(&ObjRef { classid, objid: oid });
     cat.collations.retain(|x| !has(class::PG_COLLATION, x.meta.oid));
     cat.types.retain(|x| !has(class::PG_TYPE, x.meta.oid));
     cat.sequences.retain(|x| !has(class::PG_CLASS, x.meta.oid));
@@ -208,6 +218,7 @@ fn drop_extension_members(cat: &mut Catalog, members: &HashSet<ObjRef>) {
     cat.opfamilies.retain(|x| !has(class::PG_OPFAMILY, x.meta.oid));
     cat.opclasses.retain(|x| !has(class::PG_OPCLASS, x.meta.oid));
     cat.casts.retain(|x| !has(class::PG_CAST, x.oid));
+    cat.access_methods.retain(|x| !has(class::PG_AM, x.oid));
     cat.conversions.retain(|x| !has(class::PG_CONVERSION, x.meta.oid));
     cat.text_search.retain(|x| {
         let c = match x.kind {
@@ -277,6 +288,7 @@ impl Catalog {
         self.opfamilies.iter().for_each(|x| add(class::PG_OPFAMILY, x.meta.oid));
         self.opclasses.iter().for_each(|x| add(class::PG_OPCLASS, x.meta.oid));
         self.casts.iter().for_each(|x| add(class::PG_CAST, x.oid));
+        self.access_methods.iter().for_each(|x| add(class::PG_AM, x.oid));
         self.conversions.iter().for_each(|x| add(class::PG_CONVERSION, x.meta.oid));
         self.text_search.iter().for_each(|x| {
             let c = match x.kind {

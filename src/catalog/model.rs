@@ -67,8 +67,7 @@ pub enum TypeKind {
         labels: Vec<String>,
     },
     Composite {
-        /// (name, formatted type, collation clause or empty)
-        attributes: Vec<(String, String, Option<String>)>,
+        attributes: Vec<Attribute>,
         /// The pg_class row behind the composite type.
         relid: u32,
     },
@@ -79,6 +78,8 @@ pub enum TypeKind {
         not_null: bool,
         constraints: Vec<DomainConstraint>,
     },
+    /// A type with its own input/output functions.
+    Base(BaseType),
     Range {
         subtype: String,
         subtype_opclass: Option<String>,
@@ -87,6 +88,50 @@ pub enum TypeKind {
         subtype_diff: Option<String>,
         multirange_name: Option<String>,
     },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct BaseType {
+    pub input: String,
+    pub output: String,
+    pub receive: Option<String>,
+    pub send: Option<String>,
+    pub typmod_in: Option<String>,
+    pub typmod_out: Option<String>,
+    pub analyze: Option<String>,
+    pub subscript: Option<String>,
+    /// -1 variable, -2 C string, else bytes.
+    pub length: i16,
+    pub by_value: bool,
+    pub alignment: char,
+    pub storage: char,
+    pub category: char,
+    pub preferred: bool,
+    pub default: Option<String>,
+    pub element: Option<String>,
+    pub delimiter: char,
+    pub collatable: bool,
+}
+
+/// A composite type's attribute.
+#[derive(Clone, Debug)]
+pub struct Attribute {
+    pub name: String,
+    pub type_name: String,
+    pub collation: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// Privileges on an extension's object that differ from what the
+/// extension's script set up (`pg_init_privs`).
+#[derive(Clone, Debug)]
+pub struct ExtensionMemberAcl {
+    pub extension: u32,
+    /// `FUNCTION ext.f(integer)`, `TABLE ext.t`, ...
+    pub on: String,
+    pub column: Option<String>,
+    pub acl: Vec<String>,
+    pub initial: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -237,6 +282,7 @@ pub struct Index {
     pub tablespace: Option<String>,
     /// The constraint this index enforces (rendered by the constraint).
     pub constraint: Option<u32>,
+    pub reloptions: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -332,6 +378,16 @@ pub struct OpClass {
     pub family_oid: u32,
     pub storage: Option<String>,
     pub members: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessMethod {
+    pub oid: u32,
+    pub name: String,
+    /// 't' table, 'i' index.
+    pub kind: char,
+    pub handler: String,
+    pub comment: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -540,6 +596,7 @@ pub struct Catalog {
     pub operators: Vec<Operator>,
     pub opfamilies: Vec<OpFamily>,
     pub opclasses: Vec<OpClass>,
+    pub access_methods: Vec<AccessMethod>,
     pub casts: Vec<Cast>,
     pub conversions: Vec<Conversion>,
     pub text_search: Vec<TextSearchObject>,
@@ -554,6 +611,7 @@ pub struct Catalog {
     pub publications: Vec<Publication>,
     pub large_objects: Vec<LargeObject>,
     pub default_acls: Vec<DefaultAcl>,
+    pub extension_acls: Vec<ExtensionMemberAcl>,
     pub dependencies: Vec<Dependency>,
     /// Rows that stand for another dumpable object (a table's row type, a
     /// type's array type, a view's `_RETURN` rule, a constraint's index...).
@@ -600,6 +658,7 @@ pub mod class {
     pub const PG_PUBLICATION_NAMESPACE: u32 = 6237;
     pub const PG_LARGEOBJECT_METADATA: u32 = 2613;
     pub const PG_DEFAULT_ACL: u32 = 826;
+    pub const PG_AM: u32 = 2601;
     pub const PG_AMOP: u32 = 2602;
     pub const PG_AMPROC: u32 = 2603;
 }

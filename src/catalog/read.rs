@@ -7,7 +7,7 @@
 //! come out qualified exactly when they are not visible on the reader's
 //! `search_path`, which `read_catalog` sets before anything else.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use tokio_postgres::{Client, Row};
 
@@ -74,18 +74,18 @@ impl Reader<'_> {
             .map_err(|e| CatalogError::query(what, e))
     }
 
-    /// (classid, objid) of every extension member, to leave them out.
-    pub async fn extension_members(&self) -> R<HashSet<ObjRef>> {
+    /// Every extension member, with the extension it belongs to.
+    pub async fn extension_members(&self) -> R<HashMap<ObjRef, u32>> {
         let rows = self
             .q(
                 "extension members",
-                "SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'",
+                "SELECT classid, objid, refobjid FROM pg_catalog.pg_depend WHERE deptype = 'e'",
                 &[],
             )
             .await?;
         Ok(rows
             .iter()
-            .map(|r| ObjRef { classid: r.get(0), objid: r.get(1) })
+            .map(|r| (ObjRef { classid: r.get(0), objid: r.get(1) }, r.get(2)))
             .collect())
     }
 
@@ -157,7 +157,12 @@ impl Reader<'_> {
     }
 
     /// Enum, composite, domain and range types; base types are reported.
-    pub async fn types(&self, aliases: &mut BTreeMap<ObjRef, ObjRef>, warnings: &mut Vec<String>) -> R<Vec<TypeDef>> {
+    pub async fn types(
+        &self,
+        aliases: &mut BTreeMap<ObjRef, ObjRef>,
+        warnings: &mut Vec<String>,
+        members: &HashMap<ObjRef, u32>,
+    ) -> R<Vec<TypeDef>> {
         let v = self.version;
         let multirange = if v >= 140000 {
             format!(
@@ -167,6 +172,11 @@ impl Reader<'_> {
             )
         } else {
             "NULL::text, 0::oid".into()
+        };
+        let subscript = if v >= 140000 {
+            "NULLIF(t.typsubscript, 0)::pg_catalog.regproc::text"
+        } else {
+            "NULL::text"
         };
         let sql = format!(
             "SELECT t.oid, n.nspname, t.typname, pg_catalog.pg_get_userbyid(t.typowner), t.typacl::text[], \
@@ -183,7 +193,14 @@ impl Reader<'_> {
                CASE WHEN rg.rngcollation <> 0 AND rg.rngcollation <> st.typcollation THEN rg.rngcollation::pg_catalog.regcollation::text END, \
                NULLIF(rg.rngcanonical, 0)::pg_catalog.regproc::text, NULLIF(rg.rngsubdiff, 0)::pg_catalog.regproc::text, \
                {multirange}, \
-               EXISTS (SELECT 1 FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid AND rc.relkind = 'c') \
+               EXISTS (SELECT 1 FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid AND rc.relkind = 'c'), \
+               t.typinput::pg_catalog.regproc::text, t.typoutput::pg_catalog.regproc::text, \
+               NULLIF(t.typreceive, 0)::pg_catalog.regproc::text, NULLIF(t.typsend, 0)::pg_catalog.regproc::text, \
+               NULLIF(t.typmodin, 0)::pg_catalog.regproc::text, NULLIF(t.typmodout, 0)::pg_catalog.regproc::text, \
+               NULLIF(t.typanalyze, 0)::pg_catalog.regproc::text, {subscript}, \
+               t.typlen, t.typbyval, t.typalign::text, t.typstorage::text, t.typcategory::text, t.typispreferred, \
+               CASE WHEN t.typelem <> 0 THEN pg_catalog.format_type(t.typelem, NULL) END, t.typdelim::text, \
+               t.typcollation <> 0 \
              FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_type t ON t.typnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
              LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype \
@@ -251,12 +268,30 @@ impl Reader<'_> {
                     }
                 }
                 _ => {
-                    warnings.push(format!(
-                        "base type {}.{} is not dumped: base types need C input/output functions",
-                        m.schema.as_deref().unwrap_or(""),
-                        m.name
-                    ));
-                    continue;
+                    if members.contains_key(&key) {
+                        continue;
+                    }
+                    let opt = |i: usize| -> Option<String> { r.get(i) };
+                    TypeKind::Base(BaseType {
+                        input: r.get(23),
+                        output: r.get(24),
+                        receive: opt(25),
+                        send: opt(26),
+                        typmod_in: opt(27),
+                        typmod_out: opt(28),
+                        analyze: opt(29),
+                        subscript: opt(30),
+                        length: r.get(31),
+                        by_value: r.get(32),
+                        alignment: char_of(r, 33),
+                        storage: char_of(r, 34),
+                        category: char_of(r, 35),
+                        preferred: r.get(36),
+                        default: r.get(13),
+                        element: opt(37),
+                        delimiter: char_of(r, 38),
+                        collatable: r.get(39),
+                    })
                 }
             };
             m.acl_base = base;
@@ -268,16 +303,24 @@ impl Reader<'_> {
                 .q(
                     "composite type attributes",
                     "SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), \
-                       CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::pg_catalog.regcollation::text END \
+                       CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::pg_catalog.regcollation::text END, \
+                       d.description \
                      FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_attribute a ON a.attrelid = s.oid \
                      JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+                     LEFT JOIN pg_catalog.pg_description d ON d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+                       AND d.objoid = a.attrelid AND d.objsubid = a.attnum \
                      WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
                     &[&relids],
                 )
                 .await?;
-            let mut by_rel: HashMap<u32, Vec<(String, String, Option<String>)>> = HashMap::new();
+            let mut by_rel: HashMap<u32, Vec<Attribute>> = HashMap::new();
             for r in rows {
-                by_rel.entry(r.get(0)).or_default().push((r.get(1), r.get(2), r.get(3)));
+                by_rel.entry(r.get(0)).or_default().push(Attribute {
+                    name: r.get(1),
+                    type_name: r.get(2),
+                    collation: r.get(3),
+                    comment: r.get(4),
+                });
             }
             for (idx, relid) in composites {
                 if let TypeKind::Composite { attributes, .. } = &mut out[idx].kind {
@@ -551,7 +594,8 @@ impl Reader<'_> {
                      AND {stat} IS NOT NULL ORDER BY ia.attnum), \
                ts.spcname, \
                (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid \
-                  AND k.conrelid = i.indrelid AND k.contype IN ('p','u','x')) \
+                  AND k.conrelid = i.indrelid AND k.contype IN ('p','u','x')), \
+               ic.reloptions \
              FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_index i ON i.indrelid = s.oid \
              JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
              JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace \
@@ -575,6 +619,7 @@ impl Reader<'_> {
                     statistics: cols.into_iter().map(|c| c as i16).zip(targets).collect(),
                     tablespace: r.get(13),
                     constraint: r.get(14),
+                    reloptions: r.get::<_, Option<Vec<String>>>(15).unwrap_or_default(),
                 }
             })
             .collect())
@@ -600,7 +645,9 @@ impl Reader<'_> {
              FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_proc p ON p.pronamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
              JOIN pg_catalog.pg_language l ON l.oid = p.prolang {} \
-             WHERE p.prokind IN ('f','p','w')",
+             WHERE p.prokind IN ('f','p','w') \
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i \
+                   WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')",
             descr("d", "pg_proc", "p.oid")
         );
         let rows = self.q("functions", &sql, &[&self.schemas]).await?;
@@ -701,7 +748,8 @@ impl Reader<'_> {
                NULLIF(o.oprnegate, 0)::pg_catalog.regoper::text, NULLIF(o.oprrest, 0)::pg_catalog.regproc::text, \
                NULLIF(o.oprjoin, 0)::pg_catalog.regproc::text, o.oprcanhash, o.oprcanmerge \
              FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_operator o ON o.oprnamespace = s.oid \
-             JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace {}",
+             JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace {} \
+             WHERE o.oprcode <> 0",
             descr("d", "pg_operator", "o.oid")
         );
         let rows = self.q("operators", &sql, &[&self.schemas]).await?;
@@ -808,6 +856,28 @@ impl Reader<'_> {
         Ok((families, classes))
     }
 
+    pub async fn access_methods(&self) -> R<Vec<AccessMethod>> {
+        if !self.database_level {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT a.oid, a.amname, a.amtype::text, a.amhandler::pg_catalog.regproc::text, d.description \
+             FROM pg_catalog.pg_am a {} WHERE a.oid >= 16384",
+            descr("d", "pg_am", "a.oid")
+        );
+        let rows = self.q("access methods", &sql, &[]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| AccessMethod {
+                oid: r.get(0),
+                name: r.get(1),
+                kind: char_of(r, 2),
+                handler: r.get(3),
+                comment: r.get(4),
+            })
+            .collect())
+    }
+
     pub async fn casts(&self) -> R<Vec<Cast>> {
         if !self.database_level {
             return Ok(Vec::new());
@@ -815,7 +885,9 @@ impl Reader<'_> {
         let sql = format!(
             "SELECT c.oid, pg_catalog.format_type(c.castsource, NULL), pg_catalog.format_type(c.casttarget, NULL), \
                NULLIF(c.castfunc, 0)::pg_catalog.regprocedure::text, c.castmethod::text, c.castcontext::text, d.description \
-             FROM pg_catalog.pg_cast c {} WHERE c.oid >= 16384",
+             FROM pg_catalog.pg_cast c {} WHERE c.oid >= 16384 \
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = 'pg_catalog.pg_cast'::pg_catalog.regclass \
+                   AND i.objid = c.oid AND i.deptype = 'i')",
             descr("d", "pg_cast", "c.oid")
         );
         let rows = self.q("casts", &sql, &[]).await?;
@@ -1095,7 +1167,7 @@ impl Reader<'_> {
         let members = self.extension_members().await?;
         for r in self.q("foreign data wrappers", &fdw_sql, &[]).await? {
             let m = meta(&r);
-            if members.contains(&ObjRef { classid: class::PG_FOREIGN_DATA_WRAPPER, objid: m.oid }) {
+            if members.contains_key(&ObjRef { classid: class::PG_FOREIGN_DATA_WRAPPER, objid: m.oid }) {
                 continue;
             }
             fdws.push(ForeignDataWrapper {
@@ -1228,6 +1300,60 @@ impl Reader<'_> {
                 base: r.get(5),
             })
             .collect())
+    }
+
+    pub async fn extension_acls(&self) -> R<Vec<ExtensionMemberAcl>> {
+        if !self.database_level {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT dep.refobjid, \
+               CASE dep.classid \
+                 WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN (SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END \
+                     || p.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc p WHERE p.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END \
+                     || c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c WHERE c.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN 'TYPE ' || pg_catalog.format_type(dep.objid, NULL) \
+                 WHEN 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass THEN (SELECT 'FOREIGN DATA WRAPPER ' \
+                     || pg_catalog.quote_ident(w.fdwname) FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.oid = dep.objid) \
+               END, \
+               NULL::text, \
+               CASE dep.classid \
+                 WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN (SELECT p.proacl::text[] FROM pg_catalog.pg_proc p WHERE p.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (SELECT c.relacl::text[] FROM pg_catalog.pg_class c WHERE c.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT t.typacl::text[] FROM pg_catalog.pg_type t WHERE t.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass THEN (SELECT w.fdwacl::text[] \
+                     FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.oid = dep.objid) \
+               END, \
+               COALESCE(ip.initprivs::text[], CASE dep.classid \
+                 WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN (SELECT pg_catalog.acldefault('f', p.proowner)::text[] \
+                     FROM pg_catalog.pg_proc p WHERE p.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (SELECT pg_catalog.acldefault( \
+                     (CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::pg_catalog.\"char\", c.relowner)::text[] FROM pg_catalog.pg_class c WHERE c.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT pg_catalog.acldefault('T', t.typowner)::text[] \
+                     FROM pg_catalog.pg_type t WHERE t.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass THEN (SELECT pg_catalog.acldefault('F', w.fdwowner)::text[] \
+                     FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.oid = dep.objid) END) \
+             FROM pg_catalog.pg_depend dep \
+             LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = dep.classid AND ip.objoid = dep.objid AND ip.objsubid = 0 \
+             WHERE dep.deptype = 'e' AND dep.classid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_class'::pg_catalog.regclass, \
+               'pg_catalog.pg_type'::pg_catalog.regclass, 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass) \
+             ORDER BY 2";
+        let rows = self.q("extension member privileges", sql, &[]).await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let on: Option<String> = r.get(1);
+            let acl: Option<Vec<String>> = r.get(3);
+            let initial: Vec<String> = r.get::<_, Option<Vec<String>>>(4).unwrap_or_default();
+            let (Some(on), Some(acl)) = (on, acl) else { continue };
+            let mut a = acl.clone();
+            let mut b = initial.clone();
+            a.sort();
+            b.sort();
+            if a != b {
+                out.push(ExtensionMemberAcl { extension: r.get(0), on, column: r.get(2), acl, initial });
+            }
+        }
+        Ok(out)
     }
 
     pub async fn security_labels(&self) -> R<Vec<String>> {

@@ -161,8 +161,19 @@ pub fn statements(t: &Target, actual: Option<&[String]>, base: &[String]) -> Res
             ));
         }
     }
-    // Grants made by the owner first: other grantors may need them.
-    let mut keys: Vec<&(String, String)> = have.keys().collect();
+    // In the order the object lists them (the server appends new grantees,
+    // so the restored list comes out in the same order), grants made by the
+    // owner first: other grantors may need them.
+    let mut keys: Vec<&(String, String)> = Vec::new();
+    for text in actual {
+        if let Some(item) = parse_aclitem(text) {
+            if let Some((k, _)) = have.get_key_value(&(item.grantee, item.grantor)) {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+    }
     keys.sort_by_key(|(_, grantor)| Some(grantor.as_str()) != t.owner);
     for key in keys {
         let privs = &have[key];

@@ -27,6 +27,8 @@ mod synth {
     pub const DEFAULT_ACL: u32 = 0xFFFF_0009;
     pub const USER_MAPPING: u32 = 0xFFFF_000A;
     pub const LARGE_OBJECT: u32 = 0xFFFF_000B;
+    pub const TYPE_SHELL: u32 = 0xFFFF_000C;
+    pub const EXTENSION_ACL: u32 = 0xFFFF_000D;
 }
 
 mod prio {
@@ -107,6 +109,9 @@ pub(crate) struct Built {
     /// (sequence, owning table): the sequence's dependency on its table is
     /// carried by the OWNED BY item instead.
     owned: HashSet<(u32, u32)>,
+    /// Base type -> its shell: functions that take or return the type
+    /// need only the shell.
+    shells: HashMap<ObjRef, ObjRef>,
     pub warnings: Vec<String>,
 }
 
@@ -379,16 +384,20 @@ impl<'a> B<'a> {
                 TypeKind::Composite { attributes, .. } => {
                     let a: Vec<String> = attributes
                         .iter()
-                        .map(|(n, ty, coll)| match coll {
-                            Some(c) => format!("{} {ty} COLLATE {c}", quote_ident(n)),
-                            None => format!("{} {ty}", quote_ident(n)),
+                        .map(|at| match &at.collation {
+                            Some(c) => format!("{} {} COLLATE {c}", quote_ident(&at.name), at.type_name),
+                            None => format!("{} {}", quote_ident(&at.name), at.type_name),
                         })
                         .collect();
-                    if a.is_empty() {
+                    let mut s = if a.is_empty() {
                         format!("CREATE TYPE {name} AS (\n);\n")
                     } else {
                         format!("CREATE TYPE {name} AS (\n    {}\n);\n", a.join(",\n    "))
+                    };
+                    for at in attributes {
+                        self.comment(&mut s, &format!("COLUMN {name}.{}", quote_ident(&at.name)), at.comment.as_deref());
                     }
+                    s
                 }
                 TypeKind::Domain { base, collation, default, not_null, constraints } => {
                     kind = "DOMAIN";
@@ -431,6 +440,15 @@ impl<'a> B<'a> {
                     }
                     s
                 }
+                TypeKind::Base(b) => {
+                    let shell = key(synth::TYPE_SHELL, m.oid);
+                    let mut it = self.item(shell, "SHELL TYPE", Section::PreData, prio::TYPE, m.schema.as_deref(), &m.name);
+                    it.sql = format!("CREATE TYPE {name};\n");
+                    it.owner = m.owner.clone();
+                    self.push(it);
+                    self.out.shells.insert(tkey, shell);
+                    base_type_sql(&name, b)
+                }
                 TypeKind::Range { subtype, subtype_opclass, collation, subtype_diff, multirange_name, .. } => {
                     let mut p = vec![format!("subtype = {subtype}")];
                     if let Some(o) = subtype_opclass {
@@ -450,9 +468,6 @@ impl<'a> B<'a> {
             };
             let what = format!("{kind} {name}");
             self.decorate(&mut sql, &what, Some(&format!("TYPE {name}")), m);
-            if let TypeKind::Composite { attributes, .. } = &t.kind {
-                let _ = attributes;
-            }
             let mut it = self.item(tkey, kind, Section::PreData, prio::TYPE, m.schema.as_deref(), &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
@@ -461,11 +476,16 @@ impl<'a> B<'a> {
         }
     }
 
-    fn sequence_options(o: &SequenceOptions) -> String {
-        let mut s = format!(
-            "    AS {}\n    START WITH {}\n    INCREMENT BY {}\n    MINVALUE {}\n    MAXVALUE {}\n    CACHE {}",
-            o.data_type, o.start, o.increment, o.min, o.max, o.cache
-        );
+    /// Sequence options; identity columns take their type from the column.
+    fn sequence_options(o: &SequenceOptions, with_type: bool) -> String {
+        let mut s = String::new();
+        if with_type {
+            s.push_str(&format!("    AS {}\n", o.data_type));
+        }
+        s.push_str(&format!(
+            "    START WITH {}\n    INCREMENT BY {}\n    MINVALUE {}\n    MAXVALUE {}\n    CACHE {}",
+            o.start, o.increment, o.min, o.max, o.cache
+        ));
         if o.cycle {
             s.push_str("\n    CYCLE");
         }
@@ -496,7 +516,7 @@ impl<'a> B<'a> {
             let mut sql = format!(
                 "CREATE {}SEQUENCE {name}\n{};\n",
                 if s.unlogged { "UNLOGGED " } else { "" },
-                Self::sequence_options(&s.options)
+                Self::sequence_options(&s.options, true)
             );
             let what = format!("SEQUENCE {name}");
             self.decorate(&mut sql, &what, Some(&what), m);
@@ -529,7 +549,7 @@ impl<'a> B<'a> {
             Some(s) => format!(
                 " GENERATED {kind} AS IDENTITY (\n    SEQUENCE NAME {}\n{}\n)",
                 self.n.m(&s.meta),
-                Self::sequence_options(&s.options)
+                Self::sequence_options(&s.options, false)
             ),
             None => format!(" GENERATED {kind} AS IDENTITY"),
         }
@@ -666,6 +686,7 @@ impl<'a> B<'a> {
             }
         }
         // CHECK constraints go inline when valid and local.
+        let mut inline_comments = String::new();
         let checks: Vec<&Constraint> = self
             .cat
             .constraints
@@ -676,6 +697,7 @@ impl<'a> B<'a> {
             let ckey = key(class::PG_CONSTRAINT, c.oid);
             if c.validated && !self.split.contains(&ckey) {
                 lines.push(format!("CONSTRAINT {} {}", quote_ident(&c.name), c.definition));
+                self.comment(&mut inline_comments, &format!("CONSTRAINT {} ON {name}", quote_ident(&c.name)), c.comment.as_deref());
                 self.out.inline.insert(ckey, tkey);
                 self.out.parts.entry(tkey).or_default().push(ckey);
             }
@@ -725,7 +747,7 @@ impl<'a> B<'a> {
         }
         sql.push_str(";\n");
         sql.push_str(&after);
-        match rel.replica_identity {
+        match if foreign { 'd' } else { rel.replica_identity } {
             'f' => sql.push_str(&format!("ALTER TABLE {only}{name} REPLICA IDENTITY FULL;\n")),
             'n' => sql.push_str(&format!("ALTER TABLE {only}{name} REPLICA IDENTITY NOTHING;\n")),
             _ => {}
@@ -739,7 +761,8 @@ impl<'a> B<'a> {
         let kind_word = if foreign { "FOREIGN TABLE" } else { "TABLE" };
         let what = format!("{kind_word} {name}");
         self.owner(&mut sql, &what, m.owner.as_deref());
-        self.comment(&mut sql, &format!("TABLE {name}"), m.comment.as_deref());
+        self.comment(&mut sql, &what, m.comment.as_deref());
+        sql.push_str(&inline_comments);
         self.columns_meta(&mut sql, rel, &name);
         let on = format!("TABLE {name}");
         self.grants(&mut sql, &on, None, m.owner.as_deref(), m.acl.as_deref(), &m.acl_base);
@@ -869,8 +892,12 @@ impl<'a> B<'a> {
             let tname = self.n.m(&rel.meta);
             let only = if rel.kind == RelKind::PartitionedTable && c.kind == 'f' { "" } else { "ONLY " };
             let cname = quote_ident(&c.name).into_owned();
-            let mut sql = format!("ALTER TABLE {only}{tname}\n    ADD CONSTRAINT {cname} {};\n", c.definition);
             let ix = c.index.and_then(|i| self.cat.indexes.iter().find(|x| x.meta.oid == i));
+            let mut def = c.definition.clone();
+            if let Some(ix) = ix.filter(|x| matches!(c.kind, 'p' | 'u') && !x.reloptions.is_empty()) {
+                def.push_str(&format!(" WITH ({})", with_clause(&ix.reloptions, "").join(", ")));
+            }
+            let mut sql = format!("ALTER TABLE {only}{tname}\n    ADD CONSTRAINT {cname} {def};\n");
             if let Some(ix) = ix {
                 self.index_extras(&mut sql, ix, rel, &tname);
             }
@@ -1179,6 +1206,19 @@ impl<'a> B<'a> {
             it.sql = sql;
             it.drop = Some(format!("DROP OPERATOR CLASS IF EXISTS {name} {using};\n"));
             it.deps.push(key(class::PG_OPFAMILY, c.family_oid));
+            self.push(it);
+        }
+    }
+
+    fn access_methods(&mut self) {
+        for a in &self.cat.access_methods {
+            let name = quote_ident(&a.name).into_owned();
+            let kind = if a.kind == 't' { "TABLE" } else { "INDEX" };
+            let mut sql = format!("CREATE ACCESS METHOD {name} TYPE {kind} HANDLER {};\n", a.handler);
+            self.comment(&mut sql, &format!("ACCESS METHOD {name}"), a.comment.as_deref());
+            let mut it = self.item(key(class::PG_AM, a.oid), "ACCESS METHOD", Section::PreData, prio::AGGREGATE, None, &a.name);
+            it.sql = sql;
+            it.drop = Some(format!("DROP ACCESS METHOD IF EXISTS {name};\n"));
             self.push(it);
         }
     }
@@ -1540,6 +1580,24 @@ impl<'a> B<'a> {
         }
     }
 
+    fn extension_acls(&mut self) {
+        if self.opts.no_acl {
+            return;
+        }
+        for (n, a) in self.cat.extension_acls.iter().enumerate() {
+            let mut sql = String::new();
+            self.grants(&mut sql, &a.on, a.column.as_deref(), None, Some(&a.acl), &a.initial);
+            let name = match &a.column {
+                Some(c) => format!("{} ({c})", a.on),
+                None => a.on.clone(),
+            };
+            let mut it = self.item(key(synth::EXTENSION_ACL, n as u32), "ACL", Section::PreData, prio::EXTENSION, None, &name);
+            it.sql = sql;
+            it.deps.push(key(class::PG_EXTENSION, a.extension));
+            self.push(it);
+        }
+    }
+
     fn default_acls(&mut self) {
         if self.opts.no_acl {
             return;
@@ -1580,6 +1638,65 @@ impl<'a> B<'a> {
     }
 }
 
+fn base_type_sql(name: &str, b: &BaseType) -> String {
+    let mut p = vec![match b.length {
+        -1 => "INTERNALLENGTH = variable".to_string(),
+        n => format!("INTERNALLENGTH = {n}"),
+    }];
+    p.push(format!("INPUT = {}", b.input));
+    p.push(format!("OUTPUT = {}", b.output));
+    for (k, v) in [
+        ("RECEIVE", &b.receive),
+        ("SEND", &b.send),
+        ("TYPMOD_IN", &b.typmod_in),
+        ("TYPMOD_OUT", &b.typmod_out),
+        ("ANALYZE", &b.analyze),
+        ("SUBSCRIPT", &b.subscript),
+    ] {
+        if let Some(f) = v {
+            p.push(format!("{k} = {f}"));
+        }
+    }
+    if b.by_value {
+        p.push("PASSEDBYVALUE".into());
+    }
+    p.push(format!(
+        "ALIGNMENT = {}",
+        match b.alignment {
+            'c' => "char",
+            's' => "int2",
+            'd' => "double",
+            _ => "int4",
+        }
+    ));
+    p.push(format!(
+        "STORAGE = {}",
+        match b.storage {
+            'e' => "external",
+            'x' => "extended",
+            'm' => "main",
+            _ => "plain",
+        }
+    ));
+    p.push(format!("CATEGORY = {}", quote_literal_std(&b.category.to_string())));
+    if b.preferred {
+        p.push("PREFERRED = true".into());
+    }
+    if let Some(d) = &b.default {
+        p.push(format!("DEFAULT = {}", quote_literal_std(d)));
+    }
+    if let Some(e) = &b.element {
+        p.push(format!("ELEMENT = {e}"));
+    }
+    if b.delimiter != ',' {
+        p.push(format!("DELIMITER = {}", quote_literal_std(&b.delimiter.to_string())));
+    }
+    if b.collatable {
+        p.push("COLLATABLE = true".into());
+    }
+    format!("CREATE TYPE {name} (\n    {}\n);\n", p.join(",\n    "))
+}
+
 fn ckey_of(c: &DomainConstraint) -> ObjRef {
     key(class::PG_CONSTRAINT, c.oid)
 }
@@ -1595,6 +1712,7 @@ pub(crate) fn build(cat: &Catalog, opts: &RenderOptions, split: &HashSet<ObjRef>
             inline: HashMap::new(),
             parts: HashMap::new(),
             owned: HashSet::new(),
+            shells: HashMap::new(),
             warnings: Vec::new(),
         },
         rel_by_oid: cat.relations.iter().map(|r| (r.meta.oid, r)).collect(),
@@ -1611,6 +1729,7 @@ pub(crate) fn build(cat: &Catalog, opts: &RenderOptions, split: &HashSet<ObjRef>
     b.aggregates();
     b.operators();
     b.opfamilies();
+    b.access_methods();
     b.casts();
     b.conversions();
     b.text_search();
@@ -1621,6 +1740,7 @@ pub(crate) fn build(cat: &Catalog, opts: &RenderOptions, split: &HashSet<ObjRef>
     b.foreign();
     b.publications();
     b.large_objects();
+    b.extension_acls();
     b.default_acls();
     Ok(b.out)
 }
@@ -1660,7 +1780,12 @@ impl Built {
             {
                 continue;
             }
-            if let (Some(i), Some(j)) = (self.find(&idx, cat, d.from), self.find(&idx, cat, d.to)) {
+            if let (Some(i), Some(mut j)) = (self.find(&idx, cat, d.from), self.find(&idx, cat, d.to)) {
+                if d.from.classid == class::PG_PROC {
+                    if let Some(shell) = self.shells.get(&self.items[j].key) {
+                        j = idx[shell];
+                    }
+                }
                 add(&mut deps, i, j);
             }
         }
