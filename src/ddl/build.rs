@@ -935,6 +935,28 @@ impl<'a> B<'a> {
         }
     }
 
+    /// `pg_get_indexdef` always qualifies the table; a relative dump wants
+    /// it bare, like every other name inside the dumped schema.
+    fn relative_index_definition(&self, ix: &Index, rel: &Relation) -> String {
+        let (Some(rel_schema), Some(schema)) = (self.n.relative, rel.meta.schema.as_deref()) else {
+            return ix.definition.clone();
+        };
+        if rel_schema != schema {
+            return ix.definition.clone();
+        }
+        let qualified = super::quote::quote_qualified(schema, &rel.meta.name);
+        let bare = quote_ident(&rel.meta.name);
+        for on in [" ON ONLY ", " ON "] {
+            let from = format!("{on}{qualified} USING ");
+            if let Some(pos) = ix.definition.find(&from) {
+                let mut out = ix.definition.clone();
+                out.replace_range(pos..pos + from.len(), &format!("{on}{bare} USING "));
+                return out;
+            }
+        }
+        ix.definition.clone()
+    }
+
     fn indexes(&mut self) {
         for ix in &self.cat.indexes {
             let Some(rel) = self.rel_by_oid.get(&ix.table).copied() else { continue };
@@ -953,7 +975,7 @@ impl<'a> B<'a> {
                 continue;
             }
             let tname = self.n.m(&rel.meta);
-            let mut sql = format!("{};\n", ix.definition);
+            let mut sql = format!("{};\n", self.relative_index_definition(ix, rel));
             self.index_extras(&mut sql, ix, rel, &tname);
             self.comment(&mut sql, &format!("INDEX {iname}"), ix.meta.comment.as_deref());
             let mut it = self.item(ikey, "INDEX", Section::PostData, prio::INDEX, ix.meta.schema.as_deref(), &ix.meta.name);
