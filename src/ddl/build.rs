@@ -551,6 +551,9 @@ impl<'a> B<'a> {
                 self.n.m(&s.meta),
                 Self::sequence_options(&s.options, false)
             ),
+            // A partition shares its partitioned parent's identity (17+):
+            // ATTACH PARTITION gives it back.
+            None if rel.partition_bound.is_some() => String::new(),
             None => format!(" GENERATED {kind} AS IDENTITY"),
         }
     }
