@@ -147,6 +147,9 @@ struct B<'a> {
     n: Namer<'a>,
     out: Built,
     rel_by_oid: HashMap<u32, &'a Relation>,
+    index_by_oid: HashMap<u32, &'a Index>,
+    checks_by_table: HashMap<u32, Vec<&'a Constraint>>,
+    identity_seq: HashMap<(u32, &'a str), &'a Sequence>,
 }
 
 fn key(classid: u32, objid: u32) -> ObjRef {
@@ -540,11 +543,7 @@ impl<'a> B<'a> {
 
     fn identity_clause(&self, rel: &Relation, col: &Column) -> String {
         let kind = if col.identity == Some('a') { "ALWAYS" } else { "BY DEFAULT" };
-        let seq = self
-            .cat
-            .sequences
-            .iter()
-            .find(|s| s.identity_of.as_ref().is_some_and(|(t, c)| *t == rel.meta.oid && *c == col.name));
+        let seq = self.identity_seq.get(&(rel.meta.oid, col.name.as_str()));
         match seq {
             Some(s) => format!(
                 " GENERATED {kind} AS IDENTITY (\n    SEQUENCE NAME {}\n{}\n)",
@@ -690,12 +689,7 @@ impl<'a> B<'a> {
         }
         // CHECK constraints go inline when valid and local.
         let mut inline_comments = String::new();
-        let checks: Vec<&Constraint> = self
-            .cat
-            .constraints
-            .iter()
-            .filter(|c| c.table == m.oid && c.kind == 'c' && c.is_local)
-            .collect();
+        let checks: Vec<&Constraint> = self.checks_by_table.get(&m.oid).cloned().unwrap_or_default();
         for c in checks {
             let ckey = key(class::PG_CONSTRAINT, c.oid);
             if c.validated && !self.split.contains(&ckey) {
@@ -895,7 +889,7 @@ impl<'a> B<'a> {
             let tname = self.n.m(&rel.meta);
             let only = if rel.kind == RelKind::PartitionedTable && c.kind == 'f' { "" } else { "ONLY " };
             let cname = quote_ident(&c.name).into_owned();
-            let ix = c.index.and_then(|i| self.cat.indexes.iter().find(|x| x.meta.oid == i));
+            let ix = c.index.and_then(|i| self.index_by_oid.get(&i).copied());
             let mut def = c.definition.clone();
             if let Some(ix) = ix.filter(|x| matches!(c.kind, 'p' | 'u') && !x.reloptions.is_empty()) {
                 def.push_str(&format!(" WITH ({})", with_clause(&ix.reloptions, "").join(", ")));
@@ -966,7 +960,7 @@ impl<'a> B<'a> {
             let ikey = key(class::PG_CLASS, ix.meta.oid);
             let iname = self.n.m(&ix.meta);
             if let Some(parent) = ix.parent {
-                if let Some(p) = self.cat.indexes.iter().find(|x| x.meta.oid == parent) {
+                if let Some(p) = self.index_by_oid.get(&parent).copied() {
                     let mut it = self.item(key(synth::INDEX_ATTACH, ix.meta.oid), "INDEX ATTACH", Section::PostData, prio::INDEX_ATTACH, ix.meta.schema.as_deref(), &ix.meta.name);
                     it.sql = format!("ALTER INDEX {} ATTACH PARTITION {iname};\n", self.n.m(&p.meta));
                     it.deps.push(ikey);
@@ -1741,7 +1735,19 @@ pub(crate) fn build(cat: &Catalog, opts: &RenderOptions, split: &HashSet<ObjRef>
             warnings: Vec::new(),
         },
         rel_by_oid: cat.relations.iter().map(|r| (r.meta.oid, r)).collect(),
+        index_by_oid: cat.indexes.iter().map(|i| (i.meta.oid, i)).collect(),
+        checks_by_table: HashMap::new(),
+        identity_seq: cat
+            .sequences
+            .iter()
+            .filter_map(|s| s.identity_of.as_ref().map(|(t, c)| ((*t, c.as_str()), s)))
+            .collect(),
     };
+    for c in &cat.constraints {
+        if c.kind == 'c' && c.is_local {
+            b.checks_by_table.entry(c.table).or_default().push(c);
+        }
+    }
     b.schemas();
     b.extensions();
     b.collations();
