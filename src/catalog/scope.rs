@@ -77,7 +77,7 @@ async fn match_schemas(
     let sql = format!(
         "SELECT p.i::int4, n.oid, n.nspname \
          FROM unnest($1::text[]) WITH ORDINALITY AS p(re, i) \
-         JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.~) p.re \
+         JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.~) p.re COLLATE pg_catalog.default \
          WHERE {SYSTEM_SCHEMA_FILTER} ORDER BY n.nspname"
     );
     let rows = client
@@ -104,10 +104,10 @@ async fn match_relations(
     let sql = format!(
         "SELECT p.i::int4, c.oid \
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(sre, nre, i) \
-         JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.~) p.nre \
+         JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.~) p.nre COLLATE pg_catalog.default \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r','p','f','v','m','S') \
-           AND (p.sre IS NULL OR n.nspname OPERATOR(pg_catalog.~) p.sre) \
+           AND (p.sre IS NULL OR n.nspname OPERATOR(pg_catalog.~) p.sre COLLATE pg_catalog.default) \
            AND {SYSTEM_SCHEMA_FILTER}"
     );
     let rows = client
@@ -191,7 +191,21 @@ pub async fn resolve(
             }
             out.relations.push(oid);
         }
+        // A table's own sequences (serial, identity) come with it, as in pg_dump.
+        let owned = client
+            .query(
+                "SELECT d.objid FROM unnest($1::oid[]) AS s(oid) \
+                 JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+                   AND d.refobjid = s.oid AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+                   AND d.deptype IN ('a','i') \
+                 JOIN pg_catalog.pg_class c ON c.oid = d.objid AND c.relkind = 'S'",
+                &[&out.relations],
+            )
+            .await
+            .map_err(|e| CatalogError::query("owned sequences", e))?;
+        out.relations.extend(owned.iter().map(|r| r.get::<_, u32>(0)));
         out.relations.sort_unstable();
+        out.relations.dedup();
         if out.relations.is_empty() {
             return Err(CatalogError::Scope(
                 "every matching table is excluded by -T/-N".into(),
