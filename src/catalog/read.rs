@@ -382,7 +382,7 @@ impl Reader<'_> {
             descr("d", "pg_class", "c.oid")
         );
         let rows = self.q("sequences", &sql, &[&self.relations]).await?;
-        Ok(rows
+        let mut seqs: Vec<Sequence> = rows
             .iter()
             .map(|r| {
                 let owner_rel: Option<u32> = r.get(15);
@@ -408,7 +408,44 @@ impl Reader<'_> {
                     uncalled_value: r.get(19),
                 }
             })
-            .collect())
+            .collect();
+        if self.version < 180000 {
+            self.uncalled_sequence_values(&mut seqs).await?;
+        }
+        Ok(seqs)
+    }
+
+    /// Before 18 the server exposes a sequence's state only by reading the
+    /// sequence itself, and `pg_sequence_last_value` hides the value of a
+    /// `setval(..., false)`. Read those sequences directly, many per query.
+    async fn uncalled_sequence_values(&self, seqs: &mut [Sequence]) -> R<()> {
+        use crate::ddl::quote::quote_qualified;
+        let todo: Vec<usize> = (0..seqs.len()).filter(|&i| seqs[i].last_value.is_none()).collect();
+        for chunk in todo.chunks(500) {
+            let parts: Vec<String> = chunk
+                .iter()
+                .map(|&i| {
+                    let m = &seqs[i].meta;
+                    format!(
+                        "SELECT {}::int4, last_value, is_called FROM {}",
+                        i,
+                        quote_qualified(m.schema.as_deref().unwrap_or_default(), &m.name)
+                    )
+                })
+                .collect();
+            let rows = self.q("sequence values", &parts.join(" UNION ALL "), &[]).await?;
+            for r in rows {
+                let i: i32 = r.get(0);
+                let (value, called): (i64, bool) = (r.get(1), r.get(2));
+                let s = &mut seqs[i as usize];
+                if called {
+                    s.last_value = Some(value);
+                } else if value != s.options.start {
+                    s.uncalled_value = Some(value);
+                }
+            }
+        }
+        Ok(())
     }
 
     pub async fn relations(&self, aliases: &mut BTreeMap<ObjRef, ObjRef>) -> R<Vec<Relation>> {
