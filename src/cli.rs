@@ -85,6 +85,10 @@ pub struct DdlArgs {
     /// Only these sections (pre-data, data, post-data; repeatable).
     #[arg(long, value_name = "SECTION")]
     pub section: Vec<String>,
+    /// Leave out sequence values (setval), as `pg_dump --schema-only` does;
+    /// saves reading every sequence on servers before 18.
+    #[arg(long)]
+    pub no_sequence_values: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -450,7 +454,10 @@ fn run_ddl(args: DdlArgs) -> Result<i32> {
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await
             .with_context(|| format!("starting a read-only transaction on {}", conn.describe()))?;
-        let cat = crate::catalog::read_catalog(&client, &args.filter.scope()).await?;
+        let read = crate::catalog::ReadOptions {
+            sequence_values: !args.no_sequence_values,
+        };
+        let cat = crate::catalog::read_catalog(&client, &args.filter.scope(), &read).await?;
         client.batch_execute("COMMIT").await?;
         drop(client);
         let _ = task.await;

@@ -44,13 +44,33 @@ impl CatalogError {
     }
 }
 
+/// How much to read besides definitions.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Read each sequence's current value (for `setval`). Before
+    /// PostgreSQL 18 a sequence that was never advanced, or was set with
+    /// `setval(..., false)`, can only be told apart by reading the sequence
+    /// itself, about a quarter of a millisecond each on the server.
+    pub sequence_values: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions { sequence_values: true }
+    }
+}
+
 /// Reads the catalog for `spec`.
 ///
 /// Run it inside the transaction whose snapshot the dump uses (the caller
 /// opens it). It sets `search_path` for the session: to the one schema of a
 /// single-schema scope, so the server renders names inside it unqualified,
 /// and to nothing otherwise, so every name comes out qualified.
-pub async fn read_catalog(client: &Client, spec: &ScopeSpec) -> Result<Catalog, CatalogError> {
+pub async fn read_catalog(
+    client: &Client,
+    spec: &ScopeSpec,
+    opts: &ReadOptions,
+) -> Result<Catalog, CatalogError> {
     let row = client
         .query_one(
             "SELECT pg_catalog.current_setting('server_version_num')::int4, pg_catalog.current_database()::text, \
@@ -82,6 +102,7 @@ pub async fn read_catalog(client: &Client, spec: &ScopeSpec) -> Result<Catalog, 
         schemas: resolved.schemas.iter().map(|s| s.0).collect(),
         relations: resolved.relations.clone(),
         database_level,
+        sequence_values: opts.sequence_values,
     };
     let mut aliases = BTreeMap::new();
     let mut warnings = resolved.warnings.clone();

@@ -64,14 +64,19 @@ pub(super) struct Reader<'a> {
     pub relations: Vec<u32>,
     /// Database-level objects (extensions, casts, ...) are in scope.
     pub database_level: bool,
+    pub sequence_values: bool,
 }
 
 impl Reader<'_> {
     async fn q(&self, what: &'static str, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> R<Vec<Row>> {
-        self.client
+        let started = std::time::Instant::now();
+        let rows = self
+            .client
             .query(sql, params)
             .await
-            .map_err(|e| CatalogError::query(what, e))
+            .map_err(|e| CatalogError::query(what, e))?;
+        tracing::debug!(what, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "catalog query");
+        Ok(rows)
     }
 
     /// Every extension member, with the extension it belongs to.
@@ -209,6 +214,7 @@ impl Reader<'_> {
              LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = rg.rngsubopc \
              LEFT JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace {} \
              WHERE t.typtype IN ('e','c','d','r','b') \
+               AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid AND rc.relkind = 'c')) \
                AND NOT (t.typtype = 'b' AND t.typelem <> 0 AND t.typlen = -1 \
                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_type et WHERE et.oid = t.typelem AND et.typarray = t.oid))",
             qname("pg_catalog.pg_opclass_is_visible(oc.oid)", "ocn.nspname", "oc.opcname"),
@@ -360,7 +366,9 @@ impl Reader<'_> {
     }
 
     pub async fn sequences(&self) -> R<Vec<Sequence>> {
-        let last = if self.version >= 180000 {
+        let last = if !self.sequence_values {
+            "NULL::int8, NULL::int8"
+        } else if self.version >= 180000 {
             "(SELECT CASE WHEN sd.is_called THEN sd.last_value END FROM pg_catalog.pg_get_sequence_data(c.oid) sd), \
              (SELECT CASE WHEN NOT sd.is_called THEN sd.last_value END FROM pg_catalog.pg_get_sequence_data(c.oid) sd)"
         } else {
@@ -409,7 +417,7 @@ impl Reader<'_> {
                 }
             })
             .collect();
-        if self.version < 180000 {
+        if self.sequence_values && self.version < 180000 {
             self.uncalled_sequence_values(&mut seqs).await?;
         }
         Ok(seqs)
@@ -624,18 +632,17 @@ impl Reader<'_> {
         let sql = format!(
             "SELECT ic.oid, n.nspname, ic.relname, NULL::text, NULL::text[], d.description, \
                i.indrelid, pg_catalog.pg_get_indexdef(i.indexrelid), i.indisclustered, i.indisreplident, \
-               (SELECT h.inhparent FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid), \
-               ARRAY(SELECT ia.attnum::int4 FROM pg_catalog.pg_attribute ia WHERE ia.attrelid = i.indexrelid \
-                     AND {stat} IS NOT NULL ORDER BY ia.attnum), \
-               ARRAY(SELECT {stat} FROM pg_catalog.pg_attribute ia WHERE ia.attrelid = i.indexrelid \
-                     AND {stat} IS NOT NULL ORDER BY ia.attnum), \
-               ts.spcname, \
-               (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid \
-                  AND k.conrelid = i.indrelid AND k.contype IN ('p','u','x')), \
-               ic.reloptions \
+               h.inhparent, COALESCE(st.cols, '{{}}'), COALESCE(st.targets, '{{}}'), ts.spcname, k.oid, ic.reloptions \
              FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_index i ON i.indrelid = s.oid \
              JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
              JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace \
+             LEFT JOIN pg_catalog.pg_inherits h ON h.inhrelid = i.indexrelid \
+             LEFT JOIN pg_catalog.pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid \
+               AND k.contype IN ('p','u','x') \
+             LEFT JOIN (SELECT ia.attrelid, array_agg(ia.attnum::int4 ORDER BY ia.attnum) AS cols, \
+                          array_agg({stat} ORDER BY ia.attnum) AS targets \
+                        FROM pg_catalog.pg_attribute ia JOIN pg_catalog.pg_class x ON x.oid = ia.attrelid AND x.relkind IN ('i','I') \
+                        WHERE {stat} IS NOT NULL GROUP BY ia.attrelid) st ON st.attrelid = i.indexrelid \
              LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = ic.reltablespace {} \
              ORDER BY i.indrelid, ic.relname",
             descr("d", "pg_class", "ic.oid")

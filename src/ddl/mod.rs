@@ -116,8 +116,10 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Result<Rendered, DdlError>
     // Each round either sorts or repairs one cycle; a cycle that cannot be
     // repaired loses one edge (with a warning), so this ends.
     for _round in 0..10_000 {
+        let started = std::time::Instant::now();
         let mut built = build::build(cat, opts, &split)?;
         let deps = built.resolve(cat, &broken);
+        tracing::debug!(items = built.items.len(), ms = started.elapsed().as_millis() as u64, "built and resolved");
         let items = &built.items;
         let keys: Vec<sort::SortKey> = items.iter().map(|i| i.sort_key()).collect();
         match sort::toposort(&keys, &deps) {
