@@ -85,6 +85,9 @@ pub struct DdlArgs {
     /// Only these sections (pre-data, data, post-data; repeatable).
     #[arg(long, value_name = "SECTION")]
     pub section: Vec<String>,
+    /// Sessions that read the catalog at once (on one exported snapshot).
+    #[arg(long, short = 'j', default_value_t = 2)]
+    pub jobs: usize,
     /// Leave out sequence values (setval), as `pg_dump --schema-only` does;
     /// saves reading every sequence on servers before 18.
     #[arg(long)]
@@ -448,19 +451,39 @@ fn run_ddl(args: DdlArgs) -> Result<i32> {
         .enable_all()
         .build()?;
     let rendered = rt.block_on(async {
-        let (client, task) = conn.connect().await?;
-        // One snapshot for every catalog query.
-        client
+        // One snapshot for every catalog query, shared by `jobs` sessions.
+        let mut sessions = Vec::new();
+        for _ in 0..args.jobs.max(1) {
+            sessions.push(conn.connect().await?);
+        }
+        let clients: Vec<&tokio_postgres::Client> = sessions.iter().map(|(c, _)| c).collect();
+        clients[0]
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await
             .with_context(|| format!("starting a read-only transaction on {}", conn.describe()))?;
+        if clients.len() > 1 {
+            let snapshot: String = clients[0].query_one("SELECT pg_catalog.pg_export_snapshot()", &[]).await?.get(0);
+            for c in &clients[1..] {
+                c.batch_execute(&format!(
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT {}",
+                    crate::ddl::quote::quote_literal_std(&snapshot)
+                ))
+                .await
+                .context("joining the exported snapshot")?;
+            }
+        }
         let read = crate::catalog::ReadOptions {
             sequence_values: !args.no_sequence_values,
         };
-        let cat = crate::catalog::read_catalog(&client, &args.filter.scope(), &read).await?;
-        client.batch_execute("COMMIT").await?;
-        drop(client);
-        let _ = task.await;
+        let cat = crate::catalog::read_catalog_with(&clients, &args.filter.scope(), &read).await?;
+        for c in &clients {
+            c.batch_execute("COMMIT").await?;
+        }
+        drop(clients);
+        for (client, task) in sessions {
+            drop(client);
+            let _ = task.await;
+        }
         let opts = crate::ddl::RenderOptions {
             no_owner: args.no_owner,
             no_acl: args.no_acl,

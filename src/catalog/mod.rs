@@ -60,7 +60,7 @@ impl Default for ReadOptions {
     }
 }
 
-/// Reads the catalog for `spec`.
+/// Reads the catalog for `spec` on one connection.
 ///
 /// Run it inside the transaction whose snapshot the dump uses (the caller
 /// opens it). It sets `search_path` for the session: to the one schema of a
@@ -71,6 +71,18 @@ pub async fn read_catalog(
     spec: &ScopeSpec,
     opts: &ReadOptions,
 ) -> Result<Catalog, CatalogError> {
+    read_catalog_with(&[client], spec, opts).await
+}
+
+/// Like [`read_catalog`], spreading the queries over `clients`, which must
+/// all be in transactions on the same snapshot (`pg_export_snapshot` /
+/// `SET TRANSACTION SNAPSHOT`). The first one resolves the scope.
+pub async fn read_catalog_with(
+    clients: &[&Client],
+    spec: &ScopeSpec,
+    opts: &ReadOptions,
+) -> Result<Catalog, CatalogError> {
+    let client = *clients.first().ok_or_else(|| CatalogError::Scope("no connection to read the catalog on".into()))?;
     let row = client
         .query_one(
             "SELECT pg_catalog.current_setting('server_version_num')::int4, pg_catalog.current_database()::text, \
@@ -90,14 +102,15 @@ pub async fn read_catalog(
         Some(s) => crate::ddl::quote::quote_ident(s).into_owned(),
         None => String::new(),
     };
-    client
-        .query("SELECT pg_catalog.set_config('search_path', $1, false)", &[&search_path])
-        .await
-        .map_err(|e| CatalogError::query("search_path", e))?;
+    for c in clients {
+        c.query("SELECT pg_catalog.set_config('search_path', $1, false)", &[&search_path])
+            .await
+            .map_err(|e| CatalogError::query("search_path", e))?;
+    }
 
     let database_level = resolved.kind == ScopeKind::Database;
     let reader = read::Reader {
-        client,
+        clients,
         version,
         schemas: resolved.schemas.iter().map(|s| s.0).collect(),
         relations: resolved.relations.clone(),
@@ -110,31 +123,38 @@ pub async fn read_catalog(
     let mut fdw_warnings = Vec::new();
 
     let members = reader.extension_members().await?;
-    // Issued together: tokio-postgres pipelines them on the one connection.
-    let (schemas, extensions, collations, sequences, constraints, indexes, functions, aggregates) =
-        futures::try_join!(
-            reader.schemas(),
-            reader.extensions(),
-            reader.collations(),
-            reader.sequences(),
-            reader.constraints(),
-            reader.indexes(),
-            reader.functions(),
-            reader.aggregates(),
-        )?;
+    // Issued together: tokio-postgres pipelines them on each connection,
+    // and the heavy ones (server-rendered definitions) land on different
+    // connections when there are several.
     let mut rel_aliases = BTreeMap::new();
-    let (types, relations, operators, opfam, casts, conversions, text_search, triggers, event_triggers) =
-        futures::try_join!(
-            reader.types(&mut aliases, &mut type_warnings, &members),
-            reader.relations(&mut rel_aliases),
-            reader.operators(),
-            reader.opfamilies_and_classes(),
-            reader.casts(),
-            reader.conversions(),
-            reader.text_search(),
-            reader.triggers(),
-            reader.event_triggers(),
-        )?;
+    let (heavy, light) = futures::try_join!(
+        async {
+            futures::try_join!(
+                reader.sequences(),
+                reader.constraints(),
+                reader.indexes(),
+                reader.relations(&mut rel_aliases),
+                reader.types(&mut aliases, &mut type_warnings, &members),
+            )
+        },
+        async {
+            futures::try_join!(
+                reader.schemas(),
+                reader.extensions(),
+                reader.collations(),
+                reader.functions(),
+                reader.aggregates(),
+                reader.operators(),
+                reader.opfamilies_and_classes(),
+                reader.casts(),
+                reader.conversions(),
+            )
+        },
+    )?;
+    let (sequences, constraints, indexes, relations, types) = heavy;
+    let (schemas, extensions, collations, functions, aggregates, operators, opfam, casts, conversions) = light;
+    let (text_search, triggers, event_triggers) =
+        futures::try_join!(reader.text_search(), reader.triggers(), reader.event_triggers())?;
     aliases.extend(rel_aliases);
     let (access_methods, extension_acls, rules, policies, statistics, foreign, publications, large_objects, default_acls, labels) = futures::try_join!(
         reader.access_methods(),

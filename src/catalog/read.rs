@@ -58,7 +58,9 @@ fn qname(visible: &str, nsp: &str, name: &str) -> String {
 }
 
 pub(super) struct Reader<'a> {
-    pub client: &'a Client,
+    /// Connections that share one snapshot; each query goes to one of them
+    /// (chosen by the query's name), so the server works on several at once.
+    pub clients: &'a [&'a Client],
     pub version: i32,
     pub schemas: Vec<u32>,
     pub relations: Vec<u32>,
@@ -70,8 +72,8 @@ pub(super) struct Reader<'a> {
 impl Reader<'_> {
     async fn q(&self, what: &'static str, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> R<Vec<Row>> {
         let started = std::time::Instant::now();
-        let rows = self
-            .client
+        let client = self.clients[pick(what, self.clients.len())];
+        let rows = client
             .query(sql, params)
             .await
             .map_err(|e| CatalogError::query(what, e))?;
@@ -1434,6 +1436,12 @@ impl Reader<'_> {
             })
             .collect())
     }
+}
+
+/// A stable spread of query names over `n` connections.
+fn pick(what: &str, n: usize) -> usize {
+    let h = what.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+    h as usize % n.max(1)
 }
 
 fn with_base(mut m: Meta, base: Vec<String>) -> Meta {

@@ -85,7 +85,7 @@ pub(crate) struct Item {
 }
 
 impl Item {
-    pub fn sort_key(&self) -> SortKey {
+    pub fn sort_key(&self) -> SortKey<'_> {
         SortKey {
             section: match self.section {
                 Section::PreData => 0,
@@ -93,9 +93,9 @@ impl Item {
                 Section::PostData => 2,
             },
             priority: self.priority,
-            schema: self.schema.clone().unwrap_or_default(),
-            name: self.name.clone(),
-            tiebreak: self.sql.clone(),
+            schema: self.schema.as_deref().unwrap_or(""),
+            name: &self.name,
+            tiebreak: &self.sql,
         }
     }
 }

@@ -10,12 +10,12 @@ use std::collections::BinaryHeap;
 
 /// The sort key of one item.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SortKey {
+pub struct SortKey<'a> {
     pub section: u8,
     pub priority: u8,
-    pub schema: String,
-    pub name: String,
-    pub tiebreak: String,
+    pub schema: &'a str,
+    pub name: &'a str,
+    pub tiebreak: &'a str,
 }
 
 pub enum Outcome {
@@ -25,7 +25,7 @@ pub enum Outcome {
 }
 
 /// `deps[i]` lists the items `i` depends on.
-pub fn toposort(keys: &[SortKey], deps: &[Vec<usize>]) -> Outcome {
+pub fn toposort(keys: &[SortKey<'_>], deps: &[Vec<usize>]) -> Outcome {
     let n = keys.len();
     let mut presorted: Vec<usize> = (0..n).collect();
     presorted.sort_by(|a, b| keys[*a].cmp(&keys[*b]).then(a.cmp(b)));
@@ -85,8 +85,8 @@ pub fn toposort(keys: &[SortKey], deps: &[Vec<usize>]) -> Outcome {
 mod tests {
     use super::*;
 
-    fn key(p: u8, name: &str) -> SortKey {
-        SortKey { section: 0, priority: p, schema: String::new(), name: name.into(), tiebreak: String::new() }
+    fn key(p: u8, name: &str) -> SortKey<'_> {
+        SortKey { section: 0, priority: p, schema: "", name, tiebreak: "" }
     }
 
     #[test]
