@@ -156,9 +156,10 @@ pub async fn read_catalog_with(
     let (text_search, triggers, event_triggers) =
         futures::try_join!(reader.text_search(), reader.triggers(), reader.event_triggers())?;
     aliases.extend(rel_aliases);
-    let (access_methods, extension_acls, rules, policies, statistics, foreign, publications, large_objects, default_acls, labels) = futures::try_join!(
+    let (access_methods, transforms, extension_acls, rules, policies, statistics, foreign, publications, large_objects, default_acls, labels) = futures::try_join!(
         reader.access_methods(),
-        reader.extension_acls(),
+        reader.transforms(),
+        async { Ok((reader.extension_acls().await?, reader.system_acls().await?)) },
         reader.rules(),
         reader.policies(),
         reader.statistics(),
@@ -198,6 +199,7 @@ pub async fn read_catalog_with(
         aggregates,
         operators,
         access_methods,
+        transforms,
         opfamilies,
         opclasses,
         casts,
@@ -214,7 +216,11 @@ pub async fn read_catalog_with(
         publications,
         large_objects,
         default_acls,
-        extension_acls,
+        extension_acls: {
+            let (mut e, s) = extension_acls;
+            e.extend(s);
+            e
+        },
         dependencies: Vec::new(),
         aliases,
         warnings,
@@ -260,6 +266,7 @@ fn drop_extension_members(cat: &mut Catalog, members: &HashMap<ObjRef, u32>) {
     cat.opclasses.retain(|x| !has(class::PG_OPCLASS, x.meta.oid));
     cat.casts.retain(|x| !has(class::PG_CAST, x.oid));
     cat.access_methods.retain(|x| !has(class::PG_AM, x.oid));
+    cat.transforms.retain(|x| !has(class::PG_TRANSFORM, x.oid));
     cat.conversions.retain(|x| !has(class::PG_CONVERSION, x.meta.oid));
     cat.text_search.retain(|x| {
         let c = match x.kind {
@@ -330,6 +337,7 @@ impl Catalog {
         self.opclasses.iter().for_each(|x| add(class::PG_OPCLASS, x.meta.oid));
         self.casts.iter().for_each(|x| add(class::PG_CAST, x.oid));
         self.access_methods.iter().for_each(|x| add(class::PG_AM, x.oid));
+        self.transforms.iter().for_each(|x| add(class::PG_TRANSFORM, x.oid));
         self.conversions.iter().for_each(|x| add(class::PG_CONVERSION, x.meta.oid));
         self.text_search.iter().for_each(|x| {
             let c = match x.kind {

@@ -80,6 +80,8 @@ pub enum TypeKind {
     },
     /// A type with its own input/output functions.
     Base(BaseType),
+    /// A shell (`CREATE TYPE name;`) nothing has defined yet.
+    Shell,
     Range {
         subtype: String,
         subtype_opclass: Option<String>,
@@ -111,6 +113,8 @@ pub struct BaseType {
     pub element: Option<String>,
     pub delimiter: char,
     pub collatable: bool,
+    /// Oids of the functions above: only they may use the shell type.
+    pub io_functions: Vec<u32>,
 }
 
 /// A composite type's attribute.
@@ -391,6 +395,16 @@ pub struct AccessMethod {
 }
 
 #[derive(Clone, Debug)]
+pub struct Transform {
+    pub oid: u32,
+    pub type_name: String,
+    pub language: String,
+    pub from_sql: Option<String>,
+    pub to_sql: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug)]
 pub struct Cast {
     pub oid: u32,
     pub source: String,
@@ -452,6 +466,9 @@ pub struct Trigger {
     pub enabled: char,
     pub constraint: Option<u32>,
     pub comment: Option<String>,
+    /// Set on a partition's copy of its parent's trigger whose enabled
+    /// state differs: only that state is dumped.
+    pub parent: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -597,6 +614,7 @@ pub struct Catalog {
     pub opfamilies: Vec<OpFamily>,
     pub opclasses: Vec<OpClass>,
     pub access_methods: Vec<AccessMethod>,
+    pub transforms: Vec<Transform>,
     pub casts: Vec<Cast>,
     pub conversions: Vec<Conversion>,
     pub text_search: Vec<TextSearchObject>,
@@ -659,6 +677,7 @@ pub mod class {
     pub const PG_LARGEOBJECT_METADATA: u32 = 2613;
     pub const PG_DEFAULT_ACL: u32 = 826;
     pub const PG_AM: u32 = 2601;
+    pub const PG_TRANSFORM: u32 = 3576;
     pub const PG_AMOP: u32 = 2602;
     pub const PG_AMPROC: u32 = 2603;
 }

@@ -207,7 +207,9 @@ impl Reader<'_> {
                NULLIF(t.typanalyze, 0)::pg_catalog.regproc::text, {subscript}, \
                t.typlen, t.typbyval, t.typalign::text, t.typstorage::text, t.typcategory::text, t.typispreferred, \
                CASE WHEN t.typelem <> 0 THEN pg_catalog.format_type(t.typelem, NULL) END, t.typdelim::text, \
-               t.typcollation <> 0 \
+               t.typcollation <> 0, \
+               ARRAY[t.typinput, t.typoutput, t.typreceive, t.typsend, t.typmodin, t.typmodout, t.typanalyze]::oid[], \
+               t.typisdefined \
              FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_type t ON t.typnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
              LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype \
@@ -215,7 +217,7 @@ impl Reader<'_> {
              LEFT JOIN pg_catalog.pg_type st ON st.oid = rg.rngsubtype \
              LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = rg.rngsubopc \
              LEFT JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace {} \
-             WHERE t.typtype IN ('e','c','d','r','b') \
+             WHERE (t.typtype IN ('e','c','d','r','b') OR (t.typtype = 'p' AND NOT t.typisdefined)) \
                AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid AND rc.relkind = 'c')) \
                AND NOT (t.typtype = 'b' AND t.typelem <> 0 AND t.typlen = -1 \
                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_type et WHERE et.oid = t.typelem AND et.typarray = t.oid))",
@@ -237,6 +239,7 @@ impl Reader<'_> {
             }
             let kind = match typtype.as_str() {
                 "e" => TypeKind::Enum { labels: r.get(10) },
+                "p" => TypeKind::Shell,
                 "c" => {
                     let standalone: bool = r.get(22);
                     if !standalone {
@@ -299,6 +302,7 @@ impl Reader<'_> {
                         element: opt(37),
                         delimiter: char_of(r, 38),
                         collatable: r.get(39),
+                        io_functions: r.get::<_, Vec<u32>>(40).into_iter().filter(|o| *o != 0).collect(),
                     })
                 }
             };
@@ -585,7 +589,12 @@ impl Reader<'_> {
                 storage: opt_char(&r, 11),
                 compression: opt_char(&r, 12),
                 statistics: r.get(13),
-                options: r.get::<_, Option<Vec<String>>>(14).unwrap_or_default(),
+                options: r
+                    .get::<_, Option<Vec<String>>>(14)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|o| !is_server_managed_attoption(o))
+                    .collect(),
                 fdw_options: r.get::<_, Option<Vec<String>>>(15).unwrap_or_default(),
                 is_local: r.get(16),
                 inherited: r.get(17),
@@ -924,6 +933,31 @@ impl Reader<'_> {
             .collect())
     }
 
+    pub async fn transforms(&self) -> R<Vec<Transform>> {
+        if !self.database_level {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT t.oid, pg_catalog.format_type(t.trftype, NULL), l.lanname, \
+               NULLIF(t.trffromsql, 0)::pg_catalog.regprocedure::text, NULLIF(t.trftosql, 0)::pg_catalog.regprocedure::text, \
+               d.description \
+             FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang {} WHERE t.oid >= 16384",
+            descr("d", "pg_transform", "t.oid")
+        );
+        let rows = self.q("transforms", &sql, &[]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Transform {
+                oid: r.get(0),
+                type_name: r.get(1),
+                language: r.get(2),
+                from_sql: r.get(3),
+                to_sql: r.get(4),
+                comment: r.get(5),
+            })
+            .collect())
+    }
+
     pub async fn casts(&self) -> R<Vec<Cast>> {
         if !self.database_level {
             return Ok(Vec::new());
@@ -1067,9 +1101,11 @@ impl Reader<'_> {
     pub async fn triggers(&self) -> R<Vec<Trigger>> {
         let sql = format!(
             "SELECT t.oid, t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid, true), t.tgenabled::text, \
-               NULLIF(t.tgconstraint, 0), d.description \
+               NULLIF(t.tgconstraint, 0), d.description, NULLIF(t.tgparentid, 0) \
              FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_trigger t ON t.tgrelid = s.oid {} \
-             WHERE NOT t.tgisinternal AND t.tgparentid = 0 ORDER BY t.tgrelid, t.tgname",
+             LEFT JOIN pg_catalog.pg_trigger pt ON pt.oid = t.tgparentid \
+             WHERE NOT t.tgisinternal AND (t.tgparentid = 0 OR t.tgenabled <> pt.tgenabled) \
+             ORDER BY t.tgrelid, t.tgname",
             descr("d", "pg_trigger", "t.oid")
         );
         let rows = self.q("triggers", &sql, &[&self.relations]).await?;
@@ -1083,6 +1119,7 @@ impl Reader<'_> {
                 enabled: char_of(r, 4),
                 constraint: r.get(5),
                 comment: r.get(6),
+                parent: r.get(7),
             })
             .collect())
     }
@@ -1402,6 +1439,50 @@ impl Reader<'_> {
         Ok(out)
     }
 
+    /// Privileges on built-in objects (system catalogs and their columns,
+    /// pg_catalog functions) changed from what initdb set (`pg_init_privs`).
+    pub async fn system_acls(&self) -> R<Vec<ExtensionMemberAcl>> {
+        if !self.database_level {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT 'TABLE ' || c.oid::pg_catalog.regclass::text, NULL::text, c.relacl::text[], \
+                 COALESCE(ip.initprivs::text[], pg_catalog.acldefault('r', c.relowner)::text[]) \
+               FROM pg_catalog.pg_class c \
+               LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = c.oid \
+                 AND ip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ip.objsubid = 0 \
+               WHERE c.relnamespace IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace) \
+                 AND c.relacl IS NOT NULL AND c.relkind IN ('r','v','m','S','f','p') \
+             UNION ALL \
+             SELECT 'TABLE ' || c.oid::pg_catalog.regclass::text, pg_catalog.quote_ident(a.attname), a.attacl::text[], \
+                 COALESCE(ip.initprivs::text[], ARRAY[]::text[]) \
+               FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+               LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = c.oid \
+                 AND ip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ip.objsubid = a.attnum \
+               WHERE c.relnamespace IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace) \
+                 AND a.attacl IS NOT NULL AND a.attnum > 0 \
+             UNION ALL \
+             SELECT 'FUNCTION ' || p.oid::pg_catalog.regprocedure::text, NULL::text, p.proacl::text[], \
+                 COALESCE(ip.initprivs::text[], pg_catalog.acldefault('f', p.proowner)::text[]) \
+               FROM pg_catalog.pg_proc p \
+               LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = p.oid \
+                 AND ip.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND ip.objsubid = 0 \
+               WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.proacl IS NOT NULL \
+             ORDER BY 1, 2";
+        let rows = self.q("system object privileges", sql, &[]).await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let acl: Vec<String> = r.get(2);
+            let initial: Vec<String> = r.get(3);
+            let (mut a, mut b) = (acl.clone(), initial.clone());
+            a.sort();
+            b.sort();
+            if a != b {
+                out.push(ExtensionMemberAcl { extension: 0, on: r.get(0), column: r.get(1), acl, initial });
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn security_labels(&self) -> R<Vec<String>> {
         let rows = self
             .q(
@@ -1436,6 +1517,13 @@ impl Reader<'_> {
             })
             .collect())
     }
+}
+
+/// Attribute options the server sets itself: some 15.x minor releases keep
+/// a column version under the reserved key `pg_attver`; setting it by hand
+/// is pointless (the server writes its own) and older servers reject it.
+fn is_server_managed_attoption(o: &str) -> bool {
+    o.starts_with("pg_attver=")
 }
 
 /// A stable spread of query names over `n` connections.

@@ -111,7 +111,7 @@ pub(crate) struct Built {
     owned: HashSet<(u32, u32)>,
     /// Base type -> its shell: functions that take or return the type
     /// need only the shell.
-    shells: HashMap<ObjRef, ObjRef>,
+    shells: HashMap<ObjRef, (ObjRef, Vec<u32>)>,
     pub warnings: Vec<String>,
 }
 
@@ -443,13 +443,14 @@ impl<'a> B<'a> {
                     }
                     s
                 }
+                TypeKind::Shell => format!("CREATE TYPE {name};\n"),
                 TypeKind::Base(b) => {
                     let shell = key(synth::TYPE_SHELL, m.oid);
                     let mut it = self.item(shell, "SHELL TYPE", Section::PreData, prio::TYPE, m.schema.as_deref(), &m.name);
                     it.sql = format!("CREATE TYPE {name};\n");
                     it.owner = m.owner.clone();
                     self.push(it);
-                    self.out.shells.insert(tkey, shell);
+                    self.out.shells.insert(tkey, (shell, b.io_functions.clone()));
                     base_type_sql(&name, b)
                 }
                 TypeKind::Range { subtype, subtype_opclass, collation, subtype_diff, multirange_name, .. } => {
@@ -545,11 +546,20 @@ impl<'a> B<'a> {
         let kind = if col.identity == Some('a') { "ALWAYS" } else { "BY DEFAULT" };
         let seq = self.identity_seq.get(&(rel.meta.oid, col.name.as_str()));
         match seq {
-            Some(s) => format!(
-                " GENERATED {kind} AS IDENTITY (\n    SEQUENCE NAME {}\n{}\n)",
-                self.n.m(&s.meta),
-                Self::sequence_options(&s.options, false)
-            ),
+            Some(s) => {
+                // The sequence follows the table's persistence unless it was
+                // changed on its own.
+                let persistence = match (s.unlogged, rel.unlogged) {
+                    (true, false) => "\n    UNLOGGED",
+                    (false, true) => "\n    LOGGED",
+                    _ => "",
+                };
+                format!(
+                    " GENERATED {kind} AS IDENTITY (\n    SEQUENCE NAME {}\n{}{persistence}\n)",
+                    self.n.m(&s.meta),
+                    Self::sequence_options(&s.options, false)
+                )
+            }
             // A partition shares its partitioned parent's identity (17+):
             // ATTACH PARTITION gives it back.
             None if rel.partition_bound.is_some() => String::new(),
@@ -592,7 +602,15 @@ impl<'a> B<'a> {
                 if let Some(c) = &col.collation {
                     s.push_str(&format!(" COLLATE {c}"));
                 }
-                if let (Some(g), Some(expr)) = (col.generated, &col.default) {
+                // A child's generated column takes the parent's expression.
+                let parent_generates = col.inherited
+                    && !is_partition
+                    && inherit_parents.iter().any(|p| {
+                        self.rel_by_oid
+                            .get(p)
+                            .is_some_and(|pr| pr.columns.iter().any(|pc| pc.name == col.name && pc.generated.is_some()))
+                    });
+                if let (Some(g), Some(expr), false) = (col.generated, &col.default, parent_generates) {
                     s.push_str(&format!(" GENERATED ALWAYS AS ({expr}) {}", if g == 'v' { "VIRTUAL" } else { "STORED" }));
                 }
                 if default_inline {
@@ -662,13 +680,7 @@ impl<'a> B<'a> {
                 }
             }
             if let Some(st) = col.storage {
-                let word = match st {
-                    'p' => "PLAIN",
-                    'e' => "EXTERNAL",
-                    'm' => "MAIN",
-                    _ => "EXTENDED",
-                };
-                after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET STORAGE {word};\n"));
+                after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET STORAGE {};\n", storage_word(st)));
             }
             if let Some(c) = col.compression {
                 let word = if c == 'l' { "lz4" } else { "pglz" };
@@ -852,6 +864,22 @@ impl<'a> B<'a> {
             if let Some(t) = col.statistics {
                 sql.push_str(&format!("ALTER {alter_kw} {name} ALTER COLUMN {} SET STATISTICS {t};\n", quote_ident(&col.name)));
             }
+            if matview {
+                if let Some(st) = col.storage {
+                    sql.push_str(&format!(
+                        "ALTER MATERIALIZED VIEW {name} ALTER COLUMN {} SET STORAGE {};\n",
+                        quote_ident(&col.name),
+                        storage_word(st)
+                    ));
+                }
+                if let Some(c) = col.compression {
+                    sql.push_str(&format!(
+                        "ALTER TABLE ONLY {name} ALTER COLUMN {} SET COMPRESSION {};\n",
+                        quote_ident(&col.name),
+                        if c == 'l' { "lz4" } else { "pglz" }
+                    ));
+                }
+            }
         }
         let what = format!("{alter_kw} {name}");
         self.owner(&mut sql, &what, m.owner.as_deref());
@@ -887,7 +915,12 @@ impl<'a> B<'a> {
                 continue; // the partitioned parent's foreign key makes it
             }
             let tname = self.n.m(&rel.meta);
-            let only = if rel.kind == RelKind::PartitionedTable && c.kind == 'f' { "" } else { "ONLY " };
+            // A CHECK goes to the children too unless it is NO INHERIT.
+            let only = match c.kind {
+                'f' if rel.kind == RelKind::PartitionedTable => "",
+                'c' if !c.definition.ends_with(" NO INHERIT") && !c.definition.contains(" NO INHERIT ") => "",
+                _ => "ONLY ",
+            };
             let cname = quote_ident(&c.name).into_owned();
             let ix = c.index.and_then(|i| self.index_by_oid.get(&i).copied());
             let mut def = c.definition.clone();
@@ -1242,6 +1275,26 @@ impl<'a> B<'a> {
         }
     }
 
+    fn transforms(&mut self) {
+        for t in &self.cat.transforms {
+            let lang = quote_ident(&t.language).into_owned();
+            let mut parts = Vec::new();
+            if let Some(f) = &t.from_sql {
+                parts.push(format!("FROM SQL WITH FUNCTION {f}"));
+            }
+            if let Some(f) = &t.to_sql {
+                parts.push(format!("TO SQL WITH FUNCTION {f}"));
+            }
+            let what = format!("TRANSFORM FOR {} LANGUAGE {lang}", t.type_name);
+            let mut sql = format!("CREATE {what} ({});\n", parts.join(", "));
+            self.comment(&mut sql, &what, t.comment.as_deref());
+            let mut it = self.item(key(class::PG_TRANSFORM, t.oid), "TRANSFORM", Section::PreData, prio::CAST, None, &format!("{} {}", t.type_name, t.language));
+            it.sql = sql;
+            it.drop = Some(format!("DROP TRANSFORM IF EXISTS FOR {} LANGUAGE {lang};\n", t.type_name));
+            self.push(it);
+        }
+    }
+
     fn casts(&mut self) {
         for c in &self.cat.casts {
             let how = match (c.method, &c.function) {
@@ -1344,19 +1397,25 @@ impl<'a> B<'a> {
             let Some(rel) = self.rel_by_oid.get(&t.table).copied() else { continue };
             let tname = self.n.m(&rel.meta);
             let trig = quote_ident(&t.name).into_owned();
-            let mut sql = format!("{};\n", t.definition);
+            // A partition's copy of its parent's trigger: only its state.
+            let mut sql = if t.parent.is_some() { String::new() } else { format!("{};\n", t.definition) };
             let alter = if rel.kind == RelKind::ForeignTable { "ALTER FOREIGN TABLE" } else { "ALTER TABLE" };
             match t.enabled {
                 'D' => sql.push_str(&format!("{alter} {tname} DISABLE TRIGGER {trig};\n")),
                 'R' => sql.push_str(&format!("{alter} {tname} ENABLE REPLICA TRIGGER {trig};\n")),
                 'A' => sql.push_str(&format!("{alter} {tname} ENABLE ALWAYS TRIGGER {trig};\n")),
+                _ if t.parent.is_some() => sql.push_str(&format!("{alter} {tname} ENABLE TRIGGER {trig};\n")),
                 _ => {}
             }
             self.comment(&mut sql, &format!("TRIGGER {trig} ON {tname}"), t.comment.as_deref());
             let mut it = self.item(key(class::PG_TRIGGER, t.oid), "TRIGGER", Section::PostData, prio::TRIGGER, rel.meta.schema.as_deref(), &format!("{} {}", rel.meta.name, t.name));
             it.owner = rel.meta.owner.clone();
             it.sql = sql;
-            it.drop = Some(format!("DROP TRIGGER IF EXISTS {trig} ON {tname};\n"));
+            if let Some(p) = t.parent {
+                it.deps.push(key(class::PG_TRIGGER, p));
+            } else {
+                it.drop = Some(format!("DROP TRIGGER IF EXISTS {trig} ON {tname};\n"));
+            }
             it.deps.push(key(class::PG_CLASS, t.table));
             self.push(it);
         }
@@ -1716,6 +1775,15 @@ fn base_type_sql(name: &str, b: &BaseType) -> String {
     format!("CREATE TYPE {name} (\n    {}\n);\n", p.join(",\n    "))
 }
 
+fn storage_word(st: char) -> &'static str {
+    match st {
+        'p' => "PLAIN",
+        'e' => "EXTERNAL",
+        'm' => "MAIN",
+        _ => "EXTENDED",
+    }
+}
+
 fn ckey_of(c: &DomainConstraint) -> ObjRef {
     key(class::PG_CONSTRAINT, c.oid)
 }
@@ -1761,6 +1829,7 @@ pub(crate) fn build(cat: &Catalog, opts: &RenderOptions, split: &HashSet<ObjRef>
     b.operators();
     b.opfamilies();
     b.access_methods();
+    b.transforms();
     b.casts();
     b.conversions();
     b.text_search();
@@ -1813,8 +1882,10 @@ impl Built {
             }
             if let (Some(i), Some(mut j)) = (self.find(&idx, cat, d.from), self.find(&idx, cat, d.to)) {
                 if d.from.classid == class::PG_PROC {
-                    if let Some(shell) = self.shells.get(&self.items[j].key) {
-                        j = idx[shell];
+                    if let Some((shell, io)) = self.shells.get(&self.items[j].key) {
+                        if io.contains(&d.from.objid) {
+                            j = idx[shell];
+                        }
                     }
                 }
                 add(&mut deps, i, j);
@@ -1827,6 +1898,7 @@ impl Built {
                 }
             }
         }
+        self.order_matview_refreshes(&idx, &mut deps);
         for d in deps.iter_mut() {
             d.sort_unstable();
             d.dedup();
@@ -1849,6 +1921,43 @@ impl Built {
             }
         }
         deps
+    }
+
+    /// A materialized view's REFRESH reads the materialized views below it
+    /// (through any views): those must be refreshed first.
+    fn order_matview_refreshes(&self, idx: &HashMap<ObjRef, usize>, deps: &mut [Vec<usize>]) {
+        let refreshes: Vec<(usize, usize)> = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| it.key.classid == synth::MATVIEW_REFRESH)
+            .filter_map(|(i, it)| idx.get(&key(class::PG_CLASS, it.key.objid)).map(|&mv| (i, mv)))
+            .collect();
+        if refreshes.is_empty() {
+            return;
+        }
+        let refresh_of: HashMap<usize, usize> = refreshes.iter().map(|&(r, mv)| (mv, r)).collect();
+        for &(r, mv) in &refreshes {
+            let mut stack = deps[mv].clone();
+            let mut seen: HashSet<usize> = HashSet::new();
+            while let Some(j) = stack.pop() {
+                if !seen.insert(j) {
+                    continue;
+                }
+                match self.items[j].kind {
+                    "MATERIALIZED VIEW" => {
+                        if let Some(&rj) = refresh_of.get(&j) {
+                            if rj != r {
+                                deps[r].push(rj);
+                            }
+                        }
+                        stack.extend(deps[j].iter().copied());
+                    }
+                    "VIEW" => stack.extend(deps[j].iter().copied()),
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// What to split so that `cycle` no longer is one.
