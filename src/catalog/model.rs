@@ -89,6 +89,7 @@ pub enum TypeKind {
         canonical: Option<String>,
         subtype_diff: Option<String>,
         multirange_name: Option<String>,
+        multirange_comment: Option<String>,
     },
 }
 

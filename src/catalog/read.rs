@@ -180,6 +180,12 @@ impl Reader<'_> {
         } else {
             "NULL::text, 0::oid".into()
         };
+        let mr_comment = if v >= 140000 {
+            "(SELECT md.description FROM pg_catalog.pg_description md WHERE md.objoid = rg.rngmultitypid \
+               AND md.classoid = 'pg_catalog.pg_type'::pg_catalog.regclass AND md.objsubid = 0)"
+        } else {
+            "NULL::text"
+        };
         let subscript = if v >= 140000 {
             "NULLIF(t.typsubscript, 0)::pg_catalog.regproc::text"
         } else {
@@ -209,7 +215,7 @@ impl Reader<'_> {
                CASE WHEN t.typelem <> 0 THEN pg_catalog.format_type(t.typelem, NULL) END, t.typdelim::text, \
                t.typcollation <> 0, \
                ARRAY[t.typinput, t.typoutput, t.typreceive, t.typsend, t.typmodin, t.typmodout, t.typanalyze]::oid[], \
-               t.typisdefined \
+               t.typisdefined, {mr_comment} \
              FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_type t ON t.typnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
              LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype \
@@ -276,6 +282,7 @@ impl Reader<'_> {
                         canonical,
                         subtype_diff: r.get(19),
                         multirange_name: r.get(20),
+                        multirange_comment: r.get(42),
                     }
                 }
                 _ => {

@@ -453,7 +453,7 @@ impl<'a> B<'a> {
                     self.out.shells.insert(tkey, (shell, b.io_functions.clone()));
                     base_type_sql(&name, b)
                 }
-                TypeKind::Range { subtype, subtype_opclass, collation, subtype_diff, multirange_name, .. } => {
+                TypeKind::Range { subtype, subtype_opclass, collation, subtype_diff, multirange_name, multirange_comment, .. } => {
                     let mut p = vec![format!("subtype = {subtype}")];
                     if let Some(o) = subtype_opclass {
                         p.push(format!("subtype_opclass = {o}"));
@@ -467,7 +467,11 @@ impl<'a> B<'a> {
                     if let Some(mr) = multirange_name {
                         p.push(format!("multirange_type_name = {mr}"));
                     }
-                    format!("CREATE TYPE {name} AS RANGE (\n    {}\n);\n", p.join(",\n    "))
+                    let mut s = format!("CREATE TYPE {name} AS RANGE (\n    {}\n);\n", p.join(",\n    "));
+                    if let Some(mr) = multirange_name {
+                        self.comment(&mut s, &format!("TYPE {mr}"), multirange_comment.as_deref());
+                    }
+                    s
                 }
             };
             let what = format!("{kind} {name}");
