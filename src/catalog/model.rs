@@ -260,7 +260,7 @@ pub struct Constraint {
     pub table: u32,
     pub name: String,
     /// 'c' check, 'f' foreign key, 'p' primary key, 'u' unique, 'x' exclusion,
-    /// 't' constraint trigger (not stored here).
+    /// 'n' not null (18+); constraint triggers are triggers.
     pub kind: char,
     pub definition: String,
     pub validated: bool,
@@ -270,6 +270,8 @@ pub struct Constraint {
     /// The index that enforces it (p, u, x).
     pub index: Option<u32>,
     pub comment: Option<String>,
+    /// The column of a NOT NULL constraint ('n', 18+).
+    pub column: Option<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -615,10 +615,14 @@ impl Reader<'_> {
     pub async fn constraints(&self) -> R<Vec<Constraint>> {
         let sql = format!(
             "SELECT c.oid, c.conrelid, c.conname, c.contype::text, pg_catalog.pg_get_constraintdef(c.oid), \
-               c.convalidated, c.conislocal, NULLIF(c.conparentid, 0), NULLIF(c.conindid, 0), d.description \
+               c.convalidated, c.conislocal, NULLIF(c.conparentid, 0), NULLIF(c.conindid, 0), d.description, \
+               CASE WHEN c.contype = 'n' THEN (SELECT a.attname::text FROM pg_catalog.pg_attribute a \
+                   WHERE a.attrelid = c.conrelid AND a.attnum = c.conkey[1]) END \
              FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_constraint c ON c.conrelid = s.oid {} \
-             WHERE c.contype IN ('c','f','p','u','x') ORDER BY c.conrelid, c.conname",
-            descr("d", "pg_constraint", "c.oid")
+             WHERE c.contype IN ({kinds}) ORDER BY c.conrelid, c.conname",
+            descr("d", "pg_constraint", "c.oid"),
+            // 18 catalogs NOT NULL as constraints, with names of their own.
+            kinds = if self.version >= 180000 { "'c','f','p','u','x','n'" } else { "'c','f','p','u','x'" }
         );
         let rows = self.q("constraints", &sql, &[&self.relations]).await?;
         Ok(rows
@@ -636,6 +640,7 @@ impl Reader<'_> {
                     parent: r.get(7),
                     index: if matches!(kind, 'p' | 'u' | 'x') { r.get(8) } else { None },
                     comment: r.get(9),
+                    column: r.get(10),
                 }
             })
             .collect())

@@ -149,6 +149,7 @@ struct B<'a> {
     rel_by_oid: HashMap<u32, &'a Relation>,
     index_by_oid: HashMap<u32, &'a Index>,
     checks_by_table: HashMap<u32, Vec<&'a Constraint>>,
+    not_nulls: HashMap<(u32, &'a str), &'a Constraint>,
     identity_seq: HashMap<(u32, &'a str), &'a Sequence>,
 }
 
@@ -591,6 +592,7 @@ impl<'a> B<'a> {
         let inherit_parents: Vec<u32> = if is_partition { Vec::new() } else { rel.parents.clone() };
         let mut lines = Vec::new();
         let mut after = String::new();
+        let mut inline_comments = String::new();
         let only = if rel.kind == RelKind::PartitionedTable { "" } else { "ONLY " };
         let alter = if foreign { "ALTER FOREIGN TABLE" } else { "ALTER TABLE" };
         for col in &rel.columns {
@@ -622,8 +624,19 @@ impl<'a> B<'a> {
                         s.push_str(&format!(" DEFAULT {d}"));
                     }
                 }
-                if col.not_null {
-                    s.push_str(" NOT NULL");
+                match self.not_nulls.get(&(m.oid, col.name.as_str())) {
+                    // 18+: the constraint's own name (a partition keeps its
+                    // parent's; ATTACH PARTITION merges them).
+                    // Purely inherited: the parent's constraint makes it.
+                    Some(nn) if !nn.is_local && !is_partition => {}
+                    Some(nn) if nn.validated => {
+                        let no_inherit = if nn.definition.contains(" NO INHERIT") { " NO INHERIT" } else { "" };
+                        s.push_str(&format!(" CONSTRAINT {} NOT NULL{no_inherit}", quote_ident(&nn.name)));
+                        self.comment(&mut inline_comments, &format!("CONSTRAINT {} ON {name}", quote_ident(&nn.name)), nn.comment.as_deref());
+                    }
+                    Some(_) => {}
+                    None if col.not_null => s.push_str(" NOT NULL"),
+                    None => {}
                 }
                 if col.identity.is_some() {
                     s.push_str(&self.identity_clause(rel, col));
@@ -704,7 +717,6 @@ impl<'a> B<'a> {
             }
         }
         // CHECK constraints go inline when valid and local.
-        let mut inline_comments = String::new();
         let checks: Vec<&Constraint> = self.checks_by_table.get(&m.oid).cloned().unwrap_or_default();
         for c in checks {
             let ckey = key(class::PG_CONSTRAINT, c.oid);
@@ -918,11 +930,14 @@ impl<'a> B<'a> {
             if c.kind == 'f' && c.parent.is_some() {
                 continue; // the partitioned parent's foreign key makes it
             }
+            if c.kind == 'n' && (c.validated || !c.is_local) {
+                continue; // rendered with its column
+            }
             let tname = self.n.m(&rel.meta);
             // A CHECK goes to the children too unless it is NO INHERIT.
             let only = match c.kind {
                 'f' if rel.kind == RelKind::PartitionedTable => "",
-                'c' if !c.definition.ends_with(" NO INHERIT") && !c.definition.contains(" NO INHERIT ") => "",
+                'c' | 'n' if !c.definition.ends_with(" NO INHERIT") && !c.definition.contains(" NO INHERIT ") => "",
                 _ => "ONLY ",
             };
             let cname = quote_ident(&c.name).into_owned();
@@ -1809,6 +1824,11 @@ pub(crate) fn build(cat: &Catalog, opts: &RenderOptions, split: &HashSet<ObjRef>
         rel_by_oid: cat.relations.iter().map(|r| (r.meta.oid, r)).collect(),
         index_by_oid: cat.indexes.iter().map(|i| (i.meta.oid, i)).collect(),
         checks_by_table: HashMap::new(),
+        not_nulls: cat
+            .constraints
+            .iter()
+            .filter_map(|c| (c.kind == 'n').then_some(c).and_then(|c| c.column.as_deref().map(|col| ((c.table, col), c))))
+            .collect(),
         identity_seq: cat
             .sequences
             .iter()
