@@ -833,7 +833,10 @@ fn run() -> Result<bool, BoxError> {
                     }
                     _ => {
                         let mut c = Command::new(PGKEEP);
-                        c.arg("ddl").arg("--db").arg(&conninfo).args(extra);
+                        // PGKEEP_BENCH_PGKEEP_ARGS, e.g. "--no-sequence-values" to
+                        // read exactly what pg_dump --schema-only reads.
+                        let more = std::env::var("PGKEEP_BENCH_PGKEEP_ARGS").unwrap_or_default();
+                        c.arg("ddl").arg("--db").arg(&conninfo).args(extra).args(more.split_whitespace());
                         c
                     }
                 };

@@ -30,7 +30,7 @@ pub enum CatalogError {
         #[source]
         source: tokio_postgres::Error,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Pattern(#[from] pattern::PatternError),
     #[error("{0}")]
     Scope(String),

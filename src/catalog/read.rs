@@ -206,7 +206,7 @@ impl Reader<'_> {
                CASE WHEN rg.rngcollation <> 0 AND rg.rngcollation <> st.typcollation THEN rg.rngcollation::pg_catalog.regcollation::text END, \
                NULLIF(rg.rngcanonical, 0)::pg_catalog.regproc::text, NULLIF(rg.rngsubdiff, 0)::pg_catalog.regproc::text, \
                {multirange}, \
-               EXISTS (SELECT 1 FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid AND rc.relkind = 'c'), \
+               COALESCE(trel.relkind = 'c', false), \
                t.typinput::pg_catalog.regproc::text, t.typoutput::pg_catalog.regproc::text, \
                NULLIF(t.typreceive, 0)::pg_catalog.regproc::text, NULLIF(t.typsend, 0)::pg_catalog.regproc::text, \
                NULLIF(t.typmodin, 0)::pg_catalog.regproc::text, NULLIF(t.typmodout, 0)::pg_catalog.regproc::text, \
@@ -222,11 +222,12 @@ impl Reader<'_> {
              LEFT JOIN pg_catalog.pg_range rg ON rg.rngtypid = t.oid \
              LEFT JOIN pg_catalog.pg_type st ON st.oid = rg.rngsubtype \
              LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = rg.rngsubopc \
-             LEFT JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace {} \
+             LEFT JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace \
+             LEFT JOIN pg_catalog.pg_class trel ON trel.oid = t.typrelid \
+             LEFT JOIN pg_catalog.pg_type elem ON elem.oid = t.typelem {} \
              WHERE (t.typtype IN ('e','c','d','r','b') OR (t.typtype = 'p' AND NOT t.typisdefined)) \
-               AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_catalog.pg_class rc WHERE rc.oid = t.typrelid AND rc.relkind = 'c')) \
-               AND NOT (t.typtype = 'b' AND t.typelem <> 0 AND t.typlen = -1 \
-                        AND EXISTS (SELECT 1 FROM pg_catalog.pg_type et WHERE et.oid = t.typelem AND et.typarray = t.oid))",
+               AND (t.typtype <> 'c' OR trel.relkind = 'c') \
+               AND NOT (t.typtype = 'b' AND t.typlen = -1 AND elem.typarray IS NOT DISTINCT FROM t.oid AND t.typelem <> 0)",
             qname("pg_catalog.pg_opclass_is_visible(oc.oid)", "ocn.nspname", "oc.opcname"),
             descr("d", "pg_type", "t.oid")
         );
@@ -1538,10 +1539,18 @@ fn is_server_managed_attoption(o: &str) -> bool {
     o.starts_with("pg_attver=")
 }
 
-/// A stable spread of query names over `n` connections.
+/// Which connection runs a query. The expensive ones (the server renders
+/// every index, view, constraint and default) are spread by hand so they
+/// run at once; the rest follow a stable hash of their name.
 fn pick(what: &str, n: usize) -> usize {
-    let h = what.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
-    h as usize % n.max(1)
+    let n = n.max(1);
+    let slot = match what {
+        "indexes" | "sequences" | "constraints" => 0,
+        "relations" | "types" | "dependencies" => 1,
+        "columns" => 2,
+        _ => what.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) as usize,
+    };
+    slot % n
 }
 
 fn with_base(mut m: Meta, base: Vec<String>) -> Meta {
