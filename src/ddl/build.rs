@@ -772,6 +772,9 @@ impl<'a> B<'a> {
         }
         sql.push_str(";\n");
         sql.push_str(&after);
+        if let Some(ts) = &rel.tablespace {
+            sql.push_str(&format!("ALTER TABLE {only}{name} SET TABLESPACE {};\n", quote_ident(ts)));
+        }
         match if foreign { 'd' } else { rel.replica_identity } {
             'f' => sql.push_str(&format!("ALTER TABLE {only}{name} REPLICA IDENTITY FULL;\n")),
             'n' => sql.push_str(&format!("ALTER TABLE {only}{name} REPLICA IDENTITY NOTHING;\n")),
@@ -848,6 +851,9 @@ impl<'a> B<'a> {
         if matview {
             let using = rel.access_method.as_ref().map(|a| format!(" USING {}", quote_ident(a))).unwrap_or_default();
             sql.push_str(&format!("CREATE MATERIALIZED VIEW {name}{using}{with_sql} AS\n{def}\n  WITH NO DATA;\n"));
+            if let Some(ts) = &rel.tablespace {
+                sql.push_str(&format!("ALTER MATERIALIZED VIEW {name} SET TABLESPACE {};\n", quote_ident(ts)));
+            }
         } else if stub {
             // A placeholder with the right columns; the definition follows
             // once what it reads exists.
@@ -972,6 +978,9 @@ impl<'a> B<'a> {
     /// Statements that belong with an index, whoever creates it.
     fn index_extras(&self, sql: &mut String, ix: &Index, rel: &Relation, tname: &str) {
         let iname = self.n.m(&ix.meta);
+        if let Some(ts) = &ix.tablespace {
+            sql.push_str(&format!("ALTER INDEX {iname} SET TABLESPACE {};\n", quote_ident(ts)));
+        }
         if ix.clustered {
             sql.push_str(&format!("ALTER TABLE {tname} CLUSTER ON {};\n", quote_ident(&ix.meta.name)));
         }
