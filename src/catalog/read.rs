@@ -71,13 +71,27 @@ pub(super) struct Reader<'a> {
 
 impl Reader<'_> {
     async fn q(&self, what: &'static str, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> R<Vec<Row>> {
+        self.run(pick(what, self.clients.len()), what, sql, params).await
+    }
+
+    /// A parameterless query on session `k` (modulo the sessions there are).
+    async fn q_on(&self, k: usize, what: &'static str, sql: &str) -> R<Vec<Row>> {
+        self.run(k % self.clients.len().max(1), what, sql, &[]).await
+    }
+
+    async fn run(
+        &self,
+        slot: usize,
+        what: &'static str,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> R<Vec<Row>> {
         let started = std::time::Instant::now();
-        let client = self.clients[pick(what, self.clients.len())];
-        let rows = client
+        let rows = self.clients[slot]
             .query(sql, params)
             .await
             .map_err(|e| CatalogError::query(what, e))?;
-        tracing::debug!(what, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "catalog query");
+        tracing::debug!(what, slot, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "catalog query");
         Ok(rows)
     }
 
@@ -443,28 +457,37 @@ impl Reader<'_> {
     async fn uncalled_sequence_values(&self, seqs: &mut [Sequence]) -> R<()> {
         use crate::ddl::quote::quote_qualified;
         let todo: Vec<usize> = (0..seqs.len()).filter(|&i| seqs[i].last_value.is_none()).collect();
-        for chunk in todo.chunks(500) {
-            let parts: Vec<String> = chunk
-                .iter()
-                .map(|&i| {
-                    let m = &seqs[i].meta;
-                    format!(
-                        "SELECT {}::int4, last_value, is_called FROM {}",
-                        i,
-                        quote_qualified(m.schema.as_deref().unwrap_or_default(), &m.name)
-                    )
-                })
-                .collect();
-            let rows = self.q("sequence values", &parts.join(" UNION ALL "), &[]).await?;
-            for r in rows {
-                let i: i32 = r.get(0);
-                let (value, called): (i64, bool) = (r.get(1), r.get(2));
-                let s = &mut seqs[i as usize];
-                if called {
-                    s.last_value = Some(value);
-                } else if value != s.options.start {
-                    s.uncalled_value = Some(value);
-                }
+        let queries: Vec<String> = todo
+            .chunks(500)
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .map(|&i| {
+                        let m = &seqs[i].meta;
+                        format!(
+                            "SELECT {}::int4, last_value, is_called FROM {}",
+                            i,
+                            quote_qualified(m.schema.as_deref().unwrap_or_default(), &m.name)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" UNION ALL ")
+            })
+            .collect();
+        // Spread over every session: this is most of the cost of a dump of
+        // many small tables.
+        let results = futures::future::try_join_all(
+            queries.iter().enumerate().map(|(k, sql)| self.q_on(k, "sequence values", sql)),
+        )
+        .await?;
+        for r in results.iter().flatten() {
+            let i: i32 = r.get(0);
+            let (value, called): (i64, bool) = (r.get(1), r.get(2));
+            let s = &mut seqs[i as usize];
+            if called {
+                s.last_value = Some(value);
+            } else if value != s.options.start {
+                s.uncalled_value = Some(value);
             }
         }
         Ok(())
