@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn parses_items_with_quoted_names_and_grant_options() {
-        let i = parse_aclitem(r#""Odd ""Role""=r*w/owner"#).unwrap();
+        let i = parse_aclitem(r#""Odd ""Role"""=r*w/owner"#).unwrap();
         assert_eq!(i.grantee, "Odd \"Role\"");
         assert_eq!(i.grantor, "owner");
         assert_eq!(i.privileges, vec![('r', true), ('w', false)]);
