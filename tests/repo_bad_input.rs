@@ -800,3 +800,49 @@ fn lock_attempts_racing_a_prune_never_fail_with_io_errors() {
     );
     assert_eq!(read_everything(&repo).len(), 1);
 }
+
+/// Regression: a prune killed after writing its repacked packs (before the
+/// new index) leaves them unindexed. The next prune writes the same bytes
+/// under the same names and lists them in its new index; it must not then
+/// delete them as "unindexed" (found by tests/repo_crash.rs, seed
+/// 1592642302: "pack … is missing (listed in index file …)").
+#[test]
+fn prune_keeps_a_repacked_pack_a_killed_prune_left_unindexed() {
+    use pgkeep::repo::prune::{prune, PruneOptions};
+    let f = fixture();
+    // Forget the first snapshot so that its packs become sparse.
+    let first = f.snaps[0].0.to_hex();
+    pgkeep_ok(&["forget", "--repo", &f.arg(), &first]);
+    let opts = PruneOptions {
+        dry_run: false,
+        repack_threshold: 0.0,
+    };
+    // What a prune would write, made on a copy of the repository.
+    let copy = fast_tempdir();
+    copy_tree(f.root(), copy.path());
+    let before: std::collections::BTreeSet<PathBuf> = files_in(copy.path(), "data").into_iter().collect();
+    let report = prune(&Repository::open(copy.path()).expect("open copy"), &opts).expect("prune the copy");
+    assert!(report.packs_written > 0, "the fixture must need repacking: {report:?}");
+    let written: Vec<PathBuf> = files_in(copy.path(), "data")
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    assert!(!written.is_empty());
+    // Plant them in the original as a killed prune would have left them.
+    for rel in &written {
+        let dest = f.root().join(rel);
+        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(copy.path().join(rel), &dest).expect("copy pack");
+    }
+    prune(&Repository::open(f.root()).expect("open"), &opts).expect("prune after the planted packs");
+    let report = check(
+        &Repository::open(f.root()).expect("open"),
+        &CheckOptions {
+            read_data: true,
+            threads: 2,
+        },
+    )
+    .expect("check runs");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    f.assert_intact(1);
+}

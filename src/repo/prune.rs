@@ -221,15 +221,20 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
     all.packs.extend(new_packs.iter().cloned());
     let new_index = all.write(backend)?.to_hex();
 
-    // 3. Old index files, 4. packs nothing indexes any more.
+    // 3. Old index files, 4. packs nothing indexes any more. A pack the
+    //    new index lists is never removed: a prune killed after step 1
+    //    leaves its repacked packs unindexed, and this prune rewrites the
+    //    same bytes under the same name.
     for name in index_files.iter().filter(|n| **n != new_index) {
         backend.remove(FileType::Index, name)?;
     }
+    let listed: HashSet<Id> = all.packs.iter().map(|p| p.id).collect();
     for id in to_delete
         .iter()
         .map(|p| p.id)
         .chain(to_repack.iter().map(|p| p.id))
         .chain(unindexed)
+        .filter(|id| !listed.contains(id))
     {
         backend.remove(FileType::Pack, &id.to_hex())?;
     }
