@@ -134,32 +134,23 @@ pub fn statements(t: &Target, actual: Option<&[String]>, base: &[String]) -> Res
     let have = collect(actual)?;
     let start = collect(base)?;
     let mut out = String::new();
+    // One statement, when there is anything to say: `verb` is e.g.
+    // "REVOKE", `to` is " FROM x" or " TO x WITH GRANT OPTION".
+    let say = |out: &mut String, verb: &str, privs: &[char], to: String| {
+        if !privs.is_empty() {
+            out.push_str(&format!("{}{verb} {} ON {}{to};\n", t.prefix, privilege_list(privs, t.column), t.on));
+        }
+    };
     for (key, privs) in &start {
         let now = have.get(key);
         let revoke: Vec<char> = privs.keys().copied().filter(|p| now.is_none_or(|n| !n.contains_key(p))).collect();
-        if !revoke.is_empty() {
-            out.push_str(&format!(
-                "{}REVOKE {} ON {} FROM {};\n",
-                t.prefix,
-                privilege_list(&revoke, t.column),
-                t.on,
-                role(&key.0)
-            ));
-        }
+        say(&mut out, "REVOKE", &revoke, format!(" FROM {}", role(&key.0)));
         let lose_option: Vec<char> = privs
             .iter()
             .filter(|(p, g)| **g && now.is_some_and(|n| n.get(p) == Some(&false)))
             .map(|(p, _)| *p)
             .collect();
-        if !lose_option.is_empty() {
-            out.push_str(&format!(
-                "{}REVOKE GRANT OPTION FOR {} ON {} FROM {};\n",
-                t.prefix,
-                privilege_list(&lose_option, t.column),
-                t.on,
-                role(&key.0)
-            ));
-        }
+        say(&mut out, "REVOKE GRANT OPTION FOR", &lose_option, format!(" FROM {}", role(&key.0)));
     }
     // In the order the object lists them (the server appends new grantees,
     // so the restored list comes out in the same order), grants made by the
@@ -195,24 +186,8 @@ pub fn statements(t: &Target, actual: Option<&[String]>, base: &[String]) -> Res
         if as_other {
             out.push_str(&format!("SET SESSION AUTHORIZATION {};\n", role(&key.1)));
         }
-        if !plain.is_empty() {
-            out.push_str(&format!(
-                "{}GRANT {} ON {} TO {};\n",
-                t.prefix,
-                privilege_list(&plain, t.column),
-                t.on,
-                role(&key.0)
-            ));
-        }
-        if !with_option.is_empty() {
-            out.push_str(&format!(
-                "{}GRANT {} ON {} TO {} WITH GRANT OPTION;\n",
-                t.prefix,
-                privilege_list(&with_option, t.column),
-                t.on,
-                role(&key.0)
-            ));
-        }
+        say(&mut out, "GRANT", &plain, format!(" TO {}", role(&key.0)));
+        say(&mut out, "GRANT", &with_option, format!(" TO {} WITH GRANT OPTION", role(&key.0)));
         if as_other {
             out.push_str("RESET SESSION AUTHORIZATION;\n");
         }
