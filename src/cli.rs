@@ -94,8 +94,69 @@ pub struct DdlArgs {
     pub no_sequence_values: bool,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct BackupArgs {
+    /// Database to back up: a conninfo string or a postgres:// URI; PG*
+    /// variables, ~/.pgpass and the service file fill in the rest.
+    #[arg(long, short = 'd', default_value = "")]
+    pub db: String,
+    #[command(flatten)]
+    pub repo: RepoArg,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Only the definitions, no table data.
+    #[arg(long, short = 's')]
+    pub schema_only: bool,
+    /// Only table data (and sequence values), no definitions.
+    #[arg(long, short = 'a')]
+    pub data_only: bool,
+    /// Back up the definition but not the data of tables matching PATTERN.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude_table_data: Vec<String>,
+    /// Label the snapshot with this tenant (for `latest --tenant`, retention).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// A tag for the snapshot (repeatable).
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// A free-text label.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Sessions copying tables at once.
+    #[arg(long, short = 'j', default_value_t = 2)]
+    pub jobs: usize,
+    /// Seconds to wait for each table's lock before giving up.
+    #[arg(long, default_value_t = 30.0)]
+    pub lock_wait_timeout: f64,
+    /// Split tables larger than this many MiB into parts copied in parallel
+    /// (0: never).
+    #[arg(long, default_value_t = crate::dump::DEFAULT_SPLIT_BYTES >> 20)]
+    pub split_mib: u64,
+    /// Leave out sequence values.
+    #[arg(long)]
+    pub no_sequence_values: bool,
+    /// Print a JSON summary instead of the snapshot id.
+    #[arg(long)]
+    pub json: bool,
+    /// Test hook: seconds to wait after locking, before copying.
+    #[arg(long, hide = true)]
+    pub pause_after_locks: Option<f64>,
+}
+
+/// Chooses the progress display: a bar on a terminal, log lines otherwise.
+pub fn progress_for_terminal() -> Box<dyn crate::progress::Progress> {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        Box::new(crate::progress::Bar::new())
+    } else {
+        Box::new(crate::progress::LogLines::default())
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Back up a database, schemas or tables into the repository.
+    Backup(BackupArgs),
     /// Create a new repository.
     Init {
         #[command(flatten)]
@@ -426,6 +487,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Ddl(args) => run_ddl(args),
+        Command::Backup(args) => run_backup(args),
         Command::Debug(d) => run_debug(d),
     }
 }
@@ -499,6 +561,71 @@ fn run_ddl(args: DdlArgs) -> Result<i32> {
     out.write_all(rendered.script(&sections).as_bytes())?;
     out.flush()?;
     Ok(0)
+}
+
+fn run_backup(args: BackupArgs) -> Result<i32> {
+    if !(args.lock_wait_timeout > 0.0 && args.lock_wait_timeout.is_finite()) {
+        bail!("--lock-wait-timeout must be a positive number of seconds");
+    }
+    let conn = crate::conn::ConnSpec::parse(&args.db)?.resolve(&crate::conn::process_env)?;
+    let repo = Repository::open(&args.repo.repo)
+        .with_context(|| format!("opening repository {}", args.repo.repo.display()))?;
+    let opts = crate::dump::BackupOptions {
+        scope: args.filter.scope(),
+        jobs: args.jobs.max(1),
+        schema_only: args.schema_only,
+        data_only: args.data_only,
+        exclude_table_data: args.exclude_table_data.clone(),
+        tenant: args.tenant.clone(),
+        tags: args.tag.clone(),
+        label: args.label.clone(),
+        lock_wait_timeout: std::time::Duration::from_secs_f64(args.lock_wait_timeout),
+        split_bytes: args.split_mib << 20,
+        sequence_values: !args.no_sequence_values,
+        pause_after_locks: args.pause_after_locks.map(std::time::Duration::from_secs_f64),
+        ..crate::dump::BackupOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let progress = progress_for_terminal();
+    let (id, snap) = rt.block_on(crate::dump::backup(&repo, &conn, &opts, progress.as_ref()))?;
+    for w in &snap.warnings {
+        eprintln!("pgkeep: warning: {w}");
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary_json(&id, &snap))?);
+    } else {
+        let t = &snap.totals;
+        eprintln!(
+            "snapshot {}: {} tables, {} rows, {} bytes read, {} new bytes stored ({:.1}x compression, {} bytes deduplicated) in {:.1}s",
+            id.short(), t.tables, t.rows, t.raw_bytes, t.new_stored_bytes, t.compression_ratio(), t.dedup_raw_bytes,
+            t.duration_ms as f64 / 1000.0
+        );
+        println!("{id}");
+    }
+    Ok(0)
+}
+
+/// The JSON summary of a snapshot, as `backup --json` prints it.
+pub fn summary_json(id: &Id, snap: &Snapshot) -> serde_json::Value {
+    let t = &snap.totals;
+    serde_json::json!({
+        "id": id.to_hex(),
+        "time_start": snap.time_start, "time_end": snap.time_end,
+        "tenant": snap.tenant, "tags": snap.tags, "label": snap.label,
+        "database": snap.source.database, "server_version": snap.source.server_version,
+        "scope": snap.scope.kind,
+        "tables": t.tables, "rows": t.rows, "raw_bytes": t.raw_bytes,
+        "new_raw_bytes": t.new_raw_bytes, "new_stored_bytes": t.new_stored_bytes,
+        "dedup_raw_bytes": t.dedup_raw_bytes, "compression_ratio": t.compression_ratio(),
+        "chunks": t.chunks, "new_chunks": t.new_chunks, "duration_ms": t.duration_ms,
+        "warnings": snap.warnings,
+        "per_table": snap.tables.iter().map(|x| serde_json::json!({
+            "schema": x.schema, "name": x.name, "rows": x.rows, "raw_bytes": x.raw_bytes,
+            "new_stored_bytes": x.new_stored_bytes, "parts": x.parts.len(), "duration_ms": x.duration_ms,
+            "format": match x.format { crate::repo::snapshot::CopyFormat::Binary => "binary", crate::repo::snapshot::CopyFormat::Text => "text" },
+            "text_reason": x.text_reason,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn run_debug(cmd: DebugCommand) -> Result<i32> {

@@ -338,6 +338,7 @@ async fn backup_tenant(
             new_raw_bytes: stats.new_raw_bytes,
             new_stored_bytes: stats.new_stored_bytes,
             duration_ms: t0.elapsed().as_millis() as u64,
+            ..Totals::default()
         },
         tables: out,
         ..Snapshot::stamped(started)

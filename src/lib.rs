@@ -7,7 +7,11 @@
 pub mod catalog;
 pub mod cli;
 pub mod conn;
+pub mod copy;
 pub mod ddl;
 pub mod demo;
+pub mod dump;
 pub mod pgcluster;
+pub mod progress;
 pub mod repo;
+pub mod sessions;

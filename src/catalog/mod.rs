@@ -8,6 +8,7 @@
 //! are the server's own words for the object.
 
 pub mod model;
+pub mod data;
 pub mod pattern;
 mod read;
 pub mod scope;

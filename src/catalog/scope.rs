@@ -122,6 +122,13 @@ async fn match_relations(
     Ok(out)
 }
 
+/// Oids of the relations matching any of `patterns` (psql's rules), as
+/// `--exclude-table-data` takes them. No match is not an error.
+pub async fn matching_relations(client: &Client, patterns: &[String], database: &str) -> Result<BTreeSet<u32>, CatalogError> {
+    let parsed = parse_all(patterns, PatternKind::Relation, database)?;
+    Ok(match_relations(client, &parsed).await?.into_iter().flatten().collect())
+}
+
 /// Resolves the spec against the connected database.
 pub async fn resolve(
     client: &Client,

@@ -12,7 +12,7 @@ use super::sort::SortKey;
 use super::{DdlError, RenderOptions};
 use crate::catalog::model::class;
 use crate::catalog::*;
-use crate::repo::snapshot::Section;
+use crate::repo::snapshot::{Section, TwoStep};
 
 /// Keys for items that are not catalog rows of their own.
 mod synth {
@@ -82,6 +82,7 @@ pub(crate) struct Item {
     pub drop: Option<String>,
     /// Dependencies beyond `pg_depend` (keys or aliased rows).
     pub deps: Vec<ObjRef>,
+    pub two_step: Option<TwoStep>,
 }
 
 impl Item {
@@ -253,6 +254,7 @@ impl<'a> B<'a> {
             sql: String::new(),
             drop: None,
             deps: Vec::new(),
+            two_step: None,
         }
     }
 
@@ -952,14 +954,17 @@ impl<'a> B<'a> {
             if let Some(ix) = ix.filter(|x| matches!(c.kind, 'p' | 'u') && !x.reloptions.is_empty()) {
                 def.push_str(&format!(" WITH ({})", with_clause(&ix.reloptions, "").join(", ")));
             }
-            let mut sql = format!("ALTER TABLE {only}{tname}\n    ADD CONSTRAINT {cname} {def};\n");
+            let add = format!("ALTER TABLE {only}{tname}\n    ADD CONSTRAINT {cname} {def};\n");
+            let mut rest = String::new();
             if let Some(ix) = ix {
-                self.index_extras(&mut sql, ix, rel, &tname);
+                self.index_extras(&mut rest, ix, rel, &tname);
             }
-            self.comment(&mut sql, &format!("CONSTRAINT {cname} ON {tname}"), c.comment.as_deref());
+            self.comment(&mut rest, &format!("CONSTRAINT {cname} ON {tname}"), c.comment.as_deref());
             if let Some(ix) = ix {
-                self.comment(&mut sql, &format!("INDEX {}", self.n.m(&ix.meta)), ix.meta.comment.as_deref());
+                self.comment(&mut rest, &format!("INDEX {}", self.n.m(&ix.meta)), ix.meta.comment.as_deref());
             }
+            let two_step = self.two_step(c, rel, ix, &tname, only, &cname, &rest);
+            let sql = format!("{add}{rest}");
             let (kind, section, priority) = match c.kind {
                 'f' => ("FK CONSTRAINT", Section::PostData, prio::FK),
                 'c' if c.validated => ("CHECK CONSTRAINT", Section::PreData, prio::DEFAULT),
@@ -971,7 +976,48 @@ impl<'a> B<'a> {
             it.sql = sql;
             it.drop = Some(format!("ALTER TABLE IF EXISTS {only}{tname} DROP CONSTRAINT IF EXISTS {cname};\n"));
             it.deps.push(key(class::PG_CLASS, c.table));
+            it.two_step = two_step;
             self.push(it);
+        }
+    }
+
+    /// The faster restore form of a constraint, when one exists with the
+    /// same effect: a primary key or unique constraint as a unique index
+    /// built in parallel and then attached, a foreign key added NOT VALID
+    /// and validated afterwards.
+    #[allow(clippy::too_many_arguments)]
+    fn two_step(&self, c: &Constraint, rel: &Relation, ix: Option<&Index>, tname: &str, only: &str, cname: &str, rest: &str) -> Option<TwoStep> {
+        match c.kind {
+            'p' | 'u' => {
+                let ix = ix?;
+                // ADD CONSTRAINT ... USING INDEX takes only a plain btree
+                // index on columns with default collation, operator class
+                // and ordering, on a table that is not partitioned; an
+                // immediate constraint only.
+                if rel.kind != RelKind::Table || c.definition.contains("DEFERRABLE") || ix.parent.is_some() {
+                    return None;
+                }
+                let def = self.relative_index_definition(ix, rel);
+                if !plain_btree_columns(&def) {
+                    return None;
+                }
+                let word = if c.kind == 'p' { "PRIMARY KEY" } else { "UNIQUE" };
+                Some(TwoStep {
+                    method: "unique-index".into(),
+                    first: format!("{def};\n"),
+                    second: format!(
+                        "ALTER TABLE {only}{tname}\n    ADD CONSTRAINT {cname} {word} USING INDEX {};\n{rest}",
+                        quote_ident(&ix.meta.name)
+                    ),
+                })
+            }
+            // Before 18, a partitioned table takes no NOT VALID foreign key.
+            'f' if c.validated && rel.kind == RelKind::Table && c.parent.is_none() => Some(TwoStep {
+                method: "not-valid".into(),
+                first: format!("ALTER TABLE {only}{tname}\n    ADD CONSTRAINT {cname} {} NOT VALID;\n", c.definition),
+                second: format!("ALTER TABLE {only}{tname} VALIDATE CONSTRAINT {cname};\n{rest}"),
+            }),
+            _ => None,
         }
     }
 
@@ -2020,5 +2066,97 @@ impl Built {
         out.sort_unstable();
         out.dedup();
         out
+    }
+}
+
+/// Whether `pg_get_indexdef` output is `CREATE UNIQUE INDEX name ON table
+/// USING btree (col, ...)` with only bare column names (default collation,
+/// operator class and ordering), optionally followed by `INCLUDE (...)` and
+/// `WITH (...)`: the only indexes `ADD CONSTRAINT ... USING INDEX` accepts as
+/// the same constraint a plain `ADD CONSTRAINT` would build.
+fn plain_btree_columns(def: &str) -> bool {
+    let Some(at) = def.find(" USING btree (") else { return false };
+    if !def.starts_with("CREATE UNIQUE INDEX ") {
+        return false;
+    }
+    let cols_start = at + " USING btree (".len();
+    let Some(len) = closing_paren(&def[cols_start..]) else { return false };
+    let cols = &def[cols_start..cols_start + len];
+    if !split_top_level(cols).iter().all(|c| is_identifier(c.trim())) {
+        return false;
+    }
+    let mut tail = def[cols_start + len + 1..].trim_start();
+    for clause in ["INCLUDE (", "WITH ("] {
+        if let Some(r) = tail.strip_prefix(clause) {
+            let Some(n) = closing_paren(r) else { return false };
+            tail = r[n + 1..].trim_start();
+        }
+    }
+    tail.is_empty()
+}
+
+/// Length up to the parenthesis that closes an already opened one,
+/// skipping quoted identifiers and string literals.
+fn closing_paren(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, ch) in s.char_indices() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"') | (None, '\'') => quote = Some(ch),
+            (None, '(') => depth += 1,
+            (None, ')') if depth == 0 => return Some(i),
+            (None, ')') => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start, mut in_quote) = (0i32, 0usize, false);
+    for (i, ch) in s.char_indices() {
+        match ch {
+            '"' => in_quote = !in_quote,
+            '(' if !in_quote => depth += 1,
+            ')' if !in_quote => depth -= 1,
+            ',' if !in_quote && depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+/// A bare or double-quoted identifier and nothing else.
+fn is_identifier(s: &str) -> bool {
+    if let Some(inner) = s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        return !inner.is_empty() && inner.replace("\"\"", "").chars().all(|c| c != '"');
+    }
+    !s.is_empty()
+        && s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_' || !c.is_ascii())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$' || !c.is_ascii())
+}
+
+#[cfg(test)]
+mod two_step_tests {
+    use super::plain_btree_columns;
+
+    #[test]
+    fn plain_unique_indexes_are_recognised() {
+        assert!(plain_btree_columns("CREATE UNIQUE INDEX t_pkey ON public.t USING btree (id)"));
+        assert!(plain_btree_columns("CREATE UNIQUE INDEX \"a b\" ON s.\"T\" USING btree (\"Id\", x_1) INCLUDE (y) WITH (fillfactor='80')"));
+        assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING btree (id DESC)"));
+        assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING btree (lower(x))"));
+        assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING btree (x COLLATE \"C\")"));
+        assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING btree (x text_pattern_ops)"));
+        assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING btree (x) WHERE (x > 0)"));
+        assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING btree (x) NULLS NOT DISTINCT"));
+        assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING hash (x)"));
     }
 }

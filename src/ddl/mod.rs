@@ -144,6 +144,8 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Result<Rendered, DdlError>
                         create_sql: it.sql.clone(),
                         drop_sql: it.drop.clone(),
                         deps: d,
+                        two_step: it.two_step.clone(),
+                        schema_template: None,
                     });
                 }
                 warnings.extend(built.warnings.iter().cloned());

@@ -27,6 +27,8 @@ pub struct Source {
     pub server_version_num: u32,
     /// `pg_control_system()`'s system identifier, as text.
     pub system_identifier: Option<String>,
+    /// The database's encoding name, e.g. "UTF8".
+    pub encoding: String,
 }
 
 /// What part of the source was backed up.
@@ -72,6 +74,41 @@ pub struct DdlEntry {
     /// The statements that drop it (for `restore --clean`).
     pub drop_sql: Option<String>,
     pub deps: Vec<u32>,
+    /// A faster equivalent of `create_sql` in two statements groups, which
+    /// a parallel restore may run instead (see `TwoStep`).
+    pub two_step: Option<TwoStep>,
+    /// For a single-schema snapshot, entries that name the schema itself
+    /// (CREATE SCHEMA, extensions and default privileges in it) rendered
+    /// with `SCHEMA_PLACEHOLDER` in its place, so a restore can create
+    /// them under another name.
+    pub schema_template: Option<SchemaTemplate>,
+}
+
+/// The quoted identifier that stands for the schema's name in a
+/// `SchemaTemplate`. The control character keeps it from ever being a real
+/// name that someone typed.
+pub const SCHEMA_PLACEHOLDER: &str = "\"pgkeep\u{1f}schema\"";
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SchemaTemplate {
+    pub create_sql: String,
+    pub drop_sql: Option<String>,
+}
+
+/// How an entry can be split so the slow part runs in parallel with other
+/// tables' work and the part that takes a strong lock is short.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TwoStep {
+    /// "unique-index": `first` builds the unique index (SHARE lock, so the
+    /// indexes of one table build at once), `second` attaches it as the
+    /// constraint (`ADD CONSTRAINT ... USING INDEX`).
+    /// "not-valid": `first` adds a foreign key `NOT VALID` (no scan),
+    /// `second` validates it (a scan that does not block reads or writes).
+    pub method: String,
+    pub first: String,
+    pub second: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +151,9 @@ pub struct TableData {
     pub ddl_entry: Option<u32>,
     pub columns: Vec<Column>,
     pub format: CopyFormat,
+    /// Why the table was copied in text (a column type without binary
+    /// send/receive, or whose binary form names type oids).
+    pub text_reason: Option<String>,
     pub rows: u64,
     pub raw_bytes: u64,
     pub new_stored_bytes: u64,
@@ -136,6 +176,8 @@ pub struct Totals {
     /// Bytes the new chunks take in packs (after compression).
     pub new_stored_bytes: u64,
     pub duration_ms: u64,
+    /// Bytes of chunks that were already stored (deduplicated).
+    pub dedup_raw_bytes: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,11 +196,27 @@ pub struct Snapshot {
     pub label: Option<String>,
     pub parent: Option<Id>,
     pub ddl: Vec<DdlEntry>,
+    /// The one schema a single-schema snapshot was read relative to: its
+    /// entries name objects inside it without a schema and run with
+    /// `search_path` set to it (or to the schema a restore renames it to).
+    pub relative_schema: Option<String>,
+    /// `search_path` (a quoted list) every DDL entry expects.
+    pub search_path: String,
     pub tables: Vec<TableData>,
     /// Objects that could not be dumped, and other things a restore must
     /// know about.
     pub warnings: Vec<String>,
     pub totals: Totals,
+}
+
+impl Totals {
+    /// Raw bytes of the new chunks over the bytes they take stored.
+    pub fn compression_ratio(&self) -> f64 {
+        if self.new_stored_bytes == 0 {
+            return 1.0;
+        }
+        self.new_raw_bytes as f64 / self.new_stored_bytes as f64
+    }
 }
 
 impl Snapshot {

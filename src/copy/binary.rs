@@ -1,0 +1,282 @@
+//! A streaming reader of the framing of PostgreSQL's binary COPY format:
+//! signature, flags, header extension, tuples (field count, then each
+//! field's length or -1 for NULL, then its bytes) and the trailer.
+//!
+//! It is fed any slices of the stream, split anywhere, and keeps only a few
+//! bytes of state, so memory does not grow with the stream. It counts rows
+//! and checks the framing; it does not look inside field values (that is
+//! the value decoders' job).
+
+/// The 11-byte signature every binary COPY stream starts with.
+pub const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
+/// Bit 16 of the flags: the stream carries row OIDs (never written by
+/// servers since PostgreSQL 12, and not supported here).
+const FLAG_HAS_OIDS: u32 = 1 << 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("binary COPY data is malformed at byte {offset} (row {row}): {problem}")]
+pub struct FramingError {
+    /// Byte offset in the stream where the problem was found.
+    pub offset: u64,
+    /// 1-based number of the row being read (0 while in the header).
+    pub row: u64,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Reading the fixed 19-byte header (signature, flags, extension length).
+    Header,
+    /// Skipping this many bytes of header extension.
+    Extension(u32),
+    /// Reading a tuple's 16-bit field count (or the -1 trailer).
+    FieldCount,
+    /// Reading a field's 32-bit length; this many fields remain after it.
+    FieldLen(u16),
+    /// Skipping a field's bytes; then this many fields remain.
+    FieldData(u32, u16),
+    Trailer,
+}
+
+/// Validates the framing of one binary COPY stream and counts its rows.
+#[derive(Debug, Clone)]
+pub struct BinaryFraming {
+    state: State,
+    buf: [u8; 19],
+    have: usize,
+    offset: u64,
+    rows: u64,
+    expected_fields: Option<u16>,
+    error: Option<FramingError>,
+}
+
+impl BinaryFraming {
+    /// `expected_fields`: when given, every row must have exactly that many.
+    pub fn new(expected_fields: Option<u16>) -> BinaryFraming {
+        BinaryFraming {
+            state: State::Header,
+            buf: [0; 19],
+            have: 0,
+            offset: 0,
+            rows: 0,
+            expected_fields,
+            error: None,
+        }
+    }
+
+    /// Complete rows seen so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Whether the trailer has been read.
+    pub fn is_complete(&self) -> bool {
+        self.state == State::Trailer
+    }
+
+    fn fail(&mut self, at: u64, problem: impl Into<String>) -> FramingError {
+        let e = FramingError {
+            offset: at,
+            row: if matches!(self.state, State::Header | State::Extension(_)) { 0 } else { self.rows + 1 },
+            problem: problem.into(),
+        };
+        self.error = Some(e.clone());
+        e
+    }
+
+    /// Take `need` bytes into `buf`; true when they are all there.
+    fn gather(&mut self, data: &[u8], pos: &mut usize, need: usize) -> bool {
+        let take = (need - self.have).min(data.len() - *pos);
+        self.buf[self.have..self.have + take].copy_from_slice(&data[*pos..*pos + take]);
+        self.have += take;
+        *pos += take;
+        if self.have == need {
+            self.have = 0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Feed the next slice of the stream.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), FramingError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let base = self.offset;
+        let mut pos = 0usize;
+        while pos < data.len() {
+            let at = base + pos as u64;
+            match self.state {
+                State::Header => {
+                    if !self.gather(data, &mut pos, 19) {
+                        break;
+                    }
+                    if &self.buf[..11] != SIGNATURE {
+                        return Err(self.fail(base + pos as u64 - 19, "the stream does not start with the binary COPY signature"));
+                    }
+                    let flags = u32::from_be_bytes(self.buf[11..15].try_into().unwrap_or_default());
+                    if flags & FLAG_HAS_OIDS != 0 {
+                        return Err(self.fail(at, "the stream carries row OIDs, which pgkeep does not support"));
+                    }
+                    if flags & 0xffff_0000 & !FLAG_HAS_OIDS != 0 {
+                        return Err(self.fail(at, format!("unknown critical flags {flags:#010x} in the header")));
+                    }
+                    let ext = u32::from_be_bytes(self.buf[15..19].try_into().unwrap_or_default());
+                    self.state = if ext == 0 { State::FieldCount } else { State::Extension(ext) };
+                }
+                State::Extension(left) => {
+                    let take = (left as usize).min(data.len() - pos);
+                    pos += take;
+                    let left = left - take as u32;
+                    self.state = if left == 0 { State::FieldCount } else { State::Extension(left) };
+                }
+                State::FieldCount => {
+                    if !self.gather(data, &mut pos, 2) {
+                        break;
+                    }
+                    let n = i16::from_be_bytes([self.buf[0], self.buf[1]]);
+                    if n == -1 {
+                        self.state = State::Trailer;
+                        continue;
+                    }
+                    if n < 0 {
+                        return Err(self.fail(at, format!("negative field count {n}")));
+                    }
+                    let n = n as u16;
+                    if let Some(expected) = self.expected_fields {
+                        if n != expected {
+                            return Err(self.fail(at, format!("row has {n} fields, the table has {expected} columns")));
+                        }
+                    }
+                    if n == 0 {
+                        self.rows += 1;
+                        self.state = State::FieldCount;
+                    } else {
+                        self.state = State::FieldLen(n - 1);
+                    }
+                }
+                State::FieldLen(left) => {
+                    if !self.gather(data, &mut pos, 4) {
+                        break;
+                    }
+                    let len = i32::from_be_bytes(self.buf[..4].try_into().unwrap_or_default());
+                    if len < -1 {
+                        return Err(self.fail(at, format!("invalid field length {len}")));
+                    }
+                    if len <= 0 {
+                        self.end_field(left);
+                    } else {
+                        self.state = State::FieldData(len as u32, left);
+                    }
+                }
+                State::FieldData(remaining, left) => {
+                    let take = (remaining as usize).min(data.len() - pos);
+                    pos += take;
+                    let remaining = remaining - take as u32;
+                    if remaining == 0 {
+                        self.end_field(left);
+                    } else {
+                        self.state = State::FieldData(remaining, left);
+                    }
+                }
+                State::Trailer => {
+                    return Err(self.fail(at, "data after the end-of-data marker"));
+                }
+            }
+        }
+        self.offset = base + data.len() as u64;
+        Ok(())
+    }
+
+    fn end_field(&mut self, left: u16) {
+        if left == 0 {
+            self.rows += 1;
+            self.state = State::FieldCount;
+        } else {
+            self.state = State::FieldLen(left - 1);
+        }
+    }
+
+    /// The stream ended: it must have ended with the trailer.
+    pub fn finish(&mut self) -> Result<u64, FramingError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.state != State::Trailer {
+            let at = self.offset;
+            return Err(self.fail(
+                at,
+                if self.state == State::Header && self.offset == 0 {
+                    "the stream is empty".to_string()
+                } else {
+                    "the stream ends before its end-of-data marker (truncated)".to_string()
+                },
+            ));
+        }
+        Ok(self.rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(rows: &[Vec<Option<&[u8]>>]) -> Vec<u8> {
+        let mut v = SIGNATURE.to_vec();
+        v.extend_from_slice(&0u32.to_be_bytes());
+        v.extend_from_slice(&4u32.to_be_bytes());
+        v.extend_from_slice(b"ext!");
+        for r in rows {
+            v.extend_from_slice(&(r.len() as i16).to_be_bytes());
+            for f in r {
+                match f {
+                    None => v.extend_from_slice(&(-1i32).to_be_bytes()),
+                    Some(b) => {
+                        v.extend_from_slice(&(b.len() as i32).to_be_bytes());
+                        v.extend_from_slice(b);
+                    }
+                }
+            }
+        }
+        v.extend_from_slice(&(-1i16).to_be_bytes());
+        v
+    }
+
+    #[test]
+    fn counts_rows_whatever_the_split() {
+        let data = stream(&[vec![Some(b"abc"), None], vec![Some(b""), Some(b"0123456789")], vec![None, None]]);
+        for step in 1..data.len() {
+            let mut f = BinaryFraming::new(Some(2));
+            for c in data.chunks(step) {
+                f.feed(c).unwrap();
+            }
+            assert_eq!(f.finish().unwrap(), 3, "step {step}");
+        }
+    }
+
+    #[test]
+    fn reports_truncation_and_wrong_field_counts() {
+        let data = stream(&[vec![Some(b"abc"), None]]);
+        let mut f = BinaryFraming::new(Some(2));
+        f.feed(&data[..data.len() - 3]).unwrap();
+        let e = f.finish().unwrap_err();
+        assert!(e.problem.contains("truncated"), "{e}");
+        let mut f = BinaryFraming::new(Some(3));
+        let e = f.feed(&data).unwrap_err();
+        assert!(e.problem.contains("2 fields"), "{e}");
+        assert_eq!(e.row, 1);
+        let mut f = BinaryFraming::new(None);
+        let e = f.feed(b"PGCOPY\nXXXXXXXXXXXXXXXXXXXXX").unwrap_err();
+        assert!(e.problem.contains("signature"), "{e}");
+        let mut f = BinaryFraming::new(None);
+        let mut extra = data.clone();
+        extra.push(0);
+        assert!(f.feed(&extra).unwrap_err().problem.contains("after the end"));
+    }
+}

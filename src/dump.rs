@@ -1,0 +1,551 @@
+//! The backup engine: one consistent view of the database, the catalog
+//! rendered to DDL entries, every table's rows streamed with
+//! `COPY … TO STDOUT (FORMAT binary)` by `jobs` workers into the repository,
+//! and a snapshot manifest written last.
+//!
+//! It orchestrates; it does not read the catalog itself (`catalog`), render
+//! SQL (`ddl`), cut or store chunks (`repo`), or print (`progress`).
+//!
+//! Consistency and locking follow pg_dump's parallel mode: the leader's
+//! snapshot is exported and imported by every worker; the leader takes
+//! `ACCESS SHARE` on every table in scope (waiting at most the lock
+//! timeout, and naming the table it could not lock); each worker takes the
+//! same lock again with `NOWAIT` before copying, so an `ACCESS EXCLUSIVE`
+//! request queued behind the leader stops the backup with a message
+//! instead of a deadlock no one can see.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio_postgres::Client;
+
+use crate::catalog::{self, CatalogError, RelKind, ScopeKind, ScopeSpec};
+use crate::conn::ResolvedConn;
+use crate::copy::{self, RowCounter};
+use crate::ddl::quote::quote_qualified;
+use crate::ddl::{self, DdlError, RenderOptions};
+use crate::progress::Progress;
+use crate::repo::snapshot::{
+    Column, CopyFormat, DdlEntry, Part, SchemaTemplate, Scope, Source, TableData, Totals,
+    SCHEMA_PLACEHOLDER,
+};
+use crate::repo::{BackupSession, Id, RepoError, Repository, Snapshot};
+use crate::sessions::{server_message, sqlstate, SessionError, SnapshotSessions};
+
+/// Tables above this many bytes are split into parts of about this size.
+pub const DEFAULT_SPLIT_BYTES: u64 = 256 << 20;
+
+#[derive(Clone, Debug)]
+pub struct BackupOptions {
+    pub scope: ScopeSpec,
+    /// Sessions copying at once.
+    pub jobs: usize,
+    pub schema_only: bool,
+    pub data_only: bool,
+    /// Patterns of tables whose definition but not data is backed up.
+    pub exclude_table_data: Vec<String>,
+    pub tenant: Option<String>,
+    pub tags: Vec<String>,
+    pub label: Option<String>,
+    /// How long the leader waits for each table's lock.
+    pub lock_wait_timeout: Duration,
+    /// Split tables larger than this into parts of about this size
+    /// (0: never split). Needs PostgreSQL 14 (TID range scans).
+    pub split_bytes: u64,
+    /// Threads compressing chunks.
+    pub compression_threads: usize,
+    /// Read each sequence's value (for `setval`).
+    pub sequence_values: bool,
+    /// Test hook: wait this long after taking the leader's locks, before
+    /// the workers start (to let a test queue a conflicting lock).
+    pub pause_after_locks: Option<Duration>,
+}
+
+impl Default for BackupOptions {
+    fn default() -> Self {
+        BackupOptions {
+            scope: ScopeSpec::default(),
+            jobs: 2,
+            schema_only: false,
+            data_only: false,
+            exclude_table_data: Vec::new(),
+            tenant: None,
+            tags: Vec::new(),
+            label: None,
+            lock_wait_timeout: Duration::from_secs(30),
+            split_bytes: DEFAULT_SPLIT_BYTES,
+            compression_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            sequence_values: true,
+            pause_after_locks: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Ddl(#[from] DdlError),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error("{context}: {message}")]
+    Server { context: String, message: String },
+    #[error(
+        "could not lock table {table} within {timeout:?}: another session holds a conflicting lock \
+         (ALTER/DROP/TRUNCATE/VACUUM FULL in progress?); retry later or raise --lock-wait-timeout"
+    )]
+    LockTimeout { table: String, timeout: Duration },
+    #[error(
+        "table {table}: another session is waiting for an exclusive lock on it ({message}); \
+         the backup stops here rather than deadlock behind it — retry when that DDL is done"
+    )]
+    LockConflict { table: String, message: String },
+    #[error("table {table}{part}: {message}")]
+    Copy { table: String, part: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn server(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> DumpError {
+    let context = context.into();
+    move |e| DumpError::Server { context, message: server_message(&e) }
+}
+
+/// One stream to copy: a whole table or one block range of it.
+#[derive(Clone, Debug)]
+struct Job {
+    table: usize,
+    part: usize,
+    blocks: Option<(u64, u64)>,
+    weight: u64,
+}
+
+struct PlannedTable {
+    schema: String,
+    name: String,
+    ddl_entry: Option<u32>,
+    columns: Vec<Column>,
+    format: CopyFormat,
+    text_reason: Option<String>,
+    parts: Vec<Option<(u64, u64)>>,
+    bytes: u64,
+}
+
+struct PartResult {
+    table: usize,
+    part: usize,
+    rows: u64,
+    summary: crate::repo::StreamSummary,
+    duration: Duration,
+}
+
+/// Back up what `opts` selects from `conn` into `repo`. Returns the new
+/// snapshot's id and manifest.
+pub async fn backup(
+    repo: &Repository,
+    conn: &ResolvedConn,
+    opts: &BackupOptions,
+    progress: &dyn Progress,
+) -> Result<(Id, Snapshot), DumpError> {
+    if opts.schema_only && opts.data_only {
+        return Err(DumpError::Invalid("--schema-only and --data-only cannot be used together".into()));
+    }
+    let started = chrono::Utc::now();
+    let t0 = Instant::now();
+    let jobs = opts.jobs.max(1);
+    progress.phase("connecting");
+    let sessions = SnapshotSessions::open(conn, jobs + 1).await?;
+    let result = run(repo, conn, opts, progress, &sessions, started, t0).await;
+    sessions.close().await;
+    progress.finish();
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    repo: &Repository,
+    conn: &ResolvedConn,
+    opts: &BackupOptions,
+    progress: &dyn Progress,
+    sessions: &SnapshotSessions,
+    started: chrono::DateTime<chrono::Utc>,
+    t0: Instant,
+) -> Result<(Id, Snapshot), DumpError> {
+    let leader = &sessions.clients[0];
+    let source = read_source(leader, conn).await?;
+
+    progress.phase("locking tables");
+    let resolved = catalog::scope::resolve(leader, &opts.scope, &source.database).await?;
+    lock_tables(leader, &resolved.relations, opts.lock_wait_timeout).await?;
+    if let Some(p) = opts.pause_after_locks {
+        tokio::time::sleep(p).await;
+    }
+
+    progress.phase("reading the catalog");
+    let read = catalog::ReadOptions { sequence_values: opts.sequence_values };
+    let cat = catalog::read_catalog_with(&sessions.refs(), &opts.scope, &read).await?;
+    let rendered = ddl::render(&cat, &RenderOptions::default())?;
+    let mut entries = rendered.entries.clone();
+    if let Some(rel) = &cat.relative_schema {
+        attach_schema_templates(&cat, rel, &mut entries)?;
+    }
+    if opts.data_only {
+        // A data-only snapshot still sets sequences, as pg_dump --data-only.
+        entries.retain(|e| e.kind == "SEQUENCE SET");
+    }
+
+    let no_data: BTreeSet<u32> = if opts.exclude_table_data.is_empty() {
+        BTreeSet::new()
+    } else {
+        catalog::scope::matching_relations(leader, &opts.exclude_table_data, &source.database).await?
+    };
+    let tables = if opts.schema_only {
+        Vec::new()
+    } else {
+        plan_tables(leader, &cat, &entries, &no_data, opts, source.server_version_num).await?
+    };
+    let mut queue: Vec<Job> = Vec::new();
+    for (ti, t) in tables.iter().enumerate() {
+        let n = t.parts.len() as u64;
+        for (pi, blocks) in t.parts.iter().enumerate() {
+            queue.push(Job { table: ti, part: pi, blocks: *blocks, weight: t.bytes / n.max(1) });
+        }
+    }
+    // Largest first: the longest stream starts at once instead of last.
+    queue.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.table.cmp(&b.table)).then(a.part.cmp(&b.part)));
+    progress.phase("copying data");
+    progress.plan(queue.len() as u64, queue.iter().map(|j| j.weight).sum());
+
+    let threads = opts.compression_threads.max(1);
+    let session = tokio::task::spawn_blocking({
+        let repo = repo.clone();
+        move || repo.begin_backup("backup", threads)
+    })
+    .await
+    .map_err(|e| DumpError::Invalid(format!("repository writer start failed: {e}")))??;
+
+    let queue = Arc::new(Mutex::new(VecDeque::from(queue)));
+    let workers = sessions.clients[1..].iter().map(|client| worker(client, &session, &tables, &queue, progress));
+    let results = match futures::future::try_join_all(workers).await {
+        Ok(r) => r,
+        Err(e) => {
+            // Chunks already stored stay indexed for the next run; no manifest.
+            let _ = tokio::task::spawn_blocking(move || session.abort()).await;
+            return Err(e);
+        }
+    };
+
+    let mut snap = manifest(&tables, results.into_iter().flatten().collect(), &session);
+    snap.source = source;
+    snap.scope = Scope {
+        kind: match resolved.kind {
+            ScopeKind::Database => "database",
+            ScopeKind::Schemas => "schemas",
+            ScopeKind::Tables => "tables",
+        }
+        .into(),
+        include_schemas: opts.scope.include_schemas.clone(),
+        exclude_schemas: opts.scope.exclude_schemas.clone(),
+        include_tables: opts.scope.include_tables.clone(),
+        exclude_tables: opts.scope.exclude_tables.clone(),
+        exclude_table_data: opts.exclude_table_data.clone(),
+        schema_only: opts.schema_only,
+        data_only: opts.data_only,
+    };
+    snap.tenant = opts.tenant.clone();
+    snap.tags = opts.tags.clone();
+    snap.label = opts.label.clone();
+    snap.ddl = entries;
+    snap.relative_schema = cat.relative_schema.clone();
+    snap.search_path = rendered.search_path.clone();
+    snap.warnings = rendered.warnings.clone();
+    let stamped = Snapshot::stamped(started);
+    snap.time_start = stamped.time_start;
+    snap.time_end = stamped.time_end;
+    snap.pgkeep_version = stamped.pgkeep_version;
+    snap.hostname = stamped.hostname;
+    snap.totals.duration_ms = t0.elapsed().as_millis() as u64;
+    progress.phase("writing the manifest");
+    let (id, snap) = tokio::task::spawn_blocking(move || session.commit(&snap).map(|id| (id, snap)))
+        .await
+        .map_err(|e| DumpError::Invalid(format!("repository writer failed: {e}")))??;
+    Ok((id, snap))
+}
+
+async fn read_source(leader: &Client, conn: &ResolvedConn) -> Result<Source, DumpError> {
+    let row = leader
+        .query_one(
+            "SELECT pg_catalog.current_setting('server_version'), pg_catalog.current_setting('server_version_num')::int4, \
+               pg_catalog.current_database()::text, \
+               (SELECT pg_catalog.pg_encoding_to_char(encoding)::text FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()), \
+               CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') \
+                 THEN (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) END",
+            &[],
+        )
+        .await
+        .map_err(server("reading the server's version"))?;
+    let version: String = row.get(0);
+    let host = conn.hosts().first().map(|h| h.label()).unwrap_or_default();
+    Ok(Source {
+        port: conn.hosts().first().map(|h| h.port()).unwrap_or(0),
+        host,
+        database: row.get(2),
+        server_version: version.split_whitespace().next().unwrap_or("").to_string(),
+        server_version_num: row.get::<_, i32>(1) as u32,
+        system_identifier: row.get(4),
+        encoding: row.get::<_, Option<String>>(3).unwrap_or_default(),
+    })
+}
+
+/// `ACCESS SHARE` on every table, view-less relation and sequence-less
+/// relation in scope, each statement waiting at most `timeout`. Statements
+/// are pipelined, so thousands of tables cost about one round trip each
+/// way; the first failure names its table.
+async fn lock_tables(leader: &Client, relations: &[u32], timeout: Duration) -> Result<(), DumpError> {
+    let rows = leader
+        .query(
+            "SELECT n.nspname::text, c.relname::text FROM unnest($1::oid[]) AS s(oid) \
+             JOIN pg_catalog.pg_class c ON c.oid = s.oid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r','p','f') ORDER BY c.oid",
+            &[&relations],
+        )
+        .await
+        .map_err(server("listing the tables to lock"))?;
+    let names: Vec<String> = rows.iter().map(|r| quote_qualified(r.get(0), r.get(1))).collect();
+    let ms = timeout.as_millis().max(1);
+    leader
+        .batch_execute(&format!("SET lock_timeout = {ms}"))
+        .await
+        .map_err(server("setting lock_timeout"))?;
+    for batch in names.chunks(1000) {
+        let stmts: Vec<String> = batch.iter().map(|n| format!("LOCK TABLE {n} IN ACCESS SHARE MODE")).collect();
+        let futs = stmts.iter().map(|s| leader.batch_execute(s));
+        let outcomes = futures::future::join_all(futs).await;
+        for (name, outcome) in batch.iter().zip(outcomes) {
+            if let Err(e) = outcome {
+                return Err(match sqlstate(&e) {
+                    Some("55P03") => DumpError::LockTimeout { table: name.clone(), timeout },
+                    _ => DumpError::Server { context: format!("locking table {name}"), message: server_message(&e) },
+                });
+            }
+        }
+    }
+    leader.batch_execute("SET lock_timeout = 0").await.map_err(server("resetting lock_timeout"))?;
+    Ok(())
+}
+
+/// Which tables have data to copy, in which format, in how many parts.
+async fn plan_tables(
+    leader: &Client,
+    cat: &catalog::Catalog,
+    entries: &[DdlEntry],
+    no_data: &BTreeSet<u32>,
+    opts: &BackupOptions,
+    server_version_num: u32,
+) -> Result<Vec<PlannedTable>, DumpError> {
+    let rels: Vec<&catalog::Relation> =
+        cat.relations.iter().filter(|r| r.kind == RelKind::Table && !no_data.contains(&r.meta.oid)).collect();
+    let oids: Vec<u32> = rels.iter().map(|r| r.meta.oid).collect();
+    let mut types: Vec<u32> = rels.iter().flat_map(|r| r.columns.iter().map(|c| c.type_oid)).collect();
+    types.sort_unstable();
+    types.dedup();
+    let (sizes, text_types) = futures::try_join!(
+        catalog::data::table_sizes(leader, &oids),
+        catalog::data::text_only_types(leader, &types)
+    )?;
+    let entry_of: HashMap<(&str, &str), u32> = entries
+        .iter()
+        .filter(|e| e.kind == "TABLE")
+        .filter_map(|e| e.schema.as_deref().map(|s| ((s, e.name.as_str()), e.id)))
+        .collect();
+    let mut out = Vec::new();
+    for r in rels {
+        let schema = r.meta.schema.clone().unwrap_or_default();
+        let columns: Vec<&catalog::Column> = r.columns.iter().filter(|c| c.generated.is_none()).collect();
+        let text_reason = columns
+            .iter()
+            .find_map(|c| text_types.get(&c.type_oid).map(|why| format!("column {}: {why}", c.name)));
+        let size = sizes.get(&r.meta.oid).cloned().unwrap_or_default();
+        let block_size = 8192u64;
+        let parts = split(size.blocks, block_size, opts.split_bytes, server_version_num);
+        out.push(PlannedTable {
+            ddl_entry: entry_of.get(&(schema.as_str(), r.meta.name.as_str())).copied(),
+            schema,
+            name: r.meta.name.clone(),
+            columns: columns
+                .iter()
+                .map(|c| Column { name: c.name.clone(), type_name: c.type_name.clone(), type_oid: c.type_oid })
+                .collect(),
+            format: if text_reason.is_some() { CopyFormat::Text } else { CopyFormat::Binary },
+            text_reason,
+            parts,
+            bytes: size.bytes.max(1),
+        });
+    }
+    Ok(out)
+}
+
+/// Block ranges of about `split_bytes` each; the last one is open-ended so
+/// rows in blocks added since the size was read are not missed.
+fn split(blocks: u64, block_size: u64, split_bytes: u64, server_version_num: u32) -> Vec<Option<(u64, u64)>> {
+    let bytes = blocks.saturating_mul(block_size);
+    if split_bytes == 0 || bytes <= split_bytes || server_version_num < 140000 {
+        return vec![None];
+    }
+    let n = bytes.div_ceil(split_bytes);
+    let per = blocks.div_ceil(n).max(1);
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < blocks {
+        let end = start + per;
+        if end >= blocks {
+            parts.push(Some((start, u64::MAX)));
+            break;
+        }
+        parts.push(Some((start, end)));
+        start = end;
+    }
+    parts
+}
+
+async fn worker(
+    client: &Client,
+    session: &BackupSession,
+    tables: &[PlannedTable],
+    queue: &Mutex<VecDeque<Job>>,
+    progress: &dyn Progress,
+) -> Result<Vec<PartResult>, DumpError> {
+    let mut done = Vec::new();
+    let mut locked: Option<usize> = None;
+    loop {
+        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        let Some(job) = job else { break };
+        let t = &tables[job.table];
+        let name = quote_qualified(&t.schema, &t.name);
+        let part_label = if t.parts.len() > 1 { format!(" part {}", job.part) } else { String::new() };
+        if locked != Some(job.table) {
+            if let Err(e) = client.batch_execute(&format!("LOCK TABLE {name} IN ACCESS SHARE MODE NOWAIT")).await {
+                return Err(match sqlstate(&e) {
+                    Some("55P03") => DumpError::LockConflict { table: name, message: server_message(&e) },
+                    _ => DumpError::Server { context: format!("locking table {name}"), message: server_message(&e) },
+                });
+            }
+            locked = Some(job.table);
+        }
+        let started = Instant::now();
+        let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+        let sql = copy::copy_out_sql(&t.schema, &t.name, &columns, t.format, job.blocks);
+        let copy_err = |message: String| DumpError::Copy { table: name.clone(), part: part_label.clone(), message };
+        let stream = client.copy_out(sql.as_str()).await.map_err(|e| copy_err(server_message(&e)))?;
+        let mut counter = RowCounter::new(t.format, columns.len());
+        let mut framing_error = None;
+        let stream = stream.map(|item| match item {
+            Ok(bytes) => {
+                if let Err(e) = counter.feed(&bytes) {
+                    framing_error = Some(e.to_string());
+                    return Err(e.to_string());
+                }
+                progress.bytes(bytes.len() as u64);
+                Ok(bytes)
+            }
+            Err(e) => Err(server_message(&e)),
+        });
+        let stream_name = format!("{}.{}{}", t.schema, t.name, part_label);
+        let summary = session.write_stream(&stream_name, Box::pin(stream)).await;
+        if let Some(e) = framing_error {
+            return Err(copy_err(e));
+        }
+        let summary = summary.map_err(|e| match e {
+            RepoError::Source { message, .. } => copy_err(message),
+            other => DumpError::Repo(other),
+        })?;
+        let rows = counter.finish().map_err(|e| copy_err(e.to_string()))?;
+        progress.stream_done(&stream_name, rows, summary.raw_bytes);
+        done.push(PartResult { table: job.table, part: job.part, rows, summary, duration: started.elapsed() });
+    }
+    Ok(done)
+}
+
+fn manifest(tables: &[PlannedTable], results: Vec<PartResult>, session: &BackupSession) -> Snapshot {
+    let mut by_table: HashMap<usize, Vec<PartResult>> = HashMap::new();
+    for r in results {
+        by_table.entry(r.table).or_default().push(r);
+    }
+    let mut out = Vec::with_capacity(tables.len());
+    let mut totals = Totals::default();
+    for (ti, t) in tables.iter().enumerate() {
+        let mut parts = by_table.remove(&ti).unwrap_or_default();
+        parts.sort_by_key(|p| p.part);
+        let mut td = TableData {
+            schema: t.schema.clone(),
+            name: t.name.clone(),
+            ddl_entry: t.ddl_entry,
+            columns: t.columns.clone(),
+            format: t.format,
+            text_reason: t.text_reason.clone(),
+            ..TableData::default()
+        };
+        for p in parts {
+            td.rows += p.rows;
+            td.raw_bytes += p.summary.raw_bytes;
+            td.new_stored_bytes += p.summary.new_stored_bytes;
+            td.duration_ms = td.duration_ms.max(p.duration.as_millis() as u64);
+            totals.chunks += p.summary.chunks.len() as u64;
+            td.parts.push(Part {
+                block_range: t.parts[p.part],
+                rows: p.rows,
+                raw_bytes: p.summary.raw_bytes,
+                new_stored_bytes: p.summary.new_stored_bytes,
+                chunks: p.summary.chunks,
+            });
+        }
+        totals.tables += 1;
+        totals.rows += td.rows;
+        totals.raw_bytes += td.raw_bytes;
+        out.push(td);
+    }
+    let stats = session.stats();
+    totals.new_chunks = stats.new_chunks;
+    totals.new_raw_bytes = stats.new_raw_bytes;
+    totals.new_stored_bytes = stats.new_stored_bytes;
+    totals.dedup_raw_bytes = totals.raw_bytes.saturating_sub(stats.new_raw_bytes);
+    Snapshot { tables: out, totals, ..Snapshot::default() }
+}
+
+/// Render the entries that name the relative schema once more, with the
+/// placeholder in its place, and keep that text beside them.
+fn attach_schema_templates(cat: &catalog::Catalog, _relative: &str, entries: &mut [DdlEntry]) -> Result<(), DumpError> {
+    let placeholder_name = SCHEMA_PLACEHOLDER.trim_matches('"').to_string();
+    let templated = ddl::render(cat, &RenderOptions { target_schema: Some(placeholder_name), ..RenderOptions::default() })?;
+    let mut by_key: HashMap<(String, Option<String>, String), &DdlEntry> = HashMap::new();
+    for e in &templated.entries {
+        if e.create_sql.contains(SCHEMA_PLACEHOLDER) || e.drop_sql.as_deref().is_some_and(|d| d.contains(SCHEMA_PLACEHOLDER)) {
+            by_key.insert((e.kind.clone(), e.schema.clone(), e.name.clone()), e);
+        }
+    }
+    for e in entries.iter_mut() {
+        if let Some(t) = by_key.get(&(e.kind.clone(), e.schema.clone(), e.name.clone())) {
+            e.schema_template = Some(SchemaTemplate { create_sql: t.create_sql.clone(), drop_sql: t.drop_sql.clone() });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn splits_cover_every_block_and_end_open() {
+        assert_eq!(split(100, 8192, 0, 150000), vec![None]);
+        assert_eq!(split(100, 8192, 1 << 30, 150000), vec![None]);
+        assert_eq!(split(1000, 8192, 8192 * 400, 130000), vec![None]);
+        let p = split(1000, 8192, 8192 * 400, 150000);
+        assert_eq!(p, vec![Some((0, 334)), Some((334, 668)), Some((668, u64::MAX))]);
+    }
+}

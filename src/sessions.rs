@@ -1,0 +1,129 @@
+//! Sessions on one server that see the same data: a leader opens a
+//! `REPEATABLE READ, READ ONLY` transaction and exports its snapshot, and
+//! every other session imports it, so the catalog reads and every table's
+//! COPY see the database as of one instant.
+//!
+//! It owns opening, configuring and closing those sessions, and turning a
+//! server error into a message. It does not decide what the sessions read.
+
+use tokio::task::JoinHandle;
+use tokio_postgres::Client;
+
+use crate::conn::{ConnError, ResolvedConn};
+use crate::ddl::quote::quote_literal_std;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Conn(#[from] ConnError),
+    #[error("{context} on {server}: {message}")]
+    Server { context: String, server: String, message: String },
+}
+
+/// A server error as psql would print it: severity, message, detail, hint.
+pub fn server_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut m = format!("{}: {}", db.severity(), db.message());
+            if let Some(d) = db.detail() {
+                m.push_str(&format!(" (DETAIL: {d})"));
+            }
+            if let Some(h) = db.hint() {
+                m.push_str(&format!(" (HINT: {h})"));
+            }
+            m
+        }
+        None => {
+            // tokio-postgres puts the useful part in the source chain.
+            let mut m = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                m.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            m
+        }
+    }
+}
+
+/// The SQLSTATE of a server error, if it is one.
+pub fn sqlstate(e: &tokio_postgres::Error) -> Option<&str> {
+    e.as_db_error().map(|d| d.code().code())
+}
+
+/// Settings every dump session runs with. `row_security = off` makes a
+/// role that cannot bypass row-level security fail instead of dumping a
+/// silently partial table; `synchronize_seqscans = off` makes every COPY
+/// start at block 0, so unchanged tables produce the same bytes (and
+/// deduplicate); text COPY uses unambiguous, lossless forms.
+pub const DUMP_SETTINGS: &str = "SET client_encoding = 'UTF8'; \
+    SET row_security = off; \
+    SET synchronize_seqscans = off; \
+    SET statement_timeout = 0; \
+    SET lock_timeout = 0; \
+    SET idle_in_transaction_session_timeout = 0; \
+    SET DateStyle = ISO; \
+    SET IntervalStyle = postgres; \
+    SET extra_float_digits = 3";
+
+/// Sessions sharing one exported snapshot; index 0 is the leader.
+pub struct SnapshotSessions {
+    pub clients: Vec<Client>,
+    tasks: Vec<JoinHandle<()>>,
+    /// The exported snapshot's name.
+    pub snapshot: String,
+    pub server: String,
+}
+
+impl SnapshotSessions {
+    /// Open `n` (at least 1) sessions on `conn` in one snapshot.
+    pub async fn open(conn: &ResolvedConn, n: usize) -> Result<SnapshotSessions, SessionError> {
+        let server = conn.describe();
+        let fail = |context: &str, e: tokio_postgres::Error| SessionError::Server {
+            context: context.to_string(),
+            server: server.clone(),
+            message: server_message(&e),
+        };
+        let mut clients = Vec::new();
+        let mut tasks = Vec::new();
+        for _ in 0..n.max(1) {
+            let (c, t) = conn.connect().await?;
+            clients.push(c);
+            tasks.push(t);
+        }
+        let leader = &clients[0];
+        leader
+            .batch_execute(&format!("{DUMP_SETTINGS}; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+            .await
+            .map_err(|e| fail("starting a read-only transaction", e))?;
+        let snapshot: String = leader
+            .query_one("SELECT pg_catalog.pg_export_snapshot()", &[])
+            .await
+            .map_err(|e| fail("exporting the snapshot", e))?
+            .get(0);
+        for c in &clients[1..] {
+            c.batch_execute(&format!(
+                "{DUMP_SETTINGS}; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT {}",
+                quote_literal_std(&snapshot)
+            ))
+            .await
+            .map_err(|e| fail("joining the exported snapshot", e))?;
+        }
+        Ok(SnapshotSessions { clients, tasks, snapshot, server })
+    }
+
+    pub fn refs(&self) -> Vec<&Client> {
+        self.clients.iter().collect()
+    }
+
+    /// End the transactions and close the connections.
+    pub async fn close(self) {
+        for c in &self.clients {
+            let _ = c.batch_execute("COMMIT").await;
+        }
+        drop(self.clients);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
