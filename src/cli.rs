@@ -143,6 +143,63 @@ pub struct BackupArgs {
     pub pause_after_locks: Option<f64>,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct RestoreArgs {
+    /// Snapshot: a full id, an unambiguous prefix, or `latest`.
+    pub snapshot: String,
+    #[command(flatten)]
+    pub repo: RepoArg,
+    /// Database to restore into (conninfo or URI; PG* variables apply).
+    /// With --create, the database to create.
+    #[arg(long, short = 'd', default_value = "")]
+    pub db: String,
+    /// With `latest`: the newest snapshot of this tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Sessions loading data and building indexes at once.
+    #[arg(long, short = 'j', default_value_t = 2)]
+    pub jobs: usize,
+    /// Create the database first (connecting to the `postgres` database).
+    #[arg(long, short = 'C')]
+    pub create: bool,
+    /// Drop the objects the snapshot creates before creating them.
+    #[arg(long, short = 'c')]
+    pub clean: bool,
+    /// Restore all or nothing, in one transaction (one session).
+    #[arg(long, short = '1')]
+    pub single_transaction: bool,
+    #[arg(long, short = 's')]
+    pub schema_only: bool,
+    #[arg(long, short = 'a')]
+    pub data_only: bool,
+    /// Leave out ALTER ... OWNER TO (objects belong to the restoring role).
+    #[arg(long, short = 'O')]
+    pub no_owner: bool,
+    /// Leave out GRANT/REVOKE and default privileges.
+    #[arg(long, short = 'x')]
+    pub no_acl: bool,
+    /// Only objects in this schema (exact name; repeatable).
+    #[arg(short = 'n', long = "schema", value_name = "NAME")]
+    pub schemas: Vec<String>,
+    /// Only this table, definition and data (NAME or SCHEMA.NAME; repeatable).
+    #[arg(short = 't', long = "table", value_name = "NAME")]
+    pub tables: Vec<String>,
+    /// Restore a single-schema snapshot into this schema instead.
+    #[arg(long, value_name = "SCHEMA")]
+    pub target_schema: Option<String>,
+    /// Like --target-schema, naming the snapshot's schema: OLD=NEW.
+    #[arg(long, value_name = "OLD=NEW")]
+    pub rename_schema: Option<String>,
+    /// Print the table of contents instead of restoring.
+    #[arg(long, short = 'l')]
+    pub list: bool,
+    /// Go on after a failing statement; exit non-zero with a count at the end.
+    #[arg(long)]
+    pub keep_going: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Chooses the progress display: a bar on a terminal, log lines otherwise.
 pub fn progress_for_terminal() -> Box<dyn crate::progress::Progress> {
     use std::io::IsTerminal;
@@ -157,6 +214,8 @@ pub fn progress_for_terminal() -> Box<dyn crate::progress::Progress> {
 pub enum Command {
     /// Back up a database, schemas or tables into the repository.
     Backup(BackupArgs),
+    /// Restore a snapshot into a database (or list its contents).
+    Restore(RestoreArgs),
     /// Create a new repository.
     Init {
         #[command(flatten)]
@@ -488,6 +547,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Command::Ddl(args) => run_ddl(args),
         Command::Backup(args) => run_backup(args),
+        Command::Restore(args) => run_restore(args),
         Command::Debug(d) => run_debug(d),
     }
 }
@@ -601,6 +661,81 @@ fn run_backup(args: BackupArgs) -> Result<i32> {
             t.duration_ms as f64 / 1000.0
         );
         println!("{id}");
+    }
+    Ok(0)
+}
+
+fn run_restore(args: RestoreArgs) -> Result<i32> {
+    let repo = Repository::open(&args.repo.repo)
+        .with_context(|| format!("opening repository {}", args.repo.repo.display()))?;
+    let id = repo.resolve_snapshot(&args.snapshot, args.tenant.as_deref())?;
+    let mut target_schema = args.target_schema.clone();
+    if let Some(r) = &args.rename_schema {
+        let (old, new) = r.split_once('=').with_context(|| format!("--rename-schema takes OLD=NEW, got {r:?}"))?;
+        let snap = repo.load_snapshot(&id)?;
+        match snap.relative_schema.as_deref() {
+            Some(rel) if rel == old => {}
+            Some(rel) => bail!("snapshot {} holds schema {rel:?}, not {old:?}", id.short()),
+            None => bail!("snapshot {} is not a snapshot of one schema: --rename-schema needs a backup made with one -n", id.short()),
+        }
+        if target_schema.as_deref().is_some_and(|t| t != new) {
+            bail!("--target-schema and --rename-schema name different schemas");
+        }
+        target_schema = Some(new.to_string());
+    }
+    let opts = crate::restore::RestoreOptions {
+        jobs: args.jobs.max(1),
+        create: args.create,
+        clean: args.clean,
+        single_transaction: args.single_transaction,
+        schema_only: args.schema_only,
+        data_only: args.data_only,
+        no_owner: args.no_owner,
+        no_acl: args.no_acl,
+        schemas: args.schemas.clone(),
+        tables: args.tables.clone(),
+        target_schema,
+        keep_going: args.keep_going,
+    };
+    if args.list {
+        let snap = repo.load_snapshot(&id)?;
+        print!("{}", crate::restore::list(&snap, &id, &opts)?);
+        return Ok(0);
+    }
+    let spec = crate::conn::ConnSpec::parse(&args.db)?;
+    let conn = spec.clone().resolve(&crate::conn::process_env)?;
+    let maintenance = if args.create {
+        let mut m = spec.clone();
+        m.set("dbname", "postgres")?;
+        Some(m.resolve(&crate::conn::process_env)?)
+    } else {
+        None
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let progress = progress_for_terminal();
+    let report = rt.block_on(crate::restore::restore(&repo, &id, &conn, maintenance.as_ref(), &opts, progress.as_ref()));
+    let report = match report {
+        Ok(r) => r,
+        Err(crate::restore::RestoreError::Failed { count, errors, .. }) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!("pgkeep: {count} errors ignored during the restore (--keep-going)");
+            return Ok(1);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if args.json {
+        println!("{}", serde_json::json!({
+            "snapshot": report.snapshot, "entries": report.entries, "tables": report.tables,
+            "rows": report.rows, "bytes": report.bytes, "duration_ms": report.duration_ms,
+        }));
+    } else {
+        eprintln!(
+            "restored snapshot {} into {}: {} DDL entries, {} tables, {} rows, {} bytes in {:.1}s",
+            id.short(), conn.describe(), report.entries, report.tables, report.rows, report.bytes,
+            report.duration_ms as f64 / 1000.0
+        );
     }
     Ok(0)
 }

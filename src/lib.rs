@@ -14,4 +14,5 @@ pub mod dump;
 pub mod pgcluster;
 pub mod progress;
 pub mod repo;
+pub mod restore;
 pub mod sessions;

@@ -17,6 +17,7 @@ pub mod acl;
 mod build;
 pub mod quote;
 pub mod sort;
+pub mod statements;
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,0 +1,169 @@
+//! Splitting rendered SQL into top-level statements, and recognising the
+//! ones a restore may leave out: ownership (`--no-owner`) and privileges
+//! (`--no-acl`).
+//!
+//! The splitter knows SQL's quoting (strings, `E''` strings, quoted
+//! identifiers, dollar quotes, comments), so a `GRANT` inside a function
+//! body is never taken for a statement of its own. Text it cannot split
+//! exactly (a `BEGIN ATOMIC` body, whose inner statements hold no
+//! ownership or privilege commands) is rejoined unchanged.
+
+/// The statements of `sql`, each with its terminating `;` and the line
+/// break after it; their concatenation is `sql`.
+pub fn split(sql: &str) -> Vec<&str> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let (mut start, mut i) = (0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'\'' => {
+                let escapes = i > 0 && (b[i - 1] == b'E' || b[i - 1] == b'e') && (i < 2 || !is_ident_byte(b[i - 2]));
+                i += 1;
+                while i < b.len() {
+                    if escapes && b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == b'\'' {
+                        if b.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == b'"' {
+                        if b.get(i + 1) == Some(&b'"') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0usize;
+                while i < b.len() {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'$' if i == 0 || !is_ident_byte(b[i - 1]) => {
+                // $tag$ ... $tag$; a tag does not start with a digit.
+                let mut j = i + 1;
+                while j < b.len() && is_ident_byte(b[j]) {
+                    j += 1;
+                }
+                let tag_ok = j < b.len() && b[j] == b'$' && !b.get(i + 1).is_some_and(|c| c.is_ascii_digit());
+                if tag_ok {
+                    let tag = &sql[i..=j];
+                    match sql[j + 1..].find(tag) {
+                        Some(end) => i = j + 1 + end + tag.len(),
+                        None => i = b.len(),
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            b';' => {
+                i += 1;
+                while i < b.len() && (b[i] == b'\n' || b[i] == b'\r') {
+                    i += 1;
+                }
+                out.push(&sql[start..i]);
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    if start < sql.len() {
+        out.push(&sql[start..]);
+    }
+    out
+}
+
+fn is_ident_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
+
+/// `ALTER ... OWNER TO role;`
+pub fn is_owner_statement(stmt: &str) -> bool {
+    let s = stmt.trim();
+    s.starts_with("ALTER ") && !s.starts_with("ALTER DEFAULT PRIVILEGES") && {
+        let body = s.trim_end_matches(';');
+        body.rfind(" OWNER TO ").is_some_and(|at| {
+            let role = &body[at + " OWNER TO ".len()..];
+            !role.is_empty() && !role.contains(' ') || (role.starts_with('"') && role.ends_with('"'))
+        })
+    }
+}
+
+/// `GRANT`, `REVOKE`, default privileges, and the `SET/RESET SESSION
+/// AUTHORIZATION` that wraps privileges granted by another role.
+pub fn is_acl_statement(stmt: &str) -> bool {
+    let s = stmt.trim_start();
+    s.starts_with("GRANT ")
+        || s.starts_with("REVOKE ")
+        || s.starts_with("ALTER DEFAULT PRIVILEGES ")
+        || s.starts_with("SET SESSION AUTHORIZATION ")
+        || s.starts_with("RESET SESSION AUTHORIZATION")
+}
+
+/// `sql` without the statements the options leave out.
+pub fn strip(sql: &str, no_owner: bool, no_acl: bool) -> String {
+    if !no_owner && !no_acl {
+        return sql.to_string();
+    }
+    split(sql)
+        .into_iter()
+        .filter(|s| !(no_owner && is_owner_statement(s)) && !(no_acl && is_acl_statement(s)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_quotes_and_bodies() {
+        let sql = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $_$\nBEGIN\nGRANT SELECT ON t TO r;\nEND $_$;\n\
+                   ALTER FUNCTION f() OWNER TO \"Bob; the owner\";\n\
+                   COMMENT ON TABLE t IS 'a; b '' -- c';\n\
+                   GRANT SELECT ON TABLE t TO PUBLIC;\n\
+                   /* x; /* y; */ */ SELECT 1;\n\
+                   SELECT E'\\'; not end';\n";
+        let parts = split(sql);
+        assert_eq!(parts.concat(), sql);
+        assert_eq!(parts.len(), 6, "{parts:#?}");
+        assert!(is_owner_statement(parts[1]));
+        assert!(is_acl_statement(parts[3]));
+        let stripped = strip(sql, true, true);
+        assert!(stripped.contains("GRANT SELECT ON t TO r;"), "the body keeps its text");
+        assert!(!stripped.contains("OWNER TO"));
+        assert!(!stripped.contains("TO PUBLIC"));
+        assert!(!is_owner_statement("ALTER TABLE t ALTER COLUMN \"OWNER TO \" SET DEFAULT 1;"));
+    }
+}

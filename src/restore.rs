@@ -1,0 +1,727 @@
+//! The restore engine: a snapshot's DDL replayed in sections, its table
+//! data fed back with `COPY … FROM STDIN` by `jobs` sessions, and the
+//! post-data section (indexes, constraints, triggers, ...) run by the same
+//! pool in dependency order.
+//!
+//! Post-data is where restores spend their hours, so it is scheduled: every
+//! index of every table builds at once (an index build takes a SHARE lock,
+//! which other index builds share); primary keys and unique constraints
+//! build as unique indexes in that pool and are then attached; foreign keys
+//! are added `NOT VALID` and validated in parallel. A step that takes a
+//! strong lock on a table never starts while another step on that table
+//! runs, so workers do not sit in lock queues and steps that lock two
+//! tables cannot deadlock each other.
+//!
+//! It orchestrates; it does not read chunks itself (`repo`), split SQL
+//! (`ddl::statements`) or print (`progress`).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures::stream::FuturesUnordered;
+use futures::{SinkExt, StreamExt};
+use tokio_postgres::Client;
+
+use crate::conn::ResolvedConn;
+use crate::copy::{self, RowCounter};
+use crate::ddl::quote::{quote_ident, quote_literal_std, quote_qualified};
+use crate::ddl::{script_header, statements};
+use crate::progress::Progress;
+use crate::repo::snapshot::{DdlEntry, Section, TableData, SCHEMA_PLACEHOLDER};
+use crate::repo::{Id, IndexedRepository, RepoError, Repository, Snapshot};
+use crate::sessions::{server_message, SessionError};
+
+#[derive(Clone, Debug, Default)]
+pub struct RestoreOptions {
+    pub jobs: usize,
+    /// Create the target database first (through `maintenance`).
+    pub create: bool,
+    /// Drop the objects the snapshot is about to create first.
+    pub clean: bool,
+    /// Everything in one transaction on one session: all or nothing.
+    pub single_transaction: bool,
+    pub schema_only: bool,
+    pub data_only: bool,
+    pub no_owner: bool,
+    pub no_acl: bool,
+    /// Only objects in these schemas (exact names, as in the snapshot).
+    pub schemas: Vec<String>,
+    /// Only these tables (`name` or `schema.name`, exact): definition and data.
+    pub tables: Vec<String>,
+    /// Create a single-schema snapshot's schema under this name.
+    pub target_schema: Option<String>,
+    /// Collect failing statements and go on; fail at the end with a count.
+    pub keep_going: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Conn(#[from] crate::conn::ConnError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotEmpty(String),
+    #[error("restoring {object}: {message}")]
+    Statement { object: String, message: String },
+    #[error("restoring the data of table {table}{part}: {message}")]
+    Data { table: String, part: String, message: String },
+    #[error("{count} errors during the restore (first: {first})")]
+    Failed { count: usize, first: String, errors: Vec<String> },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RestoreReport {
+    pub snapshot: String,
+    pub entries: u64,
+    pub tables: u64,
+    pub rows: u64,
+    pub bytes: u64,
+    pub duration_ms: u64,
+    /// Errors passed over with `keep_going`.
+    pub errors: Vec<String>,
+}
+
+/// What a restore will do with a snapshot's entries and tables.
+struct Plan<'a> {
+    snap: &'a Snapshot,
+    entries: Vec<&'a DdlEntry>,
+    tables: Vec<&'a TableData>,
+    /// The schema a relative snapshot's objects land in.
+    schema: Option<String>,
+    search_path: String,
+    opts: &'a RestoreOptions,
+}
+
+impl<'a> Plan<'a> {
+    fn new(snap: &'a Snapshot, opts: &'a RestoreOptions) -> Result<Plan<'a>, RestoreError> {
+        if opts.schema_only && opts.data_only {
+            return Err(RestoreError::Invalid("--schema-only and --data-only cannot be used together".into()));
+        }
+        if opts.single_transaction && opts.keep_going {
+            return Err(RestoreError::Invalid("--keep-going cannot go on after an error inside --single-transaction".into()));
+        }
+        if let Some(t) = &opts.target_schema {
+            if snap.relative_schema.is_none() {
+                return Err(RestoreError::Invalid(format!(
+                    "this snapshot covers {}, not exactly one schema: only a snapshot of one schema (backup -n SCHEMA) can be restored under another schema name (asked for {t:?})",
+                    snap.scope.kind
+                )));
+            }
+            if t.is_empty() {
+                return Err(RestoreError::Invalid("the target schema name is empty".into()));
+            }
+        }
+        let schema = opts.target_schema.clone().or_else(|| snap.relative_schema.clone());
+        let search_path = match (&opts.target_schema, &snap.relative_schema) {
+            (Some(t), Some(_)) => quote_ident(t).into_owned(),
+            _ => snap.search_path.clone(),
+        };
+        let schemas: HashSet<&str> = opts.schemas.iter().map(String::as_str).collect();
+        let tables: HashSet<&str> = opts.tables.iter().map(String::as_str).collect();
+        let table_match = |schema: &str, name: &str| tables.contains(name) || tables.contains(format!("{schema}.{name}").as_str());
+        let entries = snap
+            .ddl
+            .iter()
+            .filter(|e| {
+                if !schemas.is_empty() {
+                    let s = if e.kind == "SCHEMA" { Some(e.name.as_str()) } else { e.schema.as_deref() };
+                    if !s.is_some_and(|s| schemas.contains(s)) {
+                        return false;
+                    }
+                }
+                if !tables.is_empty() {
+                    return e.kind == "TABLE" && table_match(e.schema.as_deref().unwrap_or(""), &e.name);
+                }
+                true
+            })
+            .filter(|e| !opts.data_only || e.kind == "SEQUENCE SET")
+            .collect();
+        let data = snap
+            .tables
+            .iter()
+            .filter(|_| !opts.schema_only)
+            .filter(|t| schemas.is_empty() || schemas.contains(t.schema.as_str()))
+            .filter(|t| tables.is_empty() || table_match(&t.schema, &t.name))
+            .collect();
+        Ok(Plan { snap, entries, tables: data, schema, search_path, opts })
+    }
+
+    /// The schema a table of the snapshot lands in.
+    fn schema_of(&self, schema: &str) -> String {
+        match (&self.opts.target_schema, &self.snap.relative_schema) {
+            (Some(t), Some(r)) if r == schema => t.clone(),
+            _ => schema.to_string(),
+        }
+    }
+
+    fn fill(&self, template: &str) -> String {
+        let name = self.schema.as_deref().unwrap_or_default();
+        template.replace(SCHEMA_PLACEHOLDER, &quote_ident(name))
+    }
+
+    fn renamed(&self) -> bool {
+        self.opts.target_schema.is_some()
+    }
+
+    /// The statements that create `e`, as this restore runs them.
+    fn create_sql(&self, e: &DdlEntry) -> String {
+        let sql = match (&e.schema_template, self.renamed()) {
+            (Some(t), true) => self.fill(&t.create_sql),
+            _ => e.create_sql.clone(),
+        };
+        statements::strip(&sql, self.opts.no_owner, self.opts.no_acl)
+    }
+
+    fn drop_sql(&self, e: &DdlEntry) -> Option<String> {
+        match (&e.schema_template, self.renamed()) {
+            (Some(t), true) => t.drop_sql.as_deref().map(|d| self.fill(d)),
+            _ => e.drop_sql.clone(),
+        }
+    }
+
+    fn qualified_table(&self, t: &TableData) -> String {
+        quote_qualified(&self.schema_of(&t.schema), &t.name)
+    }
+
+    fn describe(&self, e: &DdlEntry) -> String {
+        match &e.schema {
+            Some(s) => format!("{} {}.{}", e.kind, self.schema_of(s), e.name),
+            None => format!("{} {}", e.kind, e.name),
+        }
+    }
+
+    fn session_setup(&self) -> String {
+        format!(
+            "{}SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3;",
+            script_header(&self.search_path)
+        )
+    }
+}
+
+/// The table of contents, like `pg_restore -l`.
+pub fn list(snap: &Snapshot, id: &Id, opts: &RestoreOptions) -> Result<String, RestoreError> {
+    let plan = Plan::new(snap, opts)?;
+    let mut out = String::new();
+    out.push_str(&format!(
+        ";\n; Snapshot {} of database {} (PostgreSQL {}), taken {}\n; Tenant: {}  Scope: {}  Tables: {}  Rows: {}\n;\n",
+        id.to_hex(),
+        snap.source.database,
+        snap.source.server_version,
+        snap.time_start,
+        snap.tenant.as_deref().unwrap_or("-"),
+        snap.scope.kind,
+        snap.totals.tables,
+        snap.totals.rows
+    ));
+    let mut data: HashMap<u32, Vec<&TableData>> = HashMap::new();
+    let mut loose = Vec::new();
+    for t in &plan.tables {
+        match t.ddl_entry {
+            Some(id) if plan.entries.iter().any(|e| e.id == id) => data.entry(id).or_default().push(t),
+            _ => loose.push(*t),
+        }
+    }
+    let section_name = |s: Section| match s {
+        Section::PreData => "pre-data",
+        Section::Data => "data",
+        Section::PostData => "post-data",
+    };
+    let line = |t: &TableData| {
+        format!(
+            "-; data TABLE DATA {} {} ({} rows, {} bytes, {} parts, {})\n",
+            plan.schema_of(&t.schema),
+            t.name,
+            t.rows,
+            t.raw_bytes,
+            t.parts.len(),
+            match t.format {
+                crate::repo::snapshot::CopyFormat::Binary => "binary",
+                crate::repo::snapshot::CopyFormat::Text => "text",
+            }
+        )
+    };
+    for e in &plan.entries {
+        out.push_str(&format!(
+            "{}; {} {} {} {} {}\n",
+            e.id,
+            section_name(e.section),
+            e.kind,
+            e.schema.as_deref().map(|s| plan.schema_of(s)).unwrap_or_else(|| "-".into()),
+            e.name,
+            e.owner.as_deref().unwrap_or("-")
+        ));
+        for t in data.get(&e.id).into_iter().flatten() {
+            out.push_str(&line(t));
+        }
+    }
+    for t in loose {
+        out.push_str(&line(t));
+    }
+    Ok(out)
+}
+
+fn stmt_err(object: String) -> impl FnOnce(tokio_postgres::Error) -> RestoreError {
+    move |e| RestoreError::Statement { object, message: server_message(&e) }
+}
+
+/// Restore snapshot `id` into the database `conn` names. With
+/// `opts.create`, `maintenance` is where `CREATE DATABASE` runs.
+pub async fn restore(
+    repo: &Repository,
+    id: &Id,
+    conn: &ResolvedConn,
+    maintenance: Option<&ResolvedConn>,
+    opts: &RestoreOptions,
+    progress: &dyn Progress,
+) -> Result<RestoreReport, RestoreError> {
+    let t0 = Instant::now();
+    let indexed = {
+        let repo = repo.clone();
+        tokio::task::spawn_blocking(move || repo.load_index())
+            .await
+            .map_err(|e| RestoreError::Invalid(format!("loading the index failed: {e}")))??
+    };
+    let snap = repo.load_snapshot(id)?;
+    let plan = Plan::new(&snap, opts)?;
+    // Every chunk must be there before a byte goes to the server.
+    for t in &plan.tables {
+        for (i, p) in t.parts.iter().enumerate() {
+            if let Some(c) = p.chunks.iter().find(|c| indexed.index.get(c).is_none()) {
+                return Err(RepoError::ChunkNotIndexed {
+                    chunk: *c,
+                    needed_by: format!("table {} part {i} of snapshot {}", Snapshot::describe_table(t), id.short()),
+                }
+                .into());
+            }
+        }
+    }
+
+    if opts.create {
+        let m = maintenance.ok_or_else(|| RestoreError::Invalid("--create needs a maintenance database to connect to".into()))?;
+        progress.phase("creating the database");
+        create_database(m, conn.dbname(), &snap).await?;
+    }
+
+    let jobs = if opts.single_transaction { 1 } else { opts.jobs.max(1) };
+    progress.phase("connecting");
+    let mut clients = Vec::new();
+    let mut tasks = Vec::new();
+    for _ in 0..jobs {
+        let (c, t) = conn.connect().await?;
+        c.batch_execute(&plan.session_setup())
+            .await
+            .map_err(stmt_err(format!("session settings on {}", conn.describe())))?;
+        clients.push(c);
+        tasks.push(t);
+    }
+    let errors = Mutex::new(Vec::new());
+    let run = Run { plan: &plan, clients: &clients, indexed: &indexed, errors: &errors, progress, keep_going: opts.keep_going };
+    let outcome = run.all().await;
+    // A failed single transaction rolls back when its session closes.
+    drop(clients);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let (tables, rows, bytes) = outcome?;
+    let errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
+    progress.finish();
+    if !errors.is_empty() {
+        return Err(RestoreError::Failed { count: errors.len(), first: errors[0].clone(), errors });
+    }
+    Ok(RestoreReport {
+        snapshot: id.to_hex(),
+        entries: plan.entries.len() as u64,
+        tables,
+        rows,
+        bytes,
+        duration_ms: t0.elapsed().as_millis() as u64,
+        errors,
+    })
+}
+
+async fn create_database(m: &ResolvedConn, name: &str, snap: &Snapshot) -> Result<(), RestoreError> {
+    let (client, task) = m.connect().await?;
+    let encoding = if snap.source.encoding.is_empty() { "UTF8" } else { snap.source.encoding.as_str() };
+    let sql = format!(
+        "CREATE DATABASE {} WITH TEMPLATE = template0 ENCODING = {}",
+        quote_ident(name),
+        quote_literal_std(encoding)
+    );
+    let r = client.batch_execute(&sql).await.map_err(stmt_err(format!("DATABASE {name}")));
+    drop(client);
+    let _ = task.await;
+    r
+}
+
+/// One step of the post-data schedule.
+struct Step<'a> {
+    entry: &'a DdlEntry,
+    sql: String,
+    /// Index of the step that must finish first (besides entry deps).
+    after: Vec<usize>,
+    /// Tables (entry ids) it locks, and whether strongly.
+    tables: Vec<u32>,
+    exclusive: bool,
+    weight: u64,
+    label: &'static str,
+}
+
+struct Run<'a> {
+    plan: &'a Plan<'a>,
+    clients: &'a [Client],
+    indexed: &'a IndexedRepository,
+    errors: &'a Mutex<Vec<String>>,
+    progress: &'a dyn Progress,
+    keep_going: bool,
+}
+
+impl Run<'_> {
+    /// Record a failure, or return it when not keeping going.
+    fn failed(&self, e: RestoreError) -> Result<(), RestoreError> {
+        if self.keep_going {
+            tracing::warn!("{e}");
+            self.errors.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
+
+    async fn exec(&self, client: &Client, object: String, sql: &str) -> Result<(), RestoreError> {
+        if sql.trim().is_empty() {
+            return Ok(());
+        }
+        match client.batch_execute(sql).await {
+            Ok(()) => Ok(()),
+            Err(e) => self.failed(stmt_err(object)(e)),
+        }
+    }
+
+    async fn all(&self) -> Result<(u64, u64, u64), RestoreError> {
+        let plan = self.plan;
+        let first = &self.clients[0];
+        if plan.opts.single_transaction {
+            first.batch_execute("BEGIN").await.map_err(stmt_err("BEGIN".into()))?;
+        }
+        if !plan.opts.clean && !plan.opts.data_only {
+            self.check_empty(first).await?;
+        }
+        if plan.opts.clean {
+            self.progress.phase("dropping existing objects");
+            for e in plan.entries.iter().rev() {
+                if let Some(d) = plan.drop_sql(e) {
+                    self.exec(first, format!("{} (dropping)", plan.describe(e)), &d).await?;
+                }
+            }
+        }
+        self.progress.phase("pre-data");
+        for e in plan.entries.iter().filter(|e| e.section == Section::PreData) {
+            self.exec(first, plan.describe(e), &plan.create_sql(e)).await?;
+        }
+        self.progress.phase("data");
+        let moved = self.data().await?;
+        for e in plan.entries.iter().filter(|e| e.section == Section::Data) {
+            self.exec(first, plan.describe(e), &plan.create_sql(e)).await?;
+        }
+        self.progress.phase("post-data");
+        self.post_data().await?;
+        if plan.opts.single_transaction {
+            first.batch_execute("COMMIT").await.map_err(stmt_err("COMMIT".into()))?;
+        }
+        Ok(moved)
+    }
+
+    /// Refuse to create objects where objects of those names exist.
+    async fn check_empty(&self, client: &Client) -> Result<(), RestoreError> {
+        let plan = self.plan;
+        let mut schemas = Vec::new();
+        let mut names = Vec::new();
+        for e in &plan.entries {
+            let relation = matches!(e.kind.as_str(), "TABLE" | "VIEW" | "SEQUENCE" | "MATERIALIZED VIEW" | "FOREIGN TABLE");
+            if let (true, Some(s)) = (relation, &e.schema) {
+                schemas.push(plan.schema_of(s));
+                names.push(e.name.clone());
+            }
+        }
+        let rows = client
+            .query(
+                "SELECT n.nspname::text, c.relname::text FROM unnest($1::text[], $2::text[]) AS w(s, r) \
+                 JOIN pg_catalog.pg_namespace n ON n.nspname = w.s \
+                 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.r ORDER BY 1, 2",
+                &[&schemas, &names],
+            )
+            .await
+            .map_err(stmt_err("checking the target for existing objects".into()))?;
+        let mut found: Vec<String> = rows.iter().map(|r| quote_qualified(r.get(0), r.get(1))).collect();
+        if let (Some(s), true) = (&plan.schema, plan.entries.iter().any(|e| e.kind == "SCHEMA" && e.create_sql.contains("CREATE SCHEMA"))) {
+            let exists = client
+                .query_opt("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", &[s])
+                .await
+                .map_err(stmt_err("checking the target schema".into()))?;
+            if exists.is_some() && (plan.renamed() || s != "public") {
+                found.insert(0, format!("schema {}", quote_ident(s)));
+            }
+        }
+        if found.is_empty() {
+            return Ok(());
+        }
+        let n = found.len();
+        found.truncate(5);
+        Err(RestoreError::NotEmpty(format!(
+            "the target database already has {} that this snapshot creates ({}{}): restore into an empty database, use --clean to drop them first, --create for a new database, or --target-schema to restore under another name",
+            if n == 1 { "an object".to_string() } else { format!("{n} objects") },
+            found.join(", "),
+            if n > 5 { ", ..." } else { "" }
+        )))
+    }
+
+    async fn data(&self) -> Result<(u64, u64, u64), RestoreError> {
+        let plan = self.plan;
+        let mut jobs: Vec<(&TableData, usize)> =
+            plan.tables.iter().flat_map(|t| (0..t.parts.len()).map(move |i| (*t, i))).collect();
+        jobs.sort_by(|a, b| b.0.parts[b.1].raw_bytes.cmp(&a.0.parts[a.1].raw_bytes));
+        self.progress.plan(jobs.len() as u64, jobs.iter().map(|(t, i)| t.parts[*i].raw_bytes).sum());
+        let queue = Mutex::new(jobs.into_iter());
+        let totals = Mutex::new((0u64, 0u64));
+        let workers = self.clients.iter().map(|client| async {
+            loop {
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                let Some((t, i)) = next else { return Ok::<(), RestoreError>(()) };
+                match self.copy_part(client, t, i).await {
+                    Ok(rows) => {
+                        let mut tot = totals.lock().unwrap_or_else(|p| p.into_inner());
+                        tot.0 += rows;
+                        tot.1 += t.parts[i].raw_bytes;
+                    }
+                    Err(e) => self.failed(e)?,
+                }
+            }
+        });
+        futures::future::try_join_all(workers).await?;
+        let (rows, bytes) = *totals.lock().unwrap_or_else(|p| p.into_inner());
+        Ok((plan.tables.len() as u64, rows, bytes))
+    }
+
+    /// Feed one part to `COPY FROM`; chunks are read, checked and
+    /// decompressed on a thread of their own. The server's row count must
+    /// equal the manifest's, and a part whose data is damaged is aborted
+    /// (its rows are never committed).
+    async fn copy_part(&self, client: &Client, t: &TableData, i: usize) -> Result<u64, RestoreError> {
+        let plan = self.plan;
+        let part = &t.parts[i];
+        let label = if t.parts.len() > 1 { format!(" part {i}") } else { String::new() };
+        let table = plan.qualified_table(t);
+        let err = |message: String| RestoreError::Data { table: table.clone(), part: label.clone(), message };
+        let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+        let sql = copy::copy_in_sql(&table, &columns, t.format);
+        let sink = client.copy_in::<_, Bytes>(sql.as_str()).await.map_err(|e| err(server_message(&e)))?;
+        let mut sink = Box::pin(sink);
+
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(4);
+        let mut reader = self.indexed.read_stream(part.chunks.clone(), format!("table {} part {i}", Snapshot::describe_table(t)));
+        let format = t.format;
+        let ncols = columns.len();
+        let feeder = std::thread::Builder::new()
+            .name("pgkeep-restore-read".into())
+            .spawn(move || {
+                use std::io::Read;
+                let mut counter = RowCounter::new(format, ncols);
+                loop {
+                    let mut buf = vec![0u8; 1 << 20];
+                    let mut filled = 0;
+                    let result = loop {
+                        match reader.read(&mut buf[filled..]) {
+                            Ok(0) => break Ok(()),
+                            Ok(n) => {
+                                filled += n;
+                                if filled == buf.len() {
+                                    break Ok(());
+                                }
+                            }
+                            Err(e) => break Err(e.to_string()),
+                        }
+                    };
+                    if let Err(e) = result {
+                        let _ = tx.blocking_send(Err(e));
+                        return;
+                    }
+                    buf.truncate(filled);
+                    if let Err(e) = counter.feed(&buf) {
+                        let _ = tx.blocking_send(Err(e.to_string()));
+                        return;
+                    }
+                    let end = filled == 0;
+                    if !end && tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+                        return;
+                    }
+                    if end {
+                        if let Err(e) = counter.finish() {
+                            let _ = tx.blocking_send(Err(e.to_string()));
+                        }
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| err(format!("cannot start a reader thread: {e}")))?;
+        let mut failure = None;
+        while let Some(item) = rx.recv().await {
+            match item {
+                Ok(b) => {
+                    let n = b.len() as u64;
+                    if let Err(e) = sink.send(b).await {
+                        failure = Some(server_message(&e));
+                        break;
+                    }
+                    self.progress.bytes(n);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(rx);
+        let _ = tokio::task::spawn_blocking(move || feeder.join()).await;
+        if let Some(f) = failure {
+            // Dropping the sink unfinished makes the server abort the COPY.
+            drop(sink);
+            // The session stays usable: wait for the abort to finish.
+            let _ = client.batch_execute("SELECT 1").await;
+            return Err(err(f));
+        }
+        let rows = sink.as_mut().finish().await.map_err(|e| err(server_message(&e)))?;
+        if rows != part.rows {
+            return Err(err(format!("the server stored {rows} rows, the snapshot records {}", part.rows)));
+        }
+        self.progress.stream_done(&table, rows, part.raw_bytes);
+        Ok(rows)
+    }
+
+    fn steps(&self) -> Vec<Step<'_>> {
+        let plan = self.plan;
+        let two_step = !plan.opts.single_transaction;
+        let post: Vec<&DdlEntry> = plan.entries.iter().copied().filter(|e| e.section == Section::PostData).collect();
+        let kind_of: HashMap<u32, &str> = plan.snap.ddl.iter().map(|e| (e.id, e.kind.as_str())).collect();
+        let size_of: HashMap<u32, u64> =
+            plan.snap.tables.iter().filter_map(|t| t.ddl_entry.map(|id| (id, t.raw_bytes))).collect();
+        let mut steps: Vec<Step> = Vec::new();
+        let mut last_step: HashMap<u32, usize> = HashMap::new();
+        for e in &post {
+            let tables: Vec<u32> = e.deps.iter().copied().filter(|d| kind_of.get(d) == Some(&"TABLE")).collect();
+            let weight = tables.iter().map(|t| size_of.get(t).copied().unwrap_or(0)).max().unwrap_or(0);
+            let after: Vec<usize> = e.deps.iter().filter_map(|d| last_step.get(d).copied()).collect();
+            let split = e.two_step.as_ref().filter(|t| two_step && matches!(t.method.as_str(), "unique-index" | "not-valid"));
+            match split {
+                Some(ts) => {
+                    let strip = |s: &str| statements::strip(s, plan.opts.no_owner, plan.opts.no_acl);
+                    let shared_first = ts.method == "unique-index";
+                    steps.push(Step { entry: e, sql: strip(&ts.first), after, tables: tables.clone(), exclusive: !shared_first, weight, label: if shared_first { "unique index" } else { "foreign key (not valid)" } });
+                    let a = steps.len() - 1;
+                    steps.push(Step { entry: e, sql: strip(&ts.second), after: vec![a], tables, exclusive: true, weight, label: if shared_first { "attach constraint" } else { "validate" } });
+                }
+                None => {
+                    let exclusive = e.kind != "INDEX";
+                    steps.push(Step { entry: e, sql: plan.create_sql(e), after, tables, exclusive, weight, label: "" });
+                }
+            }
+            last_step.insert(e.id, steps.len() - 1);
+        }
+        steps
+    }
+
+    async fn post_data(&self) -> Result<(), RestoreError> {
+        let plan = self.plan;
+        let steps = self.steps();
+        if steps.is_empty() {
+            return Ok(());
+        }
+        let mut waiting: Vec<usize> = (0..steps.len()).map(|i| steps[i].after.len()).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+        for (i, s) in steps.iter().enumerate() {
+            for &a in &s.after {
+                dependents[a].push(i);
+            }
+        }
+        let mut ready: BTreeSet<(u8, std::cmp::Reverse<u64>, usize)> = BTreeSet::new();
+        let rank = |s: &Step| -> (u8, std::cmp::Reverse<u64>) {
+            // Long builds first, so the pool is never left with one huge
+            // index at the end; short strong-lock steps as soon as ready.
+            if !s.exclusive { (1, std::cmp::Reverse(s.weight)) } else if s.label == "validate" { (2, std::cmp::Reverse(s.weight)) } else { (0, std::cmp::Reverse(0)) }
+        };
+        for (i, s) in steps.iter().enumerate() {
+            if waiting[i] == 0 {
+                let (a, b) = rank(s);
+                ready.insert((a, b, i));
+            }
+        }
+        let mut free: Vec<usize> = (0..self.clients.len()).rev().collect();
+        // Per table: steps running with a shared lock, or one exclusive.
+        let mut shared: HashMap<u32, usize> = HashMap::new();
+        let mut exclusive: HashSet<u32> = HashSet::new();
+        let mut running = FuturesUnordered::new();
+        let mut done = 0usize;
+        while done < steps.len() {
+            // Start every ready step that can run without waiting on a lock.
+            let mut started = Vec::new();
+            for &(a, b, i) in ready.iter() {
+                if free.is_empty() {
+                    break;
+                }
+                let s = &steps[i];
+                let blocked = s.tables.iter().any(|t| exclusive.contains(t) || (s.exclusive && shared.get(t).copied().unwrap_or(0) > 0));
+                if blocked {
+                    continue;
+                }
+                for t in &s.tables {
+                    if s.exclusive {
+                        exclusive.insert(*t);
+                    } else {
+                        *shared.entry(*t).or_insert(0) += 1;
+                    }
+                }
+                let c = free.pop().unwrap_or(0);
+                started.push((a, b, i));
+                let object = if s.label.is_empty() { plan.describe(s.entry) } else { format!("{} ({})", plan.describe(s.entry), s.label) };
+                let client = &self.clients[c];
+                let sql = s.sql.as_str();
+                running.push(async move { (i, c, self.exec(client, object, sql).await) });
+            }
+            for k in started {
+                ready.remove(&k);
+            }
+            let Some((i, c, outcome)) = running.next().await else {
+                // Nothing runs and nothing can start: a dependency loop.
+                return Err(RestoreError::Invalid(format!(
+                    "post-data steps wait on each other ({} left); the snapshot's dependencies are inconsistent",
+                    steps.len() - done
+                )));
+            };
+            outcome?;
+            done += 1;
+            free.push(c);
+            let s = &steps[i];
+            for t in &s.tables {
+                if s.exclusive {
+                    exclusive.remove(t);
+                } else if let Some(n) = shared.get_mut(t) {
+                    *n -= 1;
+                }
+            }
+            for &d in &dependents[i] {
+                waiting[d] -= 1;
+                if waiting[d] == 0 {
+                    let (a, b) = rank(&steps[d]);
+                    ready.insert((a, b, d));
+                }
+            }
+        }
+        Ok(())
+    }
+}
