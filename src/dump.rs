@@ -311,7 +311,7 @@ async fn lock_tables(leader: &Client, relations: &[u32], timeout: Duration) -> R
         .query(
             "SELECT n.nspname::text, c.relname::text FROM unnest($1::oid[]) AS s(oid) \
              JOIN pg_catalog.pg_class c ON c.oid = s.oid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind IN ('r','p','f') ORDER BY c.oid",
+             WHERE c.relkind IN ('r','p') ORDER BY c.oid",
             &[&relations],
         )
         .await

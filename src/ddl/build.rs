@@ -926,6 +926,10 @@ impl<'a> B<'a> {
     }
 
     fn constraints(&mut self) {
+        // Foreign keys that the server copies per partition (on or to a
+        // partitioned table): validating the parent does not mark those
+        // copies valid, so they must be added valid at once.
+        let has_copies: HashSet<u32> = self.cat.constraints.iter().filter_map(|c| c.parent).collect();
         for c in &self.cat.constraints {
             let Some(rel) = self.rel_by_oid.get(&c.table).copied() else { continue };
             let ckey = key(class::PG_CONSTRAINT, c.oid);
@@ -963,7 +967,7 @@ impl<'a> B<'a> {
             if let Some(ix) = ix {
                 self.comment(&mut rest, &format!("INDEX {}", self.n.m(&ix.meta)), ix.meta.comment.as_deref());
             }
-            let two_step = self.two_step(c, rel, ix, &tname, only, &cname, &rest);
+            let two_step = if has_copies.contains(&c.oid) { None } else { self.two_step(c, rel, ix, &tname, only, &cname, &rest) };
             let sql = format!("{add}{rest}");
             let (kind, section, priority) = match c.kind {
                 'f' => ("FK CONSTRAINT", Section::PostData, prio::FK),

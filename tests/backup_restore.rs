@@ -1,0 +1,467 @@
+//! Backup → restore round trips through real servers.
+//!
+//! The fixture is the DDL fixture (tests/fixtures/ddl) plus table data of
+//! every kind (tests/fixtures/data/mixed.sql). A restore is judged by
+//! `pg_dump --schema-only` and the catalog oracle (tests/ddl_support) for
+//! the schema, and by an order-independent hash of every table's rows
+//! computed in SQL for the data.
+
+mod common;
+mod ddl_support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ddl_support::*;
+use pgkeep::conn::{process_env, ConnSpec, ResolvedConn};
+use pgkeep::dump::{self, BackupOptions, DumpError};
+use pgkeep::pgcluster::{self, Cluster};
+use pgkeep::progress::Silent;
+use pgkeep::repo::{Id, RepoConfig, Repository, Snapshot};
+use pgkeep::restore::{self, RestoreError, RestoreOptions};
+use tokio_postgres::Client;
+
+fn shared() -> &'static Cluster {
+    pgcluster::shared().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn conn(cluster: &Cluster, db: &str) -> ResolvedConn {
+    ConnSpec::parse(&cluster.conninfo(db)).unwrap().resolve(&process_env).unwrap()
+}
+
+fn new_repo(dir: &std::path::Path) -> Repository {
+    Repository::init(&dir.join("repo"), RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).unwrap()
+}
+
+async fn client(cluster: &Cluster, db: &str) -> Client {
+    cluster.connect(db).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn exec(c: &Client, sql: &str) {
+    c.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {}", pg_error(&e)));
+}
+
+/// The DDL fixture plus the data fixture.
+async fn data_fixture(cluster: &Cluster, prefix: &str) -> String {
+    let (db, _) = fixture_database(cluster, prefix).await;
+    let c = client(cluster, &db).await;
+    let sql = std::fs::read_to_string(fixture_dir().parent().unwrap().join("data/mixed.sql")).unwrap();
+    exec(&c, &sql).await;
+    db
+}
+
+/// Every user table (not partitioned parents, which hold no rows of their
+/// own) with its row count and an order-independent hash of its rows.
+async fn table_hashes(cluster: &Cluster, db: &str, schema_filter: Option<&str>) -> BTreeMap<String, (i64, String)> {
+    let c = client(cluster, db).await;
+    exec(&c, "SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET DateStyle = ISO").await;
+    let rows = c
+        .query(
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated)) AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' \
+               AND ($1::text IS NULL OR n.nspname = $1) \
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') \
+             ORDER BY 1, 2",
+            &[&schema_filter],
+        )
+        .await
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let (s, t): (String, String) = (r.get(0), r.get(1));
+        let q = format!("\"{}\".\"{}\"", s.replace('"', "\"\""), t.replace('"', "\"\""));
+        let row = c
+            .query_one(
+                &format!("SELECT count(*), coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '') FROM ONLY {q} AS x"),
+                &[],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("hashing {q}: {}", pg_error(&e)));
+        out.insert(format!("{s}.{t}"), (row.get(0), row.get(1)));
+    }
+    out
+}
+
+fn assert_same_data(what: &str, a: &BTreeMap<String, (i64, String)>, b: &BTreeMap<String, (i64, String)>) {
+    let mut problems = Vec::new();
+    for (t, v) in a {
+        match b.get(t) {
+            None => problems.push(format!("{t}: missing in the restored database")),
+            Some(w) if w != v => problems.push(format!("{t}: {} rows {} vs {} rows {}", v.0, v.1, w.0, w.1)),
+            _ => {}
+        }
+    }
+    for t in b.keys().filter(|t| !a.contains_key(*t)) {
+        problems.push(format!("{t}: only in the restored database"));
+    }
+    assert!(problems.is_empty(), "{what}: table data differs:\n{}", problems.join("\n"));
+}
+
+async fn backup(repo: &Repository, cluster: &Cluster, db: &str, opts: BackupOptions) -> (Id, Snapshot) {
+    dump::backup(repo, &conn(cluster, db), &opts, &Silent).await.unwrap_or_else(|e| panic!("backup of {db}: {e}"))
+}
+
+async fn restore_into(repo: &Repository, id: &Id, cluster: &Cluster, db: &str, opts: RestoreOptions) -> Result<restore::RestoreReport, RestoreError> {
+    let maintenance = conn(cluster, "postgres");
+    restore::restore(repo, id, &conn(cluster, db), Some(&maintenance), &opts, &Silent).await
+}
+
+/// The fixture database, backed up with parts and restored with the
+/// parallel schedule into a new database: schema identical by pg_dump and
+/// the catalog oracle, every table's rows identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixture_round_trip_is_identical() {
+    let cluster = shared();
+    let source = data_fixture(cluster, "br_fix_src").await;
+    let dir = common::fast_tempdir();
+    let repo = new_repo(dir.path());
+    let (id, snap) = backup(&repo, cluster, &source, BackupOptions { jobs: 2, split_bytes: 256 << 10, ..BackupOptions::default() }).await;
+
+    let lines = snap.tables.iter().find(|t| t.schema == "data_mix" && t.name == "lines").expect("lines in the manifest");
+    assert!(lines.parts.len() > 1, "data_mix.lines should be split, has {} parts", lines.parts.len());
+    let text_only = snap.tables.iter().find(|t| t.name == "text_only").unwrap();
+    assert_eq!(text_only.format, pgkeep::repo::snapshot::CopyFormat::Text, "enum arrays and composites go as text");
+    assert!(snap.tables.iter().all(|t| t.name != "events" && t.name != "events_2024"), "partitioned parents hold no data");
+    assert!(snap.tables.iter().any(|t| t.name == "events_2024_a"), "leaf partitions are copied");
+    let kinds = snap.tables.iter().find(|t| t.name == "kinds").unwrap();
+    assert_eq!(kinds.rows, 3003);
+    assert!(kinds.columns.iter().all(|c| c.name != "twice"), "generated columns are not copied");
+    assert_eq!(snap.totals.rows, snap.tables.iter().map(|t| t.rows).sum::<u64>());
+    assert!(snap.ddl.iter().any(|e| e.two_step.as_ref().is_some_and(|t| t.method == "unique-index")));
+    assert!(snap.ddl.iter().any(|e| e.two_step.as_ref().is_some_and(|t| t.method == "not-valid")));
+
+    let target = pgcluster::unique_db_name("br_fix_dst");
+    apply_roles(&client(cluster, "postgres").await).await;
+    let report = restore_into(&repo, &id, cluster, &target, RestoreOptions { jobs: 2, create: true, ..RestoreOptions::default() })
+        .await
+        .unwrap_or_else(|e| panic!("restore: {e}"));
+    assert_eq!(report.rows, snap.totals.rows);
+
+    let want = texts(&catalog_of(cluster, &source, OracleOptions::default()).await);
+    let got = texts(&catalog_of(cluster, &target, OracleOptions::default()).await);
+    assert_same("backup -> restore --create", &source, &want, &target, &got);
+    if let Some((pg_dump, _)) = find_pg_dump(cluster) {
+        assert_same_pg_dump(&pg_dump, cluster, &source, &target);
+    }
+    assert_same_data("fixture", &table_hashes(cluster, &source, None).await, &table_hashes(cluster, &target, None).await);
+    // Sequence positions came back.
+    let c = client(cluster, &target).await;
+    let v: i64 = c.query_one("SELECT last_value FROM data_mix.counter", &[]).await.unwrap().get(0);
+    assert_eq!(v, 4242);
+    // Foreign keys were validated after their NOT VALID add.
+    let invalid: i64 = c.query_one("SELECT count(*) FROM pg_constraint WHERE NOT convalidated AND contype = 'f' AND connamespace = 'data_mix'::regnamespace", &[]).await.unwrap().get(0);
+    assert_eq!(invalid, 0);
+}
+
+/// A table split into parts restores identical to the same table copied
+/// whole; the part boundaries cover every block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_table_restores_like_whole_table() {
+    let cluster = shared();
+    let source = cluster.fresh_database("br_split_src").await.unwrap();
+    let c = client(cluster, &source).await;
+    exec(&c, "CREATE TABLE t (id int PRIMARY KEY, v text); \
+              INSERT INTO t SELECT g, repeat(md5(g::text), 1 + g % 5) FROM generate_series(1, 40000) g; \
+              DELETE FROM t WHERE id % 7 = 0; INSERT INTO t SELECT g, 'late' FROM generate_series(40001, 41000) g;").await;
+    let dir = common::fast_tempdir();
+    let repo = new_repo(dir.path());
+    let (whole, ws) = backup(&repo, cluster, &source, BackupOptions { split_bytes: 0, ..BackupOptions::default() }).await;
+    let (split, ss) = backup(&repo, cluster, &source, BackupOptions { split_bytes: 64 << 10, jobs: 3, ..BackupOptions::default() }).await;
+    assert_eq!(ws.tables[0].parts.len(), 1);
+    let parts = &ss.tables[0].parts;
+    assert!(parts.len() >= 4, "expected several parts, got {}", parts.len());
+    assert_eq!(parts[0].block_range.unwrap().0, 0);
+    assert_eq!(parts.last().unwrap().block_range.unwrap().1, u64::MAX);
+    for w in parts.windows(2) {
+        assert_eq!(w[0].block_range.unwrap().1, w[1].block_range.unwrap().0, "parts must be contiguous");
+    }
+    assert_eq!(ss.tables[0].rows, ws.tables[0].rows);
+    let a = pgcluster::unique_db_name("br_split_whole");
+    let b = pgcluster::unique_db_name("br_split_parts");
+    restore_into(&repo, &whole, cluster, &a, RestoreOptions { create: true, jobs: 2, ..Default::default() }).await.unwrap();
+    restore_into(&repo, &split, cluster, &b, RestoreOptions { create: true, jobs: 3, ..Default::default() }).await.unwrap();
+    let src = table_hashes(cluster, &source, None).await;
+    assert_same_data("whole", &src, &table_hashes(cluster, &a, None).await);
+    assert_same_data("parts", &src, &table_hashes(cluster, &b, None).await);
+}
+
+/// Writers move money between accounts and log every move while the
+/// backup runs. Each transaction keeps two invariants: the balances sum to
+/// zero, and each account's balance equals the sum of its ledger lines.
+/// The two tables are copied by different sessions at different moments;
+/// only one snapshot for both keeps the invariants in the restored copy,
+/// and the copy must equal the source as of some committed state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_is_consistent_under_concurrent_writes() {
+    let cluster = shared();
+    let source = cluster.fresh_database("br_ledger").await.unwrap();
+    let c = client(cluster, &source).await;
+    exec(&c, "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL); \
+              CREATE TABLE ledger (id bigserial PRIMARY KEY, account int NOT NULL, delta bigint NOT NULL, pad text); \
+              INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 200) g; \
+              INSERT INTO ledger (account, delta, pad) SELECT 1 + g % 200, 0, repeat('p', 200) FROM generate_series(1, 100000) g;").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..2u32 {
+        let stop = stop.clone();
+        let w_client = client(cluster, &source).await;
+        writers.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            let mut k = w;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                k = k.wrapping_mul(1103515245).wrapping_add(12345);
+                let (a, b, amount) = (1 + (k % 200) as i32, 1 + ((k / 200) % 200) as i32, (k % 1000) as i64 + 1);
+                let sql = format!(
+                    "BEGIN; UPDATE accounts SET balance = balance - {amount} WHERE id = {a}; \
+                     UPDATE accounts SET balance = balance + {amount} WHERE id = {b}; \
+                     INSERT INTO ledger (account, delta, pad) VALUES ({a}, -{amount}, 'x'), ({b}, {amount}, 'y'); COMMIT;"
+                );
+                if w_client.batch_execute(&sql).await.is_ok() {
+                    n += 1;
+                } else {
+                    let _ = w_client.batch_execute("ROLLBACK").await;
+                }
+            }
+            n
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let dir = common::fast_tempdir();
+    let repo = new_repo(dir.path());
+    let (id, _) = backup(&repo, cluster, &source, BackupOptions { jobs: 2, split_bytes: 512 << 10, ..BackupOptions::default() }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut moves = 0;
+    for w in writers {
+        moves += w.await.unwrap();
+    }
+    assert!(moves > 10, "the writers should have committed transfers during the test ({moves})");
+    let target = pgcluster::unique_db_name("br_ledger_dst");
+    restore_into(&repo, &id, cluster, &target, RestoreOptions { create: true, jobs: 2, ..Default::default() }).await.unwrap();
+    let t = client(cluster, &target).await;
+    let sum: i64 = t.query_one("SELECT sum(balance)::int8 FROM accounts", &[]).await.unwrap().get(0);
+    assert_eq!(sum, 0, "balances must sum to zero in the restored copy");
+    let off: i64 = t
+        .query_one(
+            "SELECT count(*) FROM accounts a LEFT JOIN (SELECT account, sum(delta) AS s FROM ledger GROUP BY account) l \
+             ON l.account = a.id WHERE a.balance <> coalesce(l.s, 0)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(off, 0, "every balance must equal its ledger in the restored copy");
+    let lines: i64 = t.query_one("SELECT count(*) FROM ledger", &[]).await.unwrap().get(0);
+    assert!(lines > 100_000, "the copy should include transfers made before the backup started");
+}
+
+/// A tenant's schema restored under a new name in the same database while
+/// the original is live; the two then differ only by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_tenant_restore_next_to_the_source() {
+    let cluster = shared();
+    let source = data_fixture(cluster, "br_tenant").await;
+    let dir = common::fast_tempdir();
+    let repo = new_repo(dir.path());
+    let scope = pgkeep::catalog::ScopeSpec { include_schemas: vec!["tenant_a".into()], ..Default::default() };
+    let (id, snap) = backup(&repo, cluster, &source, BackupOptions { scope, tenant: Some("a".into()), ..Default::default() }).await;
+    assert_eq!(snap.relative_schema.as_deref(), Some("tenant_a"));
+    assert_eq!(snap.tenant.as_deref(), Some("a"));
+    // latest within the tenant resolves to it.
+    assert_eq!(repo.resolve_snapshot("latest", Some("a")).unwrap(), id);
+    let before = catalog_of(cluster, &source, OracleOptions::default()).await;
+
+    // Restoring over the live schema without --clean is refused.
+    let err = restore_into(&repo, &id, cluster, &source, RestoreOptions::default()).await.unwrap_err();
+    assert!(matches!(err, RestoreError::NotEmpty(_)), "{err}");
+    assert!(err.to_string().contains("tenant_a"), "{err}");
+
+    restore_into(&repo, &id, cluster, &source, RestoreOptions { target_schema: Some("tenant_z".into()), jobs: 2, ..Default::default() })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let after = catalog_of(cluster, &source, OracleOptions::default()).await;
+    let want: Vec<String> = schema_lines(&after, "tenant_a").iter().map(|l| rename_word(l, "tenant_a", "tenant_z")).collect();
+    let got = schema_lines(&after, "tenant_z");
+    assert_same("tenant_a restored as tenant_z", &source, &want, &source, &got);
+    let unchanged: Vec<String> = texts(&before);
+    let others: Vec<String> = texts(&after).into_iter().filter(|l| !l.contains("tenant_z")).collect();
+    assert_same("everything but tenant_z is unchanged", &source, &unchanged, &source, &others);
+    let a = table_hashes(cluster, &source, Some("tenant_a")).await;
+    let z = table_hashes(cluster, &source, Some("tenant_z")).await;
+    let renamed: BTreeMap<String, (i64, String)> = a.into_iter().map(|(k, v)| (k.replacen("tenant_a.", "tenant_z.", 1), v)).collect();
+    assert_same_data("tenant_z vs tenant_a", &renamed, &z);
+
+    // --clean drops and recreates just that schema's objects.
+    restore_into(&repo, &id, cluster, &source, RestoreOptions { target_schema: Some("tenant_z".into()), clean: true, ..Default::default() })
+        .await
+        .unwrap_or_else(|e| panic!("--clean: {e}"));
+    assert_same_data("after --clean", &renamed, &table_hashes(cluster, &source, Some("tenant_z")).await);
+}
+
+/// A single-transaction restore that fails late (an index name is taken)
+/// leaves the target exactly as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_transaction_failure_changes_nothing() {
+    let cluster = shared();
+    let source = cluster.fresh_database("br_1tx_src").await.unwrap();
+    let c = client(cluster, &source).await;
+    exec(&c, "CREATE TABLE t (id int PRIMARY KEY, v text); CREATE INDEX t_v ON t (v); \
+              INSERT INTO t SELECT g, g::text FROM generate_series(1, 1000) g;").await;
+    let dir = common::fast_tempdir();
+    let repo = new_repo(dir.path());
+    let (id, _) = backup(&repo, cluster, &source, BackupOptions::default()).await;
+    let target = cluster.fresh_database("br_1tx_dst").await.unwrap();
+    let tc = client(cluster, &target).await;
+    exec(&tc, "CREATE TABLE t_v (x int); INSERT INTO t_v VALUES (1);").await;
+    let before = table_hashes(cluster, &target, None).await;
+    let err = restore_into(&repo, &id, cluster, &target, RestoreOptions { single_transaction: true, ..Default::default() })
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("INDEX public.t_v") && msg.contains("already exists"), "{msg}");
+    assert_eq!(before, table_hashes(cluster, &target, None).await, "the target must be unchanged");
+    let n: i64 = tc.query_one("SELECT count(*) FROM pg_class WHERE relname = 't'", &[]).await.unwrap().get(0);
+    assert_eq!(n, 0, "table t must not exist after the rolled-back restore");
+
+    // Without a single transaction, --keep-going collects the error and
+    // restores the rest.
+    let target2 = cluster.fresh_database("br_keep_going").await.unwrap();
+    exec(&client(cluster, &target2).await, "CREATE TABLE t_v (x int);").await;
+    let err = restore_into(&repo, &id, cluster, &target2, RestoreOptions { keep_going: true, ..Default::default() }).await.unwrap_err();
+    match err {
+        RestoreError::Failed { count, .. } => assert_eq!(count, 1),
+        other => panic!("expected a counted failure, got {other}"),
+    }
+    let rows: i64 = client(cluster, &target2).await.query_one("SELECT count(*) FROM t", &[]).await.unwrap().get(0);
+    assert_eq!(rows, 1000);
+}
+
+/// Lock paths: a table someone holds exclusively makes the backup fail
+/// after the lock timeout, naming the table; an exclusive request queued
+/// after the leader's lock stops a worker's NOWAIT lock. The repository
+/// stays valid in both cases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_conflicts_fail_clearly() {
+    let cluster = shared();
+    let source = cluster.fresh_database("br_locks").await.unwrap();
+    let c = client(cluster, &source).await;
+    exec(&c, "CREATE TABLE busy (id int); CREATE TABLE calm (id int); INSERT INTO busy VALUES (1); INSERT INTO calm VALUES (1);").await;
+    let dir = common::fast_tempdir();
+    let repo = new_repo(dir.path());
+
+    let holder = client(cluster, &source).await;
+    exec(&holder, "BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE;").await;
+    let err = dump::backup(&repo, &conn(cluster, &source), &BackupOptions { lock_wait_timeout: Duration::from_millis(300), ..Default::default() }, &Silent)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DumpError::LockTimeout { .. }), "{err}");
+    assert!(err.to_string().contains("public.busy"), "{err}");
+    exec(&holder, "ROLLBACK").await;
+
+    // The leader locks, then pauses; a DROP queues behind it; the worker's
+    // NOWAIT lock must fail instead of waiting behind the DROP.
+    let opts = BackupOptions { pause_after_locks: Some(Duration::from_millis(1500)), jobs: 1, ..Default::default() };
+    let conn_ = conn(cluster, &source);
+    let run = tokio::spawn({
+        let repo = repo.clone();
+        async move { dump::backup(&repo, &conn_, &opts, &Silent).await }
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let dropper = client(cluster, &source).await;
+    let drop_task = tokio::spawn(async move { dropper.batch_execute("DROP TABLE busy").await });
+    let err = run.await.unwrap().unwrap_err();
+    assert!(matches!(err, DumpError::LockConflict { .. }), "{err}");
+    assert!(err.to_string().contains("busy"), "{err}");
+    drop_task.await.unwrap().expect("the DROP goes through once the backup gave up");
+
+    let report = pgkeep::repo::check::check(&repo, &pgkeep::repo::check::CheckOptions { read_data: true, threads: 2 }).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert!(repo.snapshots().unwrap().is_empty(), "a failed backup writes no snapshot");
+    backup(&repo, cluster, &source, BackupOptions::default()).await;
+}
+
+/// Bad input through the command line: each a clear error, exit code 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_clear_errors() {
+    let cluster = shared();
+    let source = cluster.fresh_database("br_bad").await.unwrap();
+    let c = client(cluster, &source).await;
+    exec(&c, "CREATE TABLE open_t (id int); CREATE TABLE closed_t (id int); INSERT INTO closed_t VALUES (1); \
+              DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'br_limited') THEN CREATE ROLE br_limited LOGIN; END IF; END $$; \
+              GRANT SELECT ON open_t TO br_limited; REVOKE ALL ON closed_t FROM br_limited;").await;
+    let dir = common::fast_tempdir();
+    let repo_dir = dir.path().join("repo");
+    let repo = repo_dir.to_str().unwrap();
+    common::pgkeep_ok(&["init", "--repo", repo]);
+
+    // Nothing listens on this port.
+    let err = common::pgkeep_fails(&["backup", "--repo", repo, "-d", &format!("host={} port=1 dbname=x", cluster.host_socket_dir().display())]);
+    assert!(err.contains("connect") || err.contains("No such file"), "{err}");
+
+    // A role that does not exist, a password that is wrong.
+    let err = common::pgkeep_fails(&["backup", "--repo", repo, "-d", &format!("{} user=nobody_here", cluster.conninfo(&source))]);
+    assert!(err.contains("nobody_here"), "{err}");
+
+    // Permission denied on one table names it.
+    let err = common::pgkeep_fails(&["backup", "--repo", repo, "-d", &format!("{} user=br_limited", cluster.conninfo(&source))]);
+    assert!(err.contains("closed_t") && err.contains("permission denied"), "{err}");
+
+    // Missing snapshot.
+    let err = common::pgkeep_fails(&["restore", "deadbeef", "--repo", repo, "-d", &cluster.conninfo(&source)]);
+    assert!(err.contains("deadbeef"), "{err}");
+    let err = common::pgkeep_fails(&["restore", "latest", "--repo", repo, "-d", &cluster.conninfo(&source)]);
+    assert!(err.contains("latest"), "{err}");
+
+    // --target-schema on a database-wide snapshot.
+    let id = common::pgkeep_ok(&["backup", "--repo", repo, "-d", &cluster.conninfo(&source)]);
+    let err = common::pgkeep_fails(&["restore", id.trim(), "--repo", repo, "-d", &cluster.conninfo(&source), "--target-schema", "x"]);
+    assert!(err.contains("one schema"), "{err}");
+    // Restoring over existing tables without --clean is refused.
+    let err = common::pgkeep_fails(&["restore", id.trim(), "--repo", repo, "-d", &cluster.conninfo(&source)]);
+    assert!(err.contains("already has") && err.contains("--clean"), "{err}");
+    // --list works without a server.
+    let toc = common::pgkeep_ok(&["restore", &id.trim()[..8], "--repo", repo, "--list"]);
+    assert!(toc.contains("TABLE DATA public closed_t"), "{toc}");
+
+    // The repository's disk fills up mid-backup: the error says so, and the
+    // repository stays valid. The file size limit stands in for a full disk
+    // (SIGXFSZ ignored, so a write past it fails with EFBIG).
+    exec(&c, "CREATE TABLE bulk AS SELECT g, md5(g::text) || md5((g*7)::text) AS v FROM generate_series(1, 300000) g").await;
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("trap '' XFSZ; ulimit -f 512; exec \"$0\" backup --repo {repo} -d '{}'", cluster.conninfo(&source)))
+        .arg(common::bin())
+        .output()
+        .unwrap();
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("File too large") || err.contains("No space"), "{err}");
+    let check = common::pgkeep_ok(&["check", "--repo", repo, "--read-data"]);
+    assert!(check.contains("no errors"), "{check}");
+    common::pgkeep_ok(&["backup", "--repo", repo, "-d", &cluster.conninfo(&source)]);
+}
+
+/// A damaged pack is reported with the table it belongs to, and the
+/// table's rows are not committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_data_is_reported_not_restored() {
+    let cluster = shared();
+    let source = cluster.fresh_database("br_damage").await.unwrap();
+    exec(&client(cluster, &source).await, "CREATE TABLE victim AS SELECT g, md5(g::text) v FROM generate_series(1, 50000) g").await;
+    let dir = common::fast_tempdir();
+    let repo = new_repo(dir.path());
+    let (id, _) = backup(&repo, cluster, &source, BackupOptions::default()).await;
+    let root = dir.path().join("repo");
+    for rel in common::files_in(&root, "data") {
+        let pack = root.join(rel);
+        let mut bytes = std::fs::read(&pack).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x55;
+        std::fs::write(&pack, bytes).unwrap();
+    }
+    let target = pgcluster::unique_db_name("br_damage_dst");
+    let err = restore_into(&repo, &id, cluster, &target, RestoreOptions { create: true, ..Default::default() }).await.unwrap_err();
+    assert!(err.to_string().contains("victim"), "{err}");
+    let rows: i64 = client(cluster, &target).await.query_one("SELECT count(*) FROM victim", &[]).await.unwrap().get(0);
+    assert_eq!(rows, 0, "a damaged stream's rows must not be committed");
+}
