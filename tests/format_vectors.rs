@@ -31,7 +31,7 @@ use pgkeep::repo::lock::LockInfo;
 use pgkeep::repo::pack::{self, Codec, PackBuilder, PackEntry};
 use pgkeep::repo::prune::{self, PruneOptions};
 use pgkeep::repo::snapshot::{
-    Column, CopyFormat, DdlEntry, Part, Scope, Section, Snapshot, Source, TableData, Totals,
+    Column, CopyFormat, DdlEntry, Part, Scope, Section, Snapshot, Source, TableData, Totals, TwoStep,
 };
 use pgkeep::repo::{Id, RepoError, Repository};
 use serde_json::{json, Value};
@@ -1835,6 +1835,7 @@ mod generate {
             create_sql: create.into(),
             drop_sql: drop.map(Into::into),
             deps,
+            ..DdlEntry::default()
         };
         let total_refs: usize = chunked.iter().map(|c| c.len()).sum();
         let snapshot = Snapshot {
@@ -1849,6 +1850,7 @@ mod generate {
                 server_version: "16.3".into(),
                 server_version_num: 160003,
                 system_identifier: Some("7364981234567890123".into()),
+                encoding: "UTF8".into(),
             },
             scope: Scope { kind: "database".into(), ..Scope::default() },
             tenant: Some("acme".into()),
@@ -1867,10 +1869,19 @@ mod generate {
                     Some("DROP TABLE public.blobs;\n"), vec![]),
                 ddl(4, Section::Data, "SEQUENCE SET", "accounts_id_seq",
                     "SELECT pg_catalog.setval('public.accounts_id_seq', 240, true);\n", None, vec![2]),
-                ddl(5, Section::PostData, "CONSTRAINT", "accounts accounts_pkey",
-                    "ALTER TABLE ONLY public.accounts\n    ADD CONSTRAINT accounts_pkey PRIMARY KEY (id);\n",
-                    Some("ALTER TABLE ONLY public.accounts DROP CONSTRAINT accounts_pkey;\n"), vec![1]),
+                DdlEntry {
+                    two_step: Some(TwoStep {
+                        method: "unique-index".into(),
+                        first: "CREATE UNIQUE INDEX accounts_pkey ON public.accounts USING btree (id);\n".into(),
+                        second: "ALTER TABLE ONLY public.accounts\n    ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_pkey;\n".into(),
+                    }),
+                    ..ddl(5, Section::PostData, "CONSTRAINT", "accounts accounts_pkey",
+                        "ALTER TABLE ONLY public.accounts\n    ADD CONSTRAINT accounts_pkey PRIMARY KEY (id);\n",
+                        Some("ALTER TABLE ONLY public.accounts DROP CONSTRAINT accounts_pkey;\n"), vec![1])
+                },
             ],
+            relative_schema: None,
+            search_path: String::new(),
             tables: vec![
                 TableData {
                     schema: "public".into(),
@@ -1878,6 +1889,7 @@ mod generate {
                     ddl_entry: Some(1),
                     columns: vec![col("id", "bigint", 20), col("name", "text", 25), col("balance", "numeric(12,2)", 1700)],
                     format: CopyFormat::Text,
+                    text_reason: Some("test vector: written as text".into()),
                     rows: streams[0].2 + streams[1].2,
                     raw_bytes: raw(0) + raw(1),
                     new_stored_bytes: part_new_stored[0] + part_new_stored[1],
@@ -1890,6 +1902,7 @@ mod generate {
                     ddl_entry: Some(3),
                     columns: vec![col("id", "bigint", 20), col("payload", "bytea", 17)],
                     format: CopyFormat::Binary,
+                    text_reason: None,
                     rows: streams[2].2,
                     raw_bytes: raw(2),
                     new_stored_bytes: part_new_stored[2],
@@ -1907,6 +1920,7 @@ mod generate {
                 new_raw_bytes: entries.iter().map(|e| e.raw_len as u64).sum(),
                 new_stored_bytes: entries.iter().map(|e| e.stored_len as u64).sum(),
                 duration_ms: 3250,
+                dedup_raw_bytes: 0,
             },
         };
         let snapshot_bytes = snapshot.encode();

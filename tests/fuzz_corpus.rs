@@ -346,6 +346,7 @@ fn sample_snapshot() -> Snapshot {
         raw_bytes: 65536,
         new_stored_bytes: 4096,
         duration_ms: 12,
+        text_reason: None,
         parts: (0..parts as u64)
             .map(|i| Part {
                 block_range: if parts > 1 {
@@ -372,6 +373,7 @@ fn sample_snapshot() -> Snapshot {
             server_version: "15.18".into(),
             server_version_num: 150018,
             system_identifier: Some("7301234567890123456".into()),
+            encoding: "UTF8".into(),
         },
         scope: Scope {
             kind: "database".into(),
@@ -394,6 +396,7 @@ fn sample_snapshot() -> Snapshot {
                     .into(),
                 drop_sql: Some("DROP TABLE public.orders;".into()),
                 deps: vec![],
+                ..DdlEntry::default()
             },
             DdlEntry {
                 id: 2,
@@ -407,6 +410,7 @@ fn sample_snapshot() -> Snapshot {
                         .into(),
                 drop_sql: None,
                 deps: vec![1],
+                ..DdlEntry::default()
             },
         ],
         tables: vec![table("orders", 3), table("customers", 1)],
@@ -420,7 +424,10 @@ fn sample_snapshot() -> Snapshot {
             new_raw_bytes: 65536,
             new_stored_bytes: 8192,
             duration_ms: 60000,
+            dedup_raw_bytes: 0,
         },
+        relative_schema: None,
+        search_path: String::new(),
     }
 }
 
