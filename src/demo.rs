@@ -1,7 +1,8 @@
 //! `pgkeep demo`: a throwaway cluster with a small multi-tenant dataset,
-//! streamed into a repository with `COPY … TO STDOUT (FORMAT binary)`,
-//! backed up twice to show deduplication, checked byte for byte, and one
-//! tenant's data restored into a new schema and compared in SQL.
+//! backed up whole and per tenant (twice, to show deduplication) by the
+//! backup engine, checked byte for byte, one tenant restored under a new
+//! name next to the live one and compared in SQL, and the whole database
+//! restored into a new database.
 //!
 //! It owns the demo dataset and the story it tells; the repository work is
 //! the library's. It reports through a callback and never prints itself.
@@ -9,19 +10,23 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use bytes::Bytes;
-use futures::SinkExt;
 use tokio_postgres::Client;
 
 use crate::pgcluster::{Cluster, ClusterOptions};
 use crate::repo::check::{self, CheckOptions};
-use crate::repo::snapshot::{Column, Part, Scope, Source, TableData, Totals};
-use crate::repo::{IndexedRepository, RepoConfig, Repository, Snapshot};
+use crate::catalog::ScopeSpec;
+use crate::dump::{self, BackupOptions};
+use crate::repo::{RepoConfig, Repository};
+use crate::restore::{self, RestoreOptions};
 
 pub const TENANTS: [&str; 3] = ["acme", "globex", "initech"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
+    #[error(transparent)]
+    Backup(#[from] crate::dump::DumpError),
+    #[error(transparent)]
+    Restore(#[from] crate::restore::RestoreError),
     #[error("starting the demo cluster: {0}")]
     Cluster(String),
     #[error("{context}: {message}")]
@@ -121,14 +126,23 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
     )?;
     say(format!("created repository at {}", repo_path.display()));
 
-    let source = Source {
-        host: cluster.host_socket_dir().display().to_string(),
-        port: cluster.port(),
-        database: "demo".into(),
-        server_version: cluster.server_version().to_string(),
-        ..Source::default()
-    };
+    let conn = crate::conn::ConnSpec::parse(&cluster.conninfo("demo"))
+        .and_then(|c| c.resolve(&crate::conn::process_env))
+        .map_err(|e| DemoError::Failed(format!("connection settings of the demo cluster: {e}")))?;
+    let progress = crate::progress::Silent;
     let mut report = DemoReport::default();
+
+    // 1. The whole database, every table copied by two sessions on one snapshot.
+    let (id, snap) = dump::backup(&repo, &conn, &BackupOptions { jobs: 2, ..BackupOptions::default() }, &progress).await?;
+    say(format!(
+        "backup of the whole database: snapshot {} — {} tables, {} rows, {} bytes of COPY data, {} bytes stored ({:.1}x compression) in {:.2}s",
+        id.short(), snap.totals.tables, snap.totals.rows, snap.totals.raw_bytes, snap.totals.new_stored_bytes,
+        snap.totals.compression_ratio(), snap.totals.duration_ms as f64 / 1000.0
+    ));
+    report.snapshots.push(id.to_hex());
+    let whole = id;
+
+    // 2. Each tenant on its own, twice, with changes in between.
     for round in 1..=2 {
         if round == 2 {
             client
@@ -143,16 +157,18 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
         }
         let (mut raw, mut stored) = (0, 0);
         for tenant in TENANTS {
-            let (id, snap) = backup_tenant(&repo, &client, &source, tenant).await?;
+            let opts = BackupOptions {
+                scope: ScopeSpec { include_schemas: vec![format!("tenant_{tenant}")], ..ScopeSpec::default() },
+                tenant: Some(tenant.to_string()),
+                jobs: 2,
+                ..BackupOptions::default()
+            };
+            let (id, snap) = dump::backup(&repo, &conn, &opts, &progress).await?;
             raw += snap.totals.raw_bytes;
             stored += snap.totals.new_stored_bytes;
             say(format!(
-                "backup {round}: tenant {tenant}: snapshot {} — {} tables, {} rows, {} bytes of COPY data, {} new bytes stored",
-                id.short(),
-                snap.totals.tables,
-                snap.totals.rows,
-                snap.totals.raw_bytes,
-                snap.totals.new_stored_bytes
+                "backup {round} of tenant {tenant}: snapshot {} — {} tables, {} rows, {} bytes of COPY data, {} new bytes stored",
+                id.short(), snap.totals.tables, snap.totals.rows, snap.totals.raw_bytes, snap.totals.new_stored_bytes
             ));
             report.snapshots.push(id.to_hex());
         }
@@ -163,48 +179,54 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
         }
     }
     say(format!(
-        "second round read {} bytes and stored {} new bytes: {:.1}% of what the first round stored",
-        report.second_raw_bytes,
-        report.second_stored_bytes,
-        100.0 * report.second_stored_bytes as f64 / report.first_stored_bytes.max(1) as f64
+        "the tenant backups read {} + {} bytes and stored {} + {} new bytes: the rest was already in the repository",
+        report.first_raw_bytes, report.second_raw_bytes, report.first_stored_bytes, report.second_stored_bytes
     ));
 
+    // 3. Every chunk read back and re-hashed.
     let started = Instant::now();
-    let rep = tokio::task::block_in_place(|| {
-        check::check(
-            &repo,
-            &CheckOptions {
-                read_data: true,
-                threads: 2,
-            },
-        )
-    })?;
+    let rep = tokio::task::block_in_place(|| check::check(&repo, &CheckOptions { read_data: true, threads: 2 }))?;
     if !rep.is_ok() {
-        return Err(DemoError::Failed(format!(
-            "check found problems: {:?}",
-            rep.problems
-        )));
+        return Err(DemoError::Failed(format!("check found problems: {:?}", rep.problems)));
     }
     say(format!(
         "check --read-data: {} snapshots, {} packs, {} chunks, {} bytes re-hashed in {:.2?}: no errors",
         rep.snapshots, rep.packs, rep.chunks, rep.bytes_read, started.elapsed()
     ));
 
+    // 4. One tenant restored under a new name next to the live one.
     let latest = repo.resolve_snapshot("latest", Some("acme"))?;
-    let snap = repo.load_snapshot(&latest)?;
-    let indexed = repo.load_index()?;
-    report.restored_tables_identical = restore_into(
-        &indexed,
-        &client,
-        &snap,
-        "tenant_acme",
-        "tenant_acme_restored",
-    )
-    .await?;
+    let opts = RestoreOptions { jobs: 2, target_schema: Some("tenant_acme_restored".into()), ..RestoreOptions::default() };
+    restore::restore(&repo, &latest, &conn, None, &opts, &progress).await?;
+    let mut identical = 0;
+    for table in ["customers", "orders"] {
+        let (a, b) = (
+            table_hash(&client, &format!("tenant_acme.{table}")).await?,
+            table_hash(&client, &format!("tenant_acme_restored.{table}")).await?,
+        );
+        if a != b {
+            return Err(DemoError::Failed(format!("tenant_acme_restored.{table} differs from tenant_acme.{table}: {b:?} vs {a:?}")));
+        }
+        identical += 1;
+    }
+    report.restored_tables_identical = identical;
     say(format!(
-        "restored tenant acme's data from snapshot {} into schema tenant_acme_restored: {} tables identical to the source (row hashes compared in SQL)",
-        latest.short(),
-        report.restored_tables_identical
+        "restored tenant acme from snapshot {} into schema tenant_acme_restored, next to the live tenant_acme: {identical} tables identical to the source (row hashes compared in SQL)",
+        latest.short()
+    ));
+
+    // 5. The whole database into a new one.
+    let copy_conn = crate::conn::ConnSpec::parse(&cluster.conninfo("demo_copy"))
+        .and_then(|c| c.resolve(&crate::conn::process_env))
+        .map_err(|e| DemoError::Failed(e.to_string()))?;
+    let maintenance = crate::conn::ConnSpec::parse(&cluster.conninfo("postgres"))
+        .and_then(|c| c.resolve(&crate::conn::process_env))
+        .map_err(|e| DemoError::Failed(e.to_string()))?;
+    let opts = RestoreOptions { jobs: 2, create: true, ..RestoreOptions::default() };
+    let r = restore::restore(&repo, &whole, &copy_conn, Some(&maintenance), &opts, &progress).await?;
+    say(format!(
+        "restored the whole-database snapshot {} into a new database demo_copy: {} tables, {} rows in {:.2}s (indexes and foreign keys built in parallel)",
+        whole.short(), r.tables, r.rows, r.duration_ms as f64 / 1000.0
     ));
     Ok(report)
 }
@@ -241,112 +263,6 @@ async fn load_dataset(client: &Client, orders: u64) -> Result<()> {
     Ok(())
 }
 
-async fn backup_tenant(
-    repo: &Repository,
-    client: &Client,
-    source: &Source,
-    tenant: &str,
-) -> Result<(crate::repo::Id, Snapshot)> {
-    let schema = format!("tenant_{tenant}");
-    let started = chrono::Utc::now();
-    let t0 = Instant::now();
-    let session = repo.begin_backup(&format!("demo backup of {tenant}"), 2)?;
-    // One consistent view of the tenant for all its tables.
-    client
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await
-        .map_err(pg("starting the backup transaction"))?;
-    let tables = client
-        .query(
-            "SELECT c.relname, array_agg(a.attname::text ORDER BY a.attnum),
-                    array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum),
-                    array_agg(a.atttypid::int8 ORDER BY a.attnum)
-               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-              WHERE n.nspname = $1 AND c.relkind = 'r'
-              GROUP BY c.relname ORDER BY c.relname",
-            &[&schema],
-        )
-        .await
-        .map_err(pg(format!("listing tables of {schema}")))?;
-    let mut out = Vec::new();
-    for row in tables {
-        let name: String = row.get(0);
-        let names: Vec<String> = row.get(1);
-        let types: Vec<String> = row.get(2);
-        let oids: Vec<i64> = row.get(3);
-        let qualified = format!("{}.{}", ident(&schema), ident(&name));
-        let t1 = Instant::now();
-        let rows: i64 = client
-            .query_one(&format!("SELECT count(*) FROM {qualified}"), &[])
-            .await
-            .map_err(pg(format!("counting {schema}.{name}")))?
-            .get(0);
-        let copy = client
-            .copy_out(&format!("COPY {qualified} TO STDOUT (FORMAT binary)"))
-            .await
-            .map_err(pg(format!("COPY {schema}.{name}")))?;
-        let sum = session
-            .write_stream(&format!("{schema}.{name}"), Box::pin(copy))
-            .await?;
-        out.push(TableData {
-            schema: schema.clone(),
-            name,
-            columns: names
-                .into_iter()
-                .zip(types)
-                .zip(oids)
-                .map(|((name, type_name), oid)| Column {
-                    name,
-                    type_name,
-                    type_oid: oid as u32,
-                })
-                .collect(),
-            rows: rows as u64,
-            raw_bytes: sum.raw_bytes,
-            new_stored_bytes: sum.new_stored_bytes,
-            duration_ms: t1.elapsed().as_millis() as u64,
-            parts: vec![Part {
-                rows: rows as u64,
-                raw_bytes: sum.raw_bytes,
-                new_stored_bytes: sum.new_stored_bytes,
-                chunks: sum.chunks,
-                ..Part::default()
-            }],
-            ..TableData::default()
-        });
-    }
-    client
-        .batch_execute("COMMIT")
-        .await
-        .map_err(pg("ending the backup transaction"))?;
-    let stats = session.stats();
-    let snap = Snapshot {
-        source: source.clone(),
-        scope: Scope {
-            kind: "schemas".into(),
-            include_schemas: vec![schema.clone()],
-            ..Scope::default()
-        },
-        tenant: Some(tenant.into()),
-        totals: Totals {
-            tables: out.len() as u64,
-            rows: out.iter().map(|t| t.rows).sum(),
-            raw_bytes: out.iter().map(|t| t.raw_bytes).sum(),
-            chunks: out.iter().map(|t| t.parts[0].chunks.len() as u64).sum(),
-            new_chunks: stats.new_chunks,
-            new_raw_bytes: stats.new_raw_bytes,
-            new_stored_bytes: stats.new_stored_bytes,
-            duration_ms: t0.elapsed().as_millis() as u64,
-            ..Totals::default()
-        },
-        tables: out,
-        ..Snapshot::stamped(started)
-    };
-    let id = tokio::task::block_in_place(|| session.commit(&snap))?;
-    Ok((id, snap))
-}
-
 /// Row count and an order-independent hash of every row's text form.
 async fn table_hash(client: &Client, table: &str) -> Result<(i64, i64)> {
     let sql =
@@ -362,89 +278,4 @@ async fn table_hash(client: &Client, table: &str) -> Result<(i64, i64)> {
             "hashing {table}: unexpected result types"
         ))),
     }
-}
-
-/// Feed each table's archived COPY stream into a copy of the table under
-/// `to`, then compare both sides with an order-independent hash in SQL.
-async fn restore_into(
-    repo: &IndexedRepository,
-    client: &Client,
-    snap: &Snapshot,
-    from: &str,
-    to: &str,
-) -> Result<usize> {
-    client
-        .batch_execute(&format!("CREATE SCHEMA {}", ident(to)))
-        .await
-        .map_err(pg(format!("creating schema {to}")))?;
-    let mut identical = 0;
-    for t in &snap.tables {
-        let (src, dst) = (
-            format!("{}.{}", ident(from), ident(&t.name)),
-            format!("{}.{}", ident(to), ident(&t.name)),
-        );
-        client
-            .batch_execute(&format!(
-                "CREATE TABLE {dst} (LIKE {src} INCLUDING DEFAULTS)"
-            ))
-            .await
-            .map_err(pg(format!("creating {to}.{}", t.name)))?;
-        let sink = client
-            .copy_in::<_, Bytes>(&format!("COPY {dst} FROM STDIN (FORMAT binary)"))
-            .await
-            .map_err(pg(format!("COPY into {to}.{}", t.name)))?;
-        let mut sink = Box::pin(sink);
-        for (i, part) in t.parts.iter().enumerate() {
-            // Chunks are read and verified on a blocking thread, one at a time.
-            let (tx, mut rx) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, String>>(4);
-            let (reader, chunks, who) = (
-                repo.chunk_reader(),
-                part.chunks.clone(),
-                format!("{}.{} part {i}", t.schema, t.name),
-            );
-            tokio::task::spawn_blocking(move || {
-                for c in &chunks {
-                    let item = reader
-                        .read_chunk(c, &who)
-                        .map(Bytes::from)
-                        .map_err(|e| e.to_string());
-                    let stop = item.is_err();
-                    if tx.blocking_send(item).is_err() || stop {
-                        return;
-                    }
-                }
-            });
-            while let Some(item) = rx.recv().await {
-                let data = item.map_err(DemoError::Failed)?;
-                sink.send(data)
-                    .await
-                    .map_err(pg(format!("COPY into {to}.{}", t.name)))?;
-            }
-        }
-        let n = sink
-            .as_mut()
-            .finish()
-            .await
-            .map_err(pg(format!("finishing COPY into {to}.{}", t.name)))?;
-        if n != t.rows {
-            return Err(DemoError::Failed(format!(
-                "{to}.{}: restored {n} rows, snapshot says {}",
-                t.name, t.rows
-            )));
-        }
-        let (a, b) = (
-            table_hash(client, &src).await?,
-            table_hash(client, &dst).await?,
-        );
-        // The source tenant_acme gained rows after the first snapshot only;
-        // the latest snapshot must match the live table exactly.
-        if a != b {
-            return Err(DemoError::Failed(format!(
-                "{to}.{} differs from {from}.{}: {b:?} vs {a:?}",
-                t.name, t.name
-            )));
-        }
-        identical += 1;
-    }
-    Ok(identical)
 }

@@ -16,13 +16,14 @@ fn demo_runs_end_to_end() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
     assert!(
-        stdout.contains("demo finished: 6 snapshots written"),
+        stdout.contains("demo finished: 7 snapshots written"),
         "{stdout}"
     );
     assert!(
         stdout.contains("2 tables identical to the source"),
         "{stdout}"
     );
+    assert!(stdout.contains("into a new database demo_copy"), "{stdout}");
     // The kept repository is sound on its own, checked by a separate process.
     let check = Command::new(env!("CARGO_BIN_EXE_pgkeep"))
         .args(["check", "--read-data", "--repo"])
@@ -31,7 +32,7 @@ fn demo_runs_end_to_end() {
         .expect("run pgkeep check");
     let report = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success(), "{report}");
-    assert!(report.contains("checked 6 snapshots"), "{report}");
+    assert!(report.contains("checked 7 snapshots"), "{report}");
     let list = Command::new(env!("CARGO_BIN_EXE_pgkeep"))
         .args(["snapshots", "--tenant", "acme", "--repo"])
         .arg(&path)
