@@ -574,38 +574,13 @@ fn run_ddl(args: DdlArgs) -> Result<i32> {
         .build()?;
     let rendered = rt.block_on(async {
         // One snapshot for every catalog query, shared by `jobs` sessions.
-        let mut sessions = Vec::new();
-        for _ in 0..args.jobs.max(1) {
-            sessions.push(conn.connect().await?);
-        }
-        let clients: Vec<&tokio_postgres::Client> = sessions.iter().map(|(c, _)| c).collect();
-        clients[0]
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .await
-            .with_context(|| format!("starting a read-only transaction on {}", conn.describe()))?;
-        if clients.len() > 1 {
-            let snapshot: String = clients[0].query_one("SELECT pg_catalog.pg_export_snapshot()", &[]).await?.get(0);
-            for c in &clients[1..] {
-                c.batch_execute(&format!(
-                    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT {}",
-                    crate::ddl::quote::quote_literal_std(&snapshot)
-                ))
-                .await
-                .context("joining the exported snapshot")?;
-            }
-        }
+        let sessions = crate::sessions::SnapshotSessions::open(&conn, args.jobs.max(1)).await?;
         let read = crate::catalog::ReadOptions {
             sequence_values: !args.no_sequence_values,
         };
-        let cat = crate::catalog::read_catalog_with(&clients, &args.filter.scope(), &read).await?;
-        for c in &clients {
-            c.batch_execute("COMMIT").await?;
-        }
-        drop(clients);
-        for (client, task) in sessions {
-            drop(client);
-            let _ = task.await;
-        }
+        let cat = crate::catalog::read_catalog_with(&sessions.refs(), &args.filter.scope(), &read).await;
+        sessions.close().await;
+        let cat = cat?;
         let opts = crate::ddl::RenderOptions {
             no_owner: args.no_owner,
             no_acl: args.no_acl,
