@@ -444,13 +444,18 @@ async fn worker(
         let stream = client.copy_out(sql.as_str()).await.map_err(|e| copy_err(server_message(&e)))?;
         let mut counter = RowCounter::new(t.format, columns.len());
         let mut framing_error = None;
+        // COPY sends a message per row: report progress in larger steps.
+        let mut unreported = 0u64;
         let stream = stream.map(|item| match item {
             Ok(bytes) => {
                 if let Err(e) = counter.feed(&bytes) {
                     framing_error = Some(e.to_string());
                     return Err(e.to_string());
                 }
-                progress.bytes(bytes.len() as u64);
+                unreported += bytes.len() as u64;
+                if unreported >= 1 << 20 {
+                    progress.bytes(std::mem::take(&mut unreported));
+                }
                 Ok(bytes)
             }
             Err(e) => Err(server_message(&e)),
@@ -464,6 +469,7 @@ async fn worker(
             RepoError::Source { message, .. } => copy_err(message),
             other => DumpError::Repo(other),
         })?;
+        progress.bytes(unreported);
         let rows = counter.finish().map_err(|e| copy_err(e.to_string()))?;
         progress.stream_done(&stream_name, rows, summary.raw_bytes);
         done.push(PartResult { table: job.table, part: job.part, rows, summary, duration: started.elapsed() });
