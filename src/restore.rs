@@ -422,9 +422,8 @@ impl Run<'_> {
             }
         }
         self.progress.phase("pre-data");
-        for e in plan.entries.iter().filter(|e| e.section == Section::PreData) {
-            self.exec(first, plan.describe(e), &plan.create_sql(e)).await?;
-        }
+        let pre: Vec<&DdlEntry> = plan.entries.iter().copied().filter(|e| e.section == Section::PreData).collect();
+        self.pre_data(first, &pre).await?;
         self.progress.phase("data");
         let moved = self.data().await?;
         for e in plan.entries.iter().filter(|e| e.section == Section::Data) {
@@ -436,6 +435,42 @@ impl Run<'_> {
             first.batch_execute("COMMIT").await.map_err(stmt_err("COMMIT".into()))?;
         }
         Ok(moved)
+    }
+
+    /// Pre-data in order. Outside a single transaction, runs of entries go
+    /// to the server as one multi-statement query (one round trip, one
+    /// implicit transaction); when one fails, nothing of it stays, and its
+    /// entries run again one by one so the error names its object.
+    async fn pre_data(&self, client: &Client, entries: &[&DdlEntry]) -> Result<(), RestoreError> {
+        const BATCH_ENTRIES: usize = 200;
+        const BATCH_BYTES: usize = 1 << 20;
+        let plan = self.plan;
+        if plan.opts.single_transaction {
+            for e in entries {
+                self.exec(client, plan.describe(e), &plan.create_sql(e)).await?;
+            }
+            return Ok(());
+        }
+        let mut start = 0;
+        while start < entries.len() {
+            let mut sql = String::new();
+            let mut end = start;
+            while end < entries.len() && end - start < BATCH_ENTRIES && sql.len() < BATCH_BYTES {
+                let one = plan.create_sql(entries[end]);
+                sql.push_str(&one);
+                if !one.ends_with('\n') {
+                    sql.push('\n');
+                }
+                end += 1;
+            }
+            if end - start == 1 || client.batch_execute(&sql).await.is_err() {
+                for e in &entries[start..end] {
+                    self.exec(client, plan.describe(e), &plan.create_sql(e)).await?;
+                }
+            }
+            start = end;
+        }
+        Ok(())
     }
 
     /// Refuse to create objects where objects of those names exist.
