@@ -1,0 +1,580 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: pgkeep backup and restore against pg_dump/pg_restore,
+# all measured in the same run on the same throwaway server.
+#
+# Starts a private PostgreSQL 15 cluster (/usr/lib/postgresql/15/bin; as
+# root the server runs as the system user `pgkeep-test`, created if missing;
+# clients connect over a private unix socket as user `postgres`), loads
+# `pgbench -i -s $SCALE` plus a wide mixed-type table `wide` of $WIDE_ROWS
+# rows (15 column types, secondary index on its timestamptz column), runs
+# VACUUM ANALYZE, then for $RUNS rounds times each contender once per round
+# (the order is reversed every other round), every backup into a fresh,
+# empty repository or output directory:
+#
+#   backup:  pgkeep backup -j 2              (fresh repository: no dedup)
+#            pg_dump -Fc -f FILE bench
+#            pg_dump -Fd -j 2 -f DIR bench
+#            raw floor: COPY tbl TO STDOUT (FORMAT binary) of every table
+#                       into /dev/null, two tables at a time (xargs -P2 psql)
+#   restore: pgkeep restore -j 2 --create    (into a new database)
+#            createdb + pg_restore -j 2 -d NEWDB   (from the -Fc dump)
+#
+# It also records the archive sizes (`du -sb` of the repository, the -Fc
+# file, the -Fd directory) and peak RSS (/usr/bin/time -f %M, or polling
+# VmHWM in /proc when time(1) is missing and cannot be installed). After the
+# first pgkeep restore it checks that every table's row count and the number
+# of indexes equal the source database's, and fails loudly otherwise.
+# Restored databases are dropped after each run.
+#
+# Per-run timings go to stderr; the summary (medians in seconds, ratios
+# against their targets, each marked "ok" or "MISSED") goes to stdout and as
+# JSON to $OUT. Exit status is non-zero only when a command fails or the
+# correctness check fails, never because a target is missed.
+#
+# Environment knobs:
+#   SCALE=50           pgbench scale factor (50: 5 M pgbench_accounts rows)
+#   WIDE_ROWS=1000000  rows in the wide mixed-type table
+#   RUNS=3             rounds; medians are taken over them
+#   PGKEEP_BIN=...     pgkeep binary to test; when unset the script runs
+#                      `cargo build --release` and uses
+#                      ${CARGO_TARGET_DIR:-target}/release/pgkeep
+#   OUT=/tmp/pgkeep-e2e-bench.json   where the JSON summary is written
+#   KEEP=1             keep the temporary directory (cluster, dumps, logs)
+#   PORT=55600+        server port (default 55600 + PID % 300; the server
+#                      listens on the private socket directory only)
+#   PGBIN=/usr/lib/postgresql/15/bin   PostgreSQL binaries
+#
+# Usage, from the repository root:
+#   bash benches/e2e_backup_restore.sh
+#   SCALE=2 WIDE_ROWS=20000 RUNS=1 bash benches/e2e_backup_restore.sh   # smoke test
+#
+# Server settings: fsync=off, synchronous_commit=off, full_page_writes=off,
+# max_locks_per_transaction=1024, shared_buffers=256MB, max_wal_size=4GB,
+# autovacuum=off (so no background work lands on a later measurement).
+
+set -euo pipefail
+export LC_ALL=C
+
+SCALE=${SCALE:-50}
+WIDE_ROWS=${WIDE_ROWS:-1000000}
+RUNS=${RUNS:-3}
+OUT=${OUT:-/tmp/pgkeep-e2e-bench.json}
+KEEP=${KEEP:-0}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PORT=${PORT:-$((55600 + $$ % 300))}
+JOBS=2
+SERVER_USER=pgkeep-test
+DB=bench
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+log() { printf '%s\n' "$*" >&2; }
+die() {
+    printf 'e2e_backup_restore: error: %s\n' "$*" >&2
+    exit 1
+}
+
+for n in SCALE WIDE_ROWS RUNS; do
+    [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer, got '${!n}'"
+done
+for b in initdb pg_ctl pgbench pg_dump pg_restore psql createdb; do
+    [[ -x $PGBIN/$b ]] || die "$PGBIN/$b not found (set PGBIN)"
+done
+
+# --- the pgkeep binary -------------------------------------------------------
+
+if [[ -z ${PGKEEP_BIN:-} ]]; then
+    log "building pgkeep (cargo build --release)"
+    cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
+    target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
+    [[ $target_dir = /* ]] || target_dir=$ROOT/$target_dir
+    PGKEEP_BIN=$target_dir/release/pgkeep
+fi
+[[ $PGKEEP_BIN = /* ]] || PGKEEP_BIN=$PWD/$PGKEEP_BIN
+[[ -x $PGKEEP_BIN ]] || die "pgkeep binary $PGKEEP_BIN not found or not executable"
+
+# --- peak RSS: /usr/bin/time, else polling /proc ------------------------------
+
+TIME_BIN=/usr/bin/time
+if [[ ! -x $TIME_BIN && $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing time(1) for peak RSS"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q time >&2 || true
+fi
+if [[ -x $TIME_BIN ]]; then
+    RSS_MODE="time"
+else
+    RSS_MODE="poll"
+    log "no /usr/bin/time: peak RSS from polling VmHWM in /proc every 50 ms"
+fi
+
+# --- temporary directory, cluster, cleanup ------------------------------------
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgkeep-e2e.XXXXXX")
+chmod 755 "$WORK"
+DATA=$WORK/data
+SOCK=$WORK/sock
+SERVER_LOG=$WORK/server.log
+mkdir -p "$DATA" "$SOCK"
+touch "$SERVER_LOG"
+
+AS_SERVER=()
+if [[ $EUID -eq 0 ]]; then
+    if ! id -u "$SERVER_USER" >/dev/null 2>&1; then
+        log "creating system user $SERVER_USER"
+        useradd --system --no-create-home "$SERVER_USER"
+    fi
+    chown "$SERVER_USER:" "$DATA" "$SOCK" "$SERVER_LOG"
+    chmod 700 "$DATA"
+    AS_SERVER=(runuser -u "$SERVER_USER" --)
+fi
+
+server_started=0
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if ((rc != 0)) && [[ -s $SERVER_LOG ]]; then
+        log "--- last lines of the server log ($SERVER_LOG) ---"
+        tail -n 15 "$SERVER_LOG" >&2 || true
+    fi
+    if ((server_started)); then
+        (cd "$WORK" && "${AS_SERVER[@]}" "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1) || true
+    fi
+    if [[ $KEEP == 1 ]]; then
+        log "kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "initdb in $DATA (port $PORT, socket $SOCK)"
+(cd "$WORK" && "${AS_SERVER[@]}" "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust \
+    -E UTF8 --locale=C --no-sync >"$WORK/initdb.log" 2>&1) ||
+    {
+        cat "$WORK/initdb.log" >&2
+        die "initdb failed"
+    }
+cat >>"$DATA/postgresql.conf" <<EOF
+
+# e2e_backup_restore.sh
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '$SOCK'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_locks_per_transaction = 1024
+shared_buffers = 256MB
+max_wal_size = 4GB
+autovacuum = off
+EOF
+(cd "$WORK" && "${AS_SERVER[@]}" "$PGBIN/pg_ctl" -D "$DATA" -l "$SERVER_LOG" -w -t 60 start >/dev/null)
+server_started=1
+
+export PGHOST=$SOCK PGPORT=$PORT PGUSER=postgres
+unset PGDATABASE PGPASSWORD PGSERVICE PGOPTIONS
+conninfo() { printf 'host=%s port=%s dbname=%s user=postgres' "$SOCK" "$PORT" "$1"; }
+psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+PG_VERSION=$(psql_q -At -d postgres -c 'SHOW server_version')
+log "PostgreSQL $PG_VERSION, $(nproc) cores, pgkeep $PGKEEP_BIN"
+
+# --- dataset -------------------------------------------------------------------
+
+t_load=$EPOCHREALTIME
+psql_q -d postgres -c "CREATE DATABASE $DB"
+log "pgbench -i -s $SCALE"
+"$PGBIN/pgbench" -i -q -s "$SCALE" "$DB" >"$WORK/pgbench.log" 2>&1 ||
+    {
+        cat "$WORK/pgbench.log" >&2
+        die "pgbench -i failed"
+    }
+log "wide table: $WIDE_ROWS rows"
+psql_q -d "$DB" >/dev/null <<SQL
+SELECT setseed(0.42);
+CREATE TABLE wide (
+    id          bigint PRIMARY KEY,
+    qty         integer NOT NULL,
+    small       smallint,
+    amount      numeric(12,2),
+    score       double precision,
+    ratio       real,
+    paid        boolean,
+    body        text,
+    label       varchar(40),
+    created_at  timestamptz NOT NULL,
+    day         date,
+    ext_id      uuid,
+    attrs       jsonb,
+    blob        bytea,
+    tags        integer[]
+);
+INSERT INTO wide
+SELECT g,
+       (random() * 100000)::int,
+       (g % 32000)::smallint,
+       round((random() * 100000)::numeric, 2),
+       random() * 1e6,
+       (random() * 1000)::real,
+       random() < 0.7,
+       CASE g % 5
+           WHEN 0 THEN NULL
+           WHEN 1 THEN md5(g::text)
+           WHEN 2 THEN repeat(substr(md5(g::text), 1, 4 + g % 29), 1 + g % 7)
+           WHEN 3 THEN 'order ' || g || ' shipped to warehouse ' || (g % 97)
+           ELSE md5(g::text) || ' ' || md5((g * 31)::text)
+       END,
+       CASE WHEN g % 10 = 0 THEN NULL ELSE 'customer-' || (random() * 50000)::int END,
+       timestamptz '2024-01-01 00:00:00+00' + g * interval '3 seconds' + random() * interval '2 seconds',
+       date '2020-01-01' + (g % 2000),
+       md5(g::text || 'ext')::uuid,
+       CASE WHEN g % 5 = 0 THEN NULL
+            ELSE jsonb_build_object('k', g % 100, 'v', (random() * 1000)::int,
+                                    'tag', (ARRAY['red', 'green', 'blue', 'amber'])[1 + g % 4])
+       END,
+       CASE WHEN g % 3 = 0 THEN NULL ELSE decode(md5(g::text), 'hex') END,
+       ARRAY[g % 10, g % 1000, (random() * 100000)::int]
+FROM generate_series(1, $WIDE_ROWS) AS g;
+CREATE INDEX wide_created_at_idx ON wide (created_at);
+VACUUM ANALYZE;
+SQL
+DB_BYTES=$(psql_q -At -d "$DB" -c "SELECT pg_database_size(current_database())")
+log "dataset loaded in $(awk -v a="$t_load" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s: database $((DB_BYTES >> 20)) MiB"
+
+# Tables, largest first (the raw floor's work list and the row-count check).
+mapfile -t TABLES < <(psql_q -At -d "$DB" -c "
+    SELECT format('%I.%I', n.nspname, c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\_%'
+    ORDER BY pg_total_relation_size(c.oid) DESC, 1")
+((${#TABLES[@]} > 0)) || die "no tables found in $DB"
+printf '%s\n' "${TABLES[@]}" >"$WORK/tables.txt"
+log "tables: ${TABLES[*]}"
+
+# --- measuring ----------------------------------------------------------------
+
+# runlog LABEL TEXT: one per-run line on stderr.
+runlog() { printf '  %-30s %8.2f s  %s\n' "$1" "$SECS" "$2" >&2; }
+
+# measure STDOUT_FILE CMD...: runs CMD with stdout to STDOUT_FILE and sets
+# SECS (wall seconds) and RSS_KIB (peak RSS of CMD and the children it
+# waited for; 0 when unknown). Returns CMD's exit status.
+SECS=0
+RSS_KIB=0
+measure() {
+    local out=$1
+    shift
+    local t0 rc=0
+    RSS_KIB=0
+    t0=$EPOCHREALTIME
+    if [[ $RSS_MODE == time ]]; then
+        "$TIME_BIN" -f %M -o "$WORK/rss.txt" "$@" >"$out" || rc=$?
+        SECS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.3f", b-a}')
+        RSS_KIB=$(tail -n 1 "$WORK/rss.txt")
+        [[ $RSS_KIB =~ ^[0-9]+$ ]] || RSS_KIB=0
+    else
+        local pid hwm=0 v
+        "$@" >"$out" &
+        pid=$!
+        while [[ -r /proc/$pid/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; do
+            v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+            if [[ -n $v ]] && ((v > hwm)); then hwm=$v; fi
+            sleep 0.05
+        done
+        wait "$pid" || rc=$?
+        SECS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.3f", b-a}')
+        RSS_KIB=$hwm
+    fi
+    return "$rc"
+}
+
+raw_floor() {
+    xargs -P 2 -I '{}' "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$DB" \
+        -c 'COPY {} TO STDOUT (FORMAT binary)' <"$WORK/tables.txt" >/dev/null
+}
+
+drop_db() {
+    psql_q -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c CHECKPOINT
+}
+
+# The source's row counts and index count, for the check after the first restore.
+declare -A SRC_ROWS
+for t in "${TABLES[@]}"; do
+    SRC_ROWS[$t]=$(psql_q -At -d "$DB" -c "SELECT count(*) FROM $t")
+done
+IDX_SQL="SELECT count(*) FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+SRC_INDEXES=$(psql_q -At -d "$DB" -c "$IDX_SQL")
+
+check_restored() {
+    local db=$1 bad=0 n t
+    for t in "${TABLES[@]}"; do
+        n=$(psql_q -At -d "$db" -c "SELECT count(*) FROM $t" 2>&1) || n="error: $n"
+        if [[ $n != "${SRC_ROWS[$t]}" ]]; then
+            log "CHECK FAILED: $t has ${SRC_ROWS[$t]} rows in $DB but '$n' in $db"
+            bad=1
+        fi
+    done
+    n=$(psql_q -At -d "$db" -c "$IDX_SQL")
+    if [[ $n != "$SRC_INDEXES" ]]; then
+        log "CHECK FAILED: $SRC_INDEXES indexes in $DB but $n in $db"
+        bad=1
+    fi
+    ((bad == 0)) || die "restored database $db differs from $DB (see above)"
+    log "check: row counts of ${#TABLES[@]} tables and $n indexes match"
+}
+
+# One warm-up pass so the first contender of round 1 finds the same page cache
+# as everyone after it.
+log "warm-up: one untimed raw COPY pass"
+raw_floor
+
+# Per-run results.
+declare -a T_PGKEEP T_FC T_FD T_RAW T_PGKEEP_R T_PGR
+declare -a RSS_PGKEEP RSS_PGKEEP_R RSS_FC RSS_FD RSS_PGR
+declare -a SZ_REPO SZ_REPO_FILES SZ_FC SZ_FD RAW_BYTES STORED_BYTES
+SNAPSHOT=
+
+run_pgkeep_backup() {
+    local r=$1 dir=$2
+    "$PGKEEP_BIN" init --repo "$dir/repo" >/dev/null 2>"$dir/pgkeep-init.log" ||
+        {
+            cat "$dir/pgkeep-init.log" >&2
+            die "pgkeep init failed"
+        }
+    measure "$dir/pgkeep-backup.json" "$PGKEEP_BIN" backup -d "$(conninfo "$DB")" \
+        --repo "$dir/repo" -j "$JOBS" --json 2>"$dir/pgkeep-backup.log" ||
+        {
+            tail -n 30 "$dir/pgkeep-backup.log" >&2
+            die "pgkeep backup failed (round $r)"
+        }
+    T_PGKEEP+=("$SECS")
+    RSS_PGKEEP+=("$RSS_KIB")
+    SNAPSHOT=$(sed -n 's/^  "id": "\([0-9a-f]*\)".*/\1/p' "$dir/pgkeep-backup.json")
+    [[ -n $SNAPSHOT ]] || die "no snapshot id in pgkeep backup --json output"
+    RAW_BYTES+=("$(sed -n 's/^  "raw_bytes": \([0-9]*\).*/\1/p' "$dir/pgkeep-backup.json")")
+    STORED_BYTES+=("$(sed -n 's/^  "new_stored_bytes": \([0-9]*\).*/\1/p' "$dir/pgkeep-backup.json")")
+    SZ_REPO+=("$(du -sb "$dir/repo" | cut -f1)")
+    # The same without the directories' own blocks (du -sb counts them).
+    SZ_REPO_FILES+=("$(find "$dir/repo" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')")
+    runlog "pgkeep backup -j$JOBS" "peak RSS $((RSS_KIB / 1024)) MiB, repository ${SZ_REPO[-1]} bytes"
+}
+
+run_pg_dump_fc() {
+    local r=$1 dir=$2
+    measure /dev/null "$PGBIN/pg_dump" -Fc -f "$dir/bench.dump" "$DB" 2>"$dir/pg_dump-fc.log" ||
+        {
+            cat "$dir/pg_dump-fc.log" >&2
+            die "pg_dump -Fc failed (round $r)"
+        }
+    T_FC+=("$SECS")
+    RSS_FC+=("$RSS_KIB")
+    SZ_FC+=("$(stat -c %s "$dir/bench.dump")")
+    runlog "pg_dump -Fc" "peak RSS $((RSS_KIB / 1024)) MiB, file ${SZ_FC[-1]} bytes"
+}
+
+run_pg_dump_fd() {
+    local r=$1 dir=$2
+    measure /dev/null "$PGBIN/pg_dump" -Fd -j "$JOBS" -f "$dir/bench.dir" "$DB" 2>"$dir/pg_dump-fd.log" ||
+        {
+            cat "$dir/pg_dump-fd.log" >&2
+            die "pg_dump -Fd failed (round $r)"
+        }
+    T_FD+=("$SECS")
+    RSS_FD+=("$RSS_KIB")
+    SZ_FD+=("$(du -sb "$dir/bench.dir" | cut -f1)")
+    runlog "pg_dump -Fd -j$JOBS" "peak RSS $((RSS_KIB / 1024)) MiB, directory ${SZ_FD[-1]} bytes"
+    rm -rf "$dir/bench.dir"
+}
+
+run_raw_floor() {
+    local r=$1 t0
+    t0=$EPOCHREALTIME
+    raw_floor || die "raw COPY floor failed (round $r)"
+    SECS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.3f", b-a}')
+    T_RAW+=("$SECS")
+    runlog "raw COPY binary, 2 at a time" ""
+}
+
+run_pgkeep_restore() {
+    local r=$1 dir=$2
+    local target="r${r}_pgkeep"
+    measure /dev/null "$PGKEEP_BIN" restore "$SNAPSHOT" --repo "$dir/repo" \
+        -d "$(conninfo "$target")" --create -j "$JOBS" 2>"$dir/pgkeep-restore.log" ||
+        {
+            tail -n 30 "$dir/pgkeep-restore.log" >&2
+            die "pgkeep restore failed (round $r)"
+        }
+    T_PGKEEP_R+=("$SECS")
+    RSS_PGKEEP_R+=("$RSS_KIB")
+    runlog "pgkeep restore -j$JOBS --create" "peak RSS $((RSS_KIB / 1024)) MiB"
+    if ((r == 1)); then check_restored "$target"; fi
+    drop_db "$target"
+}
+
+run_pg_restore() {
+    local r=$1 dir=$2
+    local target="r${r}_pg_restore" t0 rss
+    t0=$EPOCHREALTIME
+    "$PGBIN/createdb" "$target"
+    measure /dev/null "$PGBIN/pg_restore" -j "$JOBS" -d "$target" "$dir/bench.dump" 2>"$dir/pg_restore.log" ||
+        {
+            cat "$dir/pg_restore.log" >&2
+            die "pg_restore failed (round $r)"
+        }
+    rss=$RSS_KIB
+    SECS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.3f", b-a}')
+    T_PGR+=("$SECS")
+    RSS_PGR+=("$rss")
+    runlog "createdb + pg_restore -j$JOBS" "peak RSS $((rss / 1024)) MiB"
+    drop_db "$target"
+}
+
+for ((r = 1; r <= RUNS; r++)); do
+    dir=$WORK/round$r
+    mkdir -p "$dir"
+    if ((r % 2 == 1)); then
+        log "round $r/$RUNS"
+        run_pgkeep_backup "$r" "$dir"
+        run_pg_dump_fc "$r" "$dir"
+        run_pg_dump_fd "$r" "$dir"
+        run_raw_floor "$r"
+        run_pgkeep_restore "$r" "$dir"
+        run_pg_restore "$r" "$dir"
+    else
+        log "round $r/$RUNS (reverse order)"
+        run_raw_floor "$r"
+        run_pg_dump_fd "$r" "$dir"
+        run_pg_dump_fc "$r" "$dir"
+        run_pgkeep_backup "$r" "$dir"
+        run_pg_restore "$r" "$dir"
+        run_pgkeep_restore "$r" "$dir"
+    fi
+    [[ $KEEP == 1 ]] || rm -rf "$dir"
+done
+
+# --- summary ------------------------------------------------------------------
+
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN{if (b == 0) print "null"; else printf "%.3f", a / b}'; }
+mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k / 1024}'; }
+# verdict VALUE OP TARGET -> ok / MISSED
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN{ok = (op == "<=") ? (v <= t) : (v >= t); print (v != "null" && ok) ? "ok" : "MISSED"}'; }
+json_array() {
+    local IFS=,
+    printf '[%s]' "$*"
+}
+
+M_PGKEEP=$(median "${T_PGKEEP[@]}")
+M_FC=$(median "${T_FC[@]}")
+M_FD=$(median "${T_FD[@]}")
+M_RAW=$(median "${T_RAW[@]}")
+M_PGKEEP_R=$(median "${T_PGKEEP_R[@]}")
+M_PGR=$(median "${T_PGR[@]}")
+M_SZ_REPO=$(median "${SZ_REPO[@]}")
+M_SZ_REPO_FILES=$(median "${SZ_REPO_FILES[@]}")
+M_SZ_FC=$(median "${SZ_FC[@]}")
+M_SZ_FD=$(median "${SZ_FD[@]}")
+MAX_RSS_B=$(printf '%s\n' "${RSS_PGKEEP[@]}" | sort -n | tail -n 1)
+MAX_RSS_R=$(printf '%s\n' "${RSS_PGKEEP_R[@]}" | sort -n | tail -n 1)
+
+R_RAW=$(div "$M_PGKEEP" "$M_RAW")
+R_FC=$(div "$M_FC" "$M_PGKEEP")
+R_FD=$(div "$M_FD" "$M_PGKEEP")
+R_REST=$(div "$M_PGR" "$M_PGKEEP_R")
+R_SIZE=$(div "$M_SZ_REPO" "$M_SZ_FC")
+RSS_B_MIB=$(mib "$MAX_RSS_B")
+RSS_R_MIB=$(mib "$MAX_RSS_R")
+rss_note=""
+[[ $RSS_MODE == time ]] || rss_note=" (polled)"
+
+V_RAW=$(verdict "$R_RAW" "<=" 1.2)
+V_FC=$(verdict "$R_FC" ">=" 3.3)
+V_FD=$(verdict "$R_FD" ">=" 2.4)
+V_REST=$(verdict "$R_REST" ">=" 1.5)
+V_SIZE=$(verdict "$R_SIZE" "<=" 0.9)
+V_RSS_B=$(verdict "$RSS_B_MIB" "<=" 256)
+V_RSS_R=$(verdict "$RSS_R_MIB" "<=" 256)
+
+{
+    printf 'pgkeep end-to-end benchmark: SCALE=%s WIDE_ROWS=%s RUNS=%s, PostgreSQL %s, %s cores, database %s MiB\n' \
+        "$SCALE" "$WIDE_ROWS" "$RUNS" "$PG_VERSION" "$(nproc)" "$((DB_BYTES >> 20))"
+    printf '\nmedian wall seconds (runs)\n'
+    printf '  %-28s %8.2f  (%s)\n' "pgkeep backup -j2" "$M_PGKEEP" "${T_PGKEEP[*]}"
+    printf '  %-28s %8.2f  (%s)\n' "pg_dump -Fc" "$M_FC" "${T_FC[*]}"
+    printf '  %-28s %8.2f  (%s)\n' "pg_dump -Fd -j2" "$M_FD" "${T_FD[*]}"
+    printf '  %-28s %8.2f  (%s)\n' "raw COPY binary floor" "$M_RAW" "${T_RAW[*]}"
+    printf '  %-28s %8.2f  (%s)\n' "pgkeep restore -j2 --create" "$M_PGKEEP_R" "${T_PGKEEP_R[*]}"
+    printf '  %-28s %8.2f  (%s)\n' "createdb + pg_restore -j2" "$M_PGR" "${T_PGR[*]}"
+    printf '\nsizes (bytes): pgkeep repository %s (du -sb; files alone %s), pg_dump -Fc %s, pg_dump -Fd %s; pgkeep raw table data %s\n' \
+        "$M_SZ_REPO" "$M_SZ_REPO_FILES" "$M_SZ_FC" "$M_SZ_FD" "${RAW_BYTES[0]:-?}"
+    printf '\n  %-40s %10s  %-8s %s\n' "measure" "value" "target" "verdict"
+    printf '  %-40s %9sx  %-8s %s\n' "pgkeep backup / raw COPY floor" "$R_RAW" "<= 1.2" "$V_RAW"
+    printf '  %-40s %9sx  %-8s %s\n' "pg_dump -Fc / pgkeep backup" "$R_FC" ">= 3.3" "$V_FC"
+    printf '  %-40s %9sx  %-8s %s\n' "pg_dump -Fd -j2 / pgkeep backup" "$R_FD" ">= 2.4" "$V_FD"
+    printf '  %-40s %9sx  %-8s %s\n' "pg_restore -j2 / pgkeep restore" "$R_REST" ">= 1.5" "$V_REST"
+    printf '  %-40s %10s  %-8s %s\n' "pgkeep repository / pg_dump -Fc size" "$R_SIZE" "<= 0.9" "$V_SIZE"
+    printf '  %-40s %10s  %-8s %s\n' "pgkeep backup peak RSS MiB$rss_note" "$RSS_B_MIB" "<= 256" "$V_RSS_B"
+    printf '  %-40s %10s  %-8s %s\n' "pgkeep restore peak RSS MiB$rss_note" "$RSS_R_MIB" "<= 256" "$V_RSS_R"
+    printf '\n(peak RSS MiB, max over runs: pg_dump -Fc %s, pg_dump -Fd -j2 %s, pg_restore -j2 %s)\n' \
+        "$(mib "$(printf '%s\n' "${RSS_FC[@]}" | sort -n | tail -n 1)")" \
+        "$(mib "$(printf '%s\n' "${RSS_FD[@]}" | sort -n | tail -n 1)")" \
+        "$(mib "$(printf '%s\n' "${RSS_PGR[@]}" | sort -n | tail -n 1)")"
+}
+
+cat >"$OUT" <<EOF
+{
+  "scale": $SCALE,
+  "wide_rows": $WIDE_ROWS,
+  "runs": $RUNS,
+  "jobs": $JOBS,
+  "cores": $(nproc),
+  "server_version": "$PG_VERSION",
+  "database_bytes": $DB_BYTES,
+  "rss_mode": "$RSS_MODE",
+  "seconds": {
+    "pgkeep_backup": $(json_array "${T_PGKEEP[@]}"),
+    "pg_dump_fc": $(json_array "${T_FC[@]}"),
+    "pg_dump_fd_j2": $(json_array "${T_FD[@]}"),
+    "raw_copy_floor": $(json_array "${T_RAW[@]}"),
+    "pgkeep_restore": $(json_array "${T_PGKEEP_R[@]}"),
+    "pg_restore_j2": $(json_array "${T_PGR[@]}")
+  },
+  "median_seconds": {
+    "pgkeep_backup": $M_PGKEEP,
+    "pg_dump_fc": $M_FC,
+    "pg_dump_fd_j2": $M_FD,
+    "raw_copy_floor": $M_RAW,
+    "pgkeep_restore": $M_PGKEEP_R,
+    "pg_restore_j2": $M_PGR
+  },
+  "bytes": {
+    "pgkeep_repository": $(json_array "${SZ_REPO[@]}"),
+    "pgkeep_repository_files": $(json_array "${SZ_REPO_FILES[@]}"),
+    "pg_dump_fc": $(json_array "${SZ_FC[@]}"),
+    "pg_dump_fd": $(json_array "${SZ_FD[@]}"),
+    "pgkeep_raw": $(json_array "${RAW_BYTES[@]}"),
+    "pgkeep_new_stored": $(json_array "${STORED_BYTES[@]}")
+  },
+  "peak_rss_kib": {
+    "pgkeep_backup": $(json_array "${RSS_PGKEEP[@]}"),
+    "pgkeep_restore": $(json_array "${RSS_PGKEEP_R[@]}"),
+    "pg_dump_fc": $(json_array "${RSS_FC[@]}"),
+    "pg_dump_fd_j2": $(json_array "${RSS_FD[@]}"),
+    "pg_restore_j2": $(json_array "${RSS_PGR[@]}")
+  },
+  "ratios": {
+    "pgkeep_backup_vs_raw_floor": {"value": $R_RAW, "target": "<= 1.2", "verdict": "$V_RAW"},
+    "pg_dump_fc_vs_pgkeep_backup": {"value": $R_FC, "target": ">= 3.3", "verdict": "$V_FC"},
+    "pg_dump_fd_j2_vs_pgkeep_backup": {"value": $R_FD, "target": ">= 2.4", "verdict": "$V_FD"},
+    "pg_restore_j2_vs_pgkeep_restore": {"value": $R_REST, "target": ">= 1.5", "verdict": "$V_REST"},
+    "pgkeep_repo_vs_pg_dump_fc_size": {"value": $R_SIZE, "target": "<= 0.9", "verdict": "$V_SIZE"},
+    "pgkeep_backup_peak_rss_mib": {"value": $RSS_B_MIB, "target": "<= 256", "verdict": "$V_RSS_B"},
+    "pgkeep_restore_peak_rss_mib": {"value": $RSS_R_MIB, "target": "<= 256", "verdict": "$V_RSS_R"}
+  }
+}
+EOF
+log "JSON summary written to $OUT"
