@@ -34,8 +34,12 @@ use crate::repo::snapshot::{
 use crate::repo::{BackupSession, Id, RepoError, Repository, Snapshot};
 use crate::sessions::{server_message, sqlstate, SessionError, SnapshotSessions};
 
-/// Tables above this many bytes are split into parts of about this size.
+/// Tables above this many bytes are split into parts of about this size
+/// (smaller when the whole backup is small; see `plan_tables`).
 pub const DEFAULT_SPLIT_BYTES: u64 = 256 << 20;
+const MIN_SPLIT_BYTES: u64 = 16 << 20;
+/// PostgreSQL's default block size; only used to size parts.
+const BLOCK_SIZE: u64 = 8192;
 
 #[derive(Clone, Debug)]
 pub struct BackupOptions {
@@ -363,6 +367,15 @@ async fn plan_tables(
         .filter(|e| e.kind == "TABLE")
         .filter_map(|e| e.schema.as_deref().map(|s| ((s, e.name.as_str()), e.id)))
         .collect();
+    // Parts small enough that the largest table does not finish alone
+    // long after the others: about a quarter of each session's share, but
+    // never above the user's size, nor below 16 MiB unless the user asks.
+    let total: u64 = sizes.values().map(|s| s.blocks * BLOCK_SIZE).sum();
+    let split_bytes = if opts.split_bytes == 0 {
+        0
+    } else {
+        (total / (opts.jobs.max(1) as u64 * 4)).clamp(MIN_SPLIT_BYTES.min(opts.split_bytes), opts.split_bytes)
+    };
     let mut out = Vec::new();
     for r in rels {
         let schema = r.meta.schema.clone().unwrap_or_default();
@@ -371,8 +384,7 @@ async fn plan_tables(
             .iter()
             .find_map(|c| text_types.get(&c.type_oid).map(|why| format!("column {}: {why}", c.name)));
         let size = sizes.get(&r.meta.oid).cloned().unwrap_or_default();
-        let block_size = 8192u64;
-        let parts = split(size.blocks, block_size, opts.split_bytes, server_version_num);
+        let parts = split(size.blocks, BLOCK_SIZE, split_bytes, server_version_num);
         out.push(PlannedTable {
             ddl_entry: entry_of.get(&(schema.as_str(), r.meta.name.as_str())).copied(),
             schema,

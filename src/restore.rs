@@ -54,6 +54,9 @@ pub struct RestoreOptions {
     pub target_schema: Option<String>,
     /// Collect failing statements and go on; fail at the end with a count.
     pub keep_going: bool,
+    /// `maintenance_work_mem` for the restore's sessions (index builds sort
+    /// in memory up to this much each), e.g. "256MB"; None keeps the server's.
+    pub maintenance_work_mem: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -198,10 +201,14 @@ impl<'a> Plan<'a> {
     }
 
     fn session_setup(&self) -> String {
-        format!(
+        let mut s = format!(
             "{}SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3;",
             script_header(&self.search_path)
-        )
+        );
+        if let Some(m) = &self.opts.maintenance_work_mem {
+            s.push_str(&format!(" SELECT pg_catalog.set_config('maintenance_work_mem', {}, false);", quote_literal_std(m)));
+        }
+        s
     }
 }
 
@@ -523,13 +530,38 @@ impl Run<'_> {
             plan.tables.iter().flat_map(|t| (0..t.parts.len()).map(move |i| (*t, i))).collect();
         jobs.sort_by(|a, b| b.0.parts[b.1].raw_bytes.cmp(&a.0.parts[a.1].raw_bytes));
         self.progress.plan(jobs.len() as u64, jobs.iter().map(|(t, i)| t.parts[*i].raw_bytes).sum());
-        let queue = Mutex::new(jobs.into_iter());
+        // Sessions loading the same table contend for its extension lock,
+        // so a free session takes the largest part of a table no other
+        // session is loading, if there is one.
+        let queue = Mutex::new((jobs, HashMap::<usize, usize>::new()));
+        let take = || {
+            let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
+            let (jobs, active) = &mut *q;
+            let pick = jobs
+                .iter()
+                .position(|(t, _)| !active.contains_key(&(*t as *const TableData as usize)))
+                .or(if jobs.is_empty() { None } else { Some(0) })?;
+            let (t, i) = jobs.remove(pick);
+            *active.entry(t as *const TableData as usize).or_insert(0) += 1;
+            Some((t, i))
+        };
+        let release = |t: &TableData| {
+            let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
+            let key = t as *const TableData as usize;
+            if let Some(n) = q.1.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    q.1.remove(&key);
+                }
+            }
+        };
         let totals = Mutex::new((0u64, 0u64));
         let workers = self.clients.iter().map(|client| async {
             loop {
-                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
-                let Some((t, i)) = next else { return Ok::<(), RestoreError>(()) };
-                match self.copy_part(client, t, i).await {
+                let Some((t, i)) = take() else { return Ok::<(), RestoreError>(()) };
+                let outcome = self.copy_part(client, t, i).await;
+                release(t);
+                match outcome {
                     Ok(rows) => {
                         let mut tot = totals.lock().unwrap_or_else(|p| p.into_inner());
                         tot.0 += rows;
