@@ -251,6 +251,9 @@ pub enum Command {
         /// Snapshot ids, unambiguous prefixes, or `latest`.
         #[arg(required = true)]
         snapshots: Vec<String>,
+        /// With `latest`: the newest snapshot of this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
     },
     /// Remove data no snapshot references; rewrite mostly-empty packs.
     Prune {
@@ -414,11 +417,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Forget { repo, snapshots } => {
+        Command::Forget { repo, snapshots, tenant } => {
             let r = Repository::open(&repo.repo)?;
             let ids = snapshots
                 .iter()
-                .map(|s| r.resolve_snapshot(s, None))
+                .map(|s| r.resolve_snapshot(s, tenant.as_deref()))
                 .collect::<Result<Vec<_>, _>>()?;
             r.forget(&ids)?;
             for id in ids {
