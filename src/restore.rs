@@ -367,6 +367,9 @@ async fn create_database(m: &ResolvedConn, name: &str, snap: &Snapshot) -> Resul
     r
 }
 
+/// Tables below this much data build their constraints in one statement.
+const TWO_STEP_MIN_BYTES: u64 = 16 << 20;
+
 /// One step of the post-data schedule.
 struct Step<'a> {
     entry: &'a DdlEntry,
@@ -449,7 +452,8 @@ impl Run<'_> {
     /// implicit transaction); when one fails, nothing of it stays, and its
     /// entries run again one by one so the error names its object.
     async fn pre_data(&self, client: &Client, entries: &[&DdlEntry]) -> Result<(), RestoreError> {
-        const BATCH_ENTRIES: usize = 200;
+        // Not more: many DDL statements in one transaction get slower each.
+        const BATCH_ENTRIES: usize = 50;
         const BATCH_BYTES: usize = 1 << 20;
         let plan = self.plan;
         if plan.opts.single_transaction {
@@ -470,7 +474,13 @@ impl Run<'_> {
                 }
                 end += 1;
             }
-            if end - start == 1 || client.batch_execute(&sql).await.is_err() {
+            let t = Instant::now();
+            let batch = if end - start == 1 { None } else { Some(client.batch_execute(&sql).await) };
+            tracing::debug!(entries = end - start, ms = t.elapsed().as_secs_f64() * 1000.0, ok = matches!(batch, Some(Ok(()))), "pre-data batch");
+            if let Some(Err(e)) = &batch {
+                tracing::debug!("pre-data batch failed, entries one by one: {}", server_message(e));
+            }
+            if !matches!(batch, Some(Ok(()))) {
                 for e in &entries[start..end] {
                     self.exec(client, plan.describe(e), &plan.create_sql(e)).await?;
                 }
@@ -684,7 +694,12 @@ impl Run<'_> {
             let tables: Vec<u32> = e.deps.iter().copied().filter(|d| kind_of.get(d) == Some(&"TABLE")).collect();
             let weight = tables.iter().map(|t| size_of.get(t).copied().unwrap_or(0)).max().unwrap_or(0);
             let after: Vec<usize> = e.deps.iter().filter_map(|d| last_step.get(d).copied()).collect();
-            let split = e.two_step.as_ref().filter(|t| two_step && matches!(t.method.as_str(), "unique-index" | "not-valid"));
+            // On a small table the second statement costs more than the
+            // parallelism gains.
+            let split = e
+                .two_step
+                .as_ref()
+                .filter(|t| two_step && weight >= TWO_STEP_MIN_BYTES && matches!(t.method.as_str(), "unique-index" | "not-valid"));
             match split {
                 Some(ts) => {
                     let strip = |s: &str| statements::strip(s, plan.opts.no_owner, plan.opts.no_acl);
@@ -758,7 +773,12 @@ impl Run<'_> {
                 let object = if s.label.is_empty() { plan.describe(s.entry) } else { format!("{} ({})", plan.describe(s.entry), s.label) };
                 let client = &self.clients[c];
                 let sql = s.sql.as_str();
-                running.push(async move { (i, c, self.exec(client, object, sql).await) });
+                running.push(async move {
+                    let t = Instant::now();
+                    let r = self.exec(client, object.clone(), sql).await;
+                    tracing::debug!(session = c, ms = t.elapsed().as_secs_f64() * 1000.0, "{object}");
+                    (i, c, r)
+                });
             }
             for k in started {
                 ready.remove(&k);
