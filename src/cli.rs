@@ -683,6 +683,7 @@ fn run_restore(args: RestoreArgs) -> Result<i32> {
         target_schema,
         keep_going: args.keep_going,
         maintenance_work_mem: Some(args.maintenance_work_mem.clone()).filter(|m| !m.is_empty()),
+        two_step_min_bytes: None,
     };
     if args.list {
         let snap = repo.load_snapshot(&id)?;

@@ -54,6 +54,9 @@ pub struct RestoreOptions {
     pub target_schema: Option<String>,
     /// Collect failing statements and go on; fail at the end with a count.
     pub keep_going: bool,
+    /// Tables with at least this much data build primary keys, unique
+    /// constraints and foreign keys in two steps (None: 16 MiB).
+    pub two_step_min_bytes: Option<u64>,
     /// `maintenance_work_mem` for the restore's sessions (index builds sort
     /// in memory up to this much each), e.g. "256MB"; None keeps the server's.
     pub maintenance_work_mem: Option<String>,
@@ -699,7 +702,7 @@ impl Run<'_> {
             let split = e
                 .two_step
                 .as_ref()
-                .filter(|t| two_step && weight >= TWO_STEP_MIN_BYTES && matches!(t.method.as_str(), "unique-index" | "not-valid"));
+                .filter(|t| two_step && weight >= plan.opts.two_step_min_bytes.unwrap_or(TWO_STEP_MIN_BYTES) && matches!(t.method.as_str(), "unique-index" | "not-valid"));
             match split {
                 Some(ts) => {
                     let strip = |s: &str| statements::strip(s, plan.opts.no_owner, plan.opts.no_acl);
