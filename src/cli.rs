@@ -220,6 +220,29 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a snapshot into a database (or list its contents).
     Restore(RestoreArgs),
+    /// Prove snapshots restorable without a server (all of them by default).
+    Verify {
+        #[command(flatten)]
+        repo: RepoArg,
+        /// Snapshot ids, prefixes or `latest`.
+        snapshots: Vec<String>,
+        /// Every snapshot (the default when none is named).
+        #[arg(long)]
+        all: bool,
+        /// The newest snapshot (of --tenant, if given).
+        #[arg(long)]
+        latest: bool,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Read every chunk and parse every table's data.
+        #[arg(long)]
+        read_data: bool,
+        /// Tables read at once.
+        #[arg(short = 'j', long, default_value_t = default_threads())]
+        jobs: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Create a new repository.
     Init {
         #[command(flatten)]
@@ -555,6 +578,54 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Ddl(args) => run_ddl(args),
         Command::Backup(args) => run_backup(args),
         Command::Restore(args) => run_restore(args),
+        Command::Verify { repo, snapshots, all, latest, tenant, read_data, jobs, json } => {
+            let r = Repository::open(&repo.repo)?;
+            let ids: Vec<Id> = if latest {
+                vec![r.resolve_snapshot("latest", tenant.as_deref())?]
+            } else if snapshots.is_empty() || all {
+                r.snapshots()?
+                    .into_iter()
+                    .filter(|(_, s)| tenant.is_none() || s.tenant == tenant)
+                    .map(|(id, _)| id)
+                    .collect()
+            } else {
+                snapshots.iter().map(|s| r.resolve_snapshot(s, tenant.as_deref())).collect::<Result<_, _>>()?
+            };
+            let rep = crate::verify::verify(&r, &ids, &crate::verify::VerifyOptions { read_data, threads: jobs })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"ok": rep.is_ok(), "report": rep}))?);
+            } else {
+                for s in &rep.snapshots {
+                    for p in &s.problems {
+                        println!("snapshot {}: error: {p}", &s.id[..8]);
+                    }
+                    for t in &s.tables {
+                        for p in &t.problems {
+                            println!("snapshot {}: table {}: error: {p}", &s.id[..8], t.table);
+                        }
+                    }
+                    let tables = s.tables.len();
+                    let rows: u64 = s.tables.iter().map(|t| t.rows_read.unwrap_or(t.rows_expected)).sum();
+                    println!(
+                        "snapshot {} {} {}: {} tables, {} rows{}: {}",
+                        &s.id[..8],
+                        s.time,
+                        s.tenant.as_deref().unwrap_or("-"),
+                        tables,
+                        rows,
+                        if read_data { " read and parsed" } else { "" },
+                        if s.is_ok() { "ok" } else { "FAILED" }
+                    );
+                }
+                println!(
+                    "verified {} snapshots{}: {}",
+                    rep.snapshots.len(),
+                    if read_data { format!(", {} bytes of table data read", rep.bytes_read) } else { String::new() },
+                    if rep.is_ok() { "all well".to_string() } else { format!("{} failed", rep.snapshots.iter().filter(|s| !s.is_ok()).count()) }
+                );
+            }
+            Ok(if rep.is_ok() { 0 } else { 1 })
+        }
         Command::Debug(d) => run_debug(d),
     }
 }

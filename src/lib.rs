@@ -16,3 +16,4 @@ pub mod progress;
 pub mod repo;
 pub mod restore;
 pub mod sessions;
+pub mod verify;

@@ -47,6 +47,10 @@ pub struct BinaryFraming {
     offset: u64,
     rows: u64,
     expected_fields: Option<u16>,
+    /// Per column: the exact byte length a non-NULL value must have.
+    fixed_lengths: Vec<Option<u32>>,
+    /// Index of the field being read in the current row.
+    field: usize,
     error: Option<FramingError>,
 }
 
@@ -60,8 +64,18 @@ impl BinaryFraming {
             offset: 0,
             rows: 0,
             expected_fields,
+            fixed_lengths: Vec::new(),
+            field: 0,
             error: None,
         }
+    }
+
+    /// Also check that every non-NULL value of column `i` is exactly
+    /// `lengths[i]` bytes long when that is `Some` (types whose binary
+    /// form has a fixed size: int4 is 4 bytes, uuid 16, ...).
+    pub fn with_fixed_lengths(mut self, lengths: Vec<Option<u32>>) -> BinaryFraming {
+        self.fixed_lengths = lengths;
+        self
     }
 
     /// Complete rows seen so far.
@@ -154,6 +168,7 @@ impl BinaryFraming {
                             return Err(self.fail(at, format!("row has {n} fields, the table has {expected} columns")));
                         }
                     }
+                    self.field = 0;
                     if n == 0 {
                         self.rows += 1;
                         self.state = State::FieldCount;
@@ -168,6 +183,12 @@ impl BinaryFraming {
                     let len = i32::from_be_bytes(self.buf[..4].try_into().unwrap_or_default());
                     if len < -1 {
                         return Err(self.fail(at, format!("invalid field length {len}")));
+                    }
+                    if let (true, Some(Some(want))) = (len >= 0, self.fixed_lengths.get(self.field)) {
+                        if len as u32 != *want {
+                            let col = self.field + 1;
+                            return Err(self.fail(at, format!("column {col} holds a {len}-byte value, its type is always {want} bytes")));
+                        }
                     }
                     if len <= 0 {
                         self.end_field(left);
@@ -195,6 +216,7 @@ impl BinaryFraming {
     }
 
     fn end_field(&mut self, left: u16) {
+        self.field += 1;
         if left == 0 {
             self.rows += 1;
             self.state = State::FieldCount;
@@ -258,6 +280,15 @@ mod tests {
             }
             assert_eq!(f.finish().unwrap(), 3, "step {step}");
         }
+    }
+
+    #[test]
+    fn checks_fixed_length_columns() {
+        let data = stream(&[vec![Some(b"abcd"), None], vec![Some(b"abc"), Some(b"x")]]);
+        let mut f = BinaryFraming::new(Some(2)).with_fixed_lengths(vec![Some(4), None]);
+        let e = f.feed(&data).unwrap_err();
+        assert_eq!(e.row, 2, "{e}");
+        assert!(e.problem.contains("column 1 holds a 3-byte value"), "{e}");
     }
 
     #[test]
