@@ -164,7 +164,9 @@ fn table_structure(indexed: &IndexedRepository, t: &TableData) -> TableReport {
 /// Read and parse every part of every table, `threads` tables at a time.
 fn read_tables(indexed: &IndexedRepository, snap: &Snapshot, reports: &mut [TableReport], threads: usize) {
     let next = Mutex::new(0usize);
-    let results: Mutex<Vec<(usize, u64, u64, Vec<String>)>> = Mutex::new(Vec::new());
+    // (table index, rows read, bytes read, problems)
+    type Outcome = (usize, u64, u64, Vec<String>);
+    let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..threads.min(snap.tables.len().max(1)) {
             s.spawn(|| loop {

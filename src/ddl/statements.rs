@@ -139,7 +139,7 @@ pub fn strip(sql: &str, no_owner: bool, no_acl: bool) -> String {
     }
     split(sql)
         .into_iter()
-        .filter(|s| !(no_owner && is_owner_statement(s)) && !(no_acl && is_acl_statement(s)))
+        .filter(|s| (!no_owner || !is_owner_statement(s)) && (!no_acl || !is_acl_statement(s)))
         .collect()
 }
 
