@@ -220,6 +220,26 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a snapshot into a database (or list its contents).
     Restore(RestoreArgs),
+    /// A snapshot's tables: rows, bytes, compression, parts.
+    Show {
+        #[command(flatten)]
+        repo: RepoArg,
+        /// Snapshot id, prefix or `latest`.
+        snapshot: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed between two snapshots: tables, rows, bytes stored anew, DDL.
+    Diff {
+        #[command(flatten)]
+        repo: RepoArg,
+        from: String,
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Prove snapshots restorable without a server (all of them by default).
     Verify {
         #[command(flatten)]
@@ -578,6 +598,63 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Ddl(args) => run_ddl(args),
         Command::Backup(args) => run_backup(args),
         Command::Restore(args) => run_restore(args),
+        Command::Show { repo, snapshot, tenant, json } => {
+            let r = Repository::open(&repo.repo)?;
+            let id = r.resolve_snapshot(&snapshot, tenant.as_deref())?;
+            let snap = r.load_snapshot(&id)?;
+            let lines = crate::inspect::show(&snap);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"summary": summary_json(&id, &snap), "tables": lines}))?);
+                return Ok(0);
+            }
+            println!(
+                "snapshot {} of {} (PostgreSQL {}), {} to {}, tenant {}, scope {}",
+                id.short(), snap.source.database, snap.source.server_version, snap.time_start, snap.time_end,
+                snap.tenant.as_deref().unwrap_or("-"), snap.scope.kind
+            );
+            println!("{:<40} {:>12} {:>14} {:>14} {:>7} {:>5} {:>7}", "TABLE", "ROWS", "RAW BYTES", "NEW STORED", "RATIO", "PARTS", "FORMAT");
+            for l in &lines {
+                println!(
+                    "{:<40} {:>12} {:>14} {:>14} {:>7} {:>5} {:>7}",
+                    l.table, l.rows, l.raw_bytes, l.new_stored_bytes,
+                    l.ratio.map(|r| format!("{r:.1}x")).unwrap_or_else(|| "dedup".into()), l.parts, l.format
+                );
+            }
+            let t = &snap.totals;
+            println!(
+                "total: {} tables, {} rows, {} bytes read, {} new bytes stored ({:.1}x), {} bytes deduplicated, {:.1}s",
+                t.tables, t.rows, t.raw_bytes, t.new_stored_bytes, t.compression_ratio(), t.dedup_raw_bytes, t.duration_ms as f64 / 1000.0
+            );
+            Ok(0)
+        }
+        Command::Diff { repo, from, to, json } => {
+            let r = Repository::open(&repo.repo)?;
+            let (ia, ib) = (r.resolve_snapshot(&from, None)?, r.resolve_snapshot(&to, None)?);
+            let d = crate::inspect::diff(&r.load_snapshot(&ia)?, &r.load_snapshot(&ib)?);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&d)?);
+                return Ok(0);
+            }
+            use crate::inspect::TableChange;
+            for (t, c) in &d.tables {
+                match c {
+                    TableChange::Added { rows, raw_bytes } => println!("+ table {t}: {rows} rows, {raw_bytes} bytes"),
+                    TableChange::Removed { rows, raw_bytes } => println!("- table {t}: {rows} rows, {raw_bytes} bytes"),
+                    TableChange::Changed { rows_before, rows_after, raw_bytes_before, raw_bytes_after, new_stored_bytes } => println!(
+                        "~ table {t}: rows {rows_before} -> {rows_after} ({:+}), bytes {raw_bytes_before} -> {raw_bytes_after}, {new_stored_bytes} bytes stored anew",
+                        *rows_after as i128 - *rows_before as i128
+                    ),
+                }
+            }
+            for k in &d.ddl_added { println!("+ {k}"); }
+            for k in &d.ddl_removed { println!("- {k}"); }
+            for k in &d.ddl_changed { println!("~ {k}"); }
+            println!(
+                "{} tables changed, {} unchanged; {} DDL entries added, {} removed, {} changed; {} bytes stored anew by {}",
+                d.tables.len(), d.unchanged, d.ddl_added.len(), d.ddl_removed.len(), d.ddl_changed.len(), d.new_stored_bytes, ib.short()
+            );
+            Ok(0)
+        }
         Command::Verify { repo, snapshots, all, latest, tenant, read_data, jobs, json } => {
             let r = Repository::open(&repo.repo)?;
             let ids: Vec<Id> = if latest {

@@ -10,6 +10,11 @@ use pgkeep::progress::Silent;
 use pgkeep::repo::{RepoConfig, Repository};
 
 async fn backed_up(dir: &std::path::Path) -> (Repository, pgkeep::repo::Id) {
+    let (repo, id, _) = backed_up_db(dir).await;
+    (repo, id)
+}
+
+async fn backed_up_db(dir: &std::path::Path) -> (Repository, pgkeep::repo::Id, String) {
     let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
     let db = cluster.fresh_database("verify").await.unwrap();
     let c = cluster.connect(&db).await.unwrap();
@@ -26,7 +31,7 @@ async fn backed_up(dir: &std::path::Path) -> (Repository, pgkeep::repo::Id) {
     let repo = Repository::init(&dir.join("repo"), RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).unwrap();
     let conn = ConnSpec::parse(&cluster.conninfo(&db)).unwrap().resolve(&process_env).unwrap();
     let (id, _) = dump::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
-    (repo, id)
+    (repo, id, db)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,4 +73,34 @@ async fn sound_backup_verifies_and_damage_is_named() {
     let text = common::stdout(&err);
     assert_eq!(err.status.code(), Some(1), "{text}");
     assert!(text.contains("not in the index"), "{text}");
+}
+
+/// `show` lists a snapshot's tables; `diff` names what changed between two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_and_diff_describe_snapshots() {
+    let dir = common::fast_tempdir();
+    let (repo, first, db) = backed_up_db(dir.path()).await;
+    let cluster = pgcluster::shared().unwrap();
+    cluster
+        .connect(&db)
+        .await
+        .unwrap()
+        .batch_execute("INSERT INTO kinds (id) SELECT g FROM generate_series(1, 100) g; CREATE TABLE extra (x int); INSERT INTO extra VALUES (1);")
+        .await
+        .unwrap();
+    let conn = ConnSpec::parse(&cluster.conninfo(&db)).unwrap().resolve(&process_env).unwrap();
+    let (second, _) = dump::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
+    let root = dir.path().join("repo");
+    let r = root.to_str().unwrap();
+
+    let out = common::pgkeep_ok(&["show", "--repo", r, &first.to_hex()[..8]]);
+    assert!(out.lines().any(|l| l.starts_with("public.kinds") && l.contains(" 20001 ")), "{out}");
+    assert!(out.contains("public.moods") && out.contains("text"), "enum arrays go as text:\n{out}");
+    let out = common::pgkeep_ok(&["diff", "--repo", r, &first.to_hex(), &second.to_hex()]);
+    assert!(out.contains("~ table public.kinds: rows 20001 -> 20101 (+100)"), "{out}");
+    assert!(out.contains("+ table public.extra: 1 rows"), "{out}");
+    assert!(out.contains("+ TABLE public.extra"), "{out}");
+    assert!(out.contains("1 unchanged"), "moods did not change:\n{out}");
+    let json = common::pgkeep_ok(&["show", "--repo", r, "latest", "--json"]);
+    assert!(json.contains("\"tables\""), "{json}");
 }

@@ -1,0 +1,113 @@
+//! Looking inside snapshots without a server: one snapshot's tables
+//! (`show`) and what changed between two (`diff`). Reads manifests only.
+
+use std::collections::BTreeMap;
+
+use crate::repo::Snapshot;
+
+/// One table of `show`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TableLine {
+    pub table: String,
+    pub rows: u64,
+    pub raw_bytes: u64,
+    pub new_stored_bytes: u64,
+    /// Raw bytes over the bytes this snapshot stored for the table (new
+    /// chunks only; deduplicated data costs nothing).
+    pub ratio: Option<f64>,
+    pub parts: usize,
+    pub format: String,
+    pub duration_ms: u64,
+}
+
+pub fn show(snap: &Snapshot) -> Vec<TableLine> {
+    snap.tables
+        .iter()
+        .map(|t| TableLine {
+            table: Snapshot::describe_table(t),
+            rows: t.rows,
+            raw_bytes: t.raw_bytes,
+            new_stored_bytes: t.new_stored_bytes,
+            ratio: (t.new_stored_bytes > 0).then(|| t.raw_bytes as f64 / t.new_stored_bytes as f64),
+            parts: t.parts.len(),
+            format: match t.format {
+                crate::repo::snapshot::CopyFormat::Binary => "binary".into(),
+                crate::repo::snapshot::CopyFormat::Text => "text".into(),
+            },
+            duration_ms: t.duration_ms,
+        })
+        .collect()
+}
+
+/// How one table differs between two snapshots.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum TableChange {
+    Added { rows: u64, raw_bytes: u64 },
+    Removed { rows: u64, raw_bytes: u64 },
+    Changed { rows_before: u64, rows_after: u64, raw_bytes_before: u64, raw_bytes_after: u64, new_stored_bytes: u64 },
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Diff {
+    pub tables: BTreeMap<String, TableChange>,
+    pub unchanged: usize,
+    /// Bytes the second snapshot had to store anew.
+    pub new_stored_bytes: u64,
+    pub ddl_added: Vec<String>,
+    pub ddl_removed: Vec<String>,
+    pub ddl_changed: Vec<String>,
+}
+
+/// What changed from `a` to `b`. A table is changed when its data's chunks
+/// differ (so equal bytes are unchanged even if stored twice).
+pub fn diff(a: &Snapshot, b: &Snapshot) -> Diff {
+    let index = |s: &Snapshot| -> BTreeMap<String, usize> {
+        s.tables.iter().enumerate().map(|(i, t)| (Snapshot::describe_table(t), i)).collect()
+    };
+    let (ia, ib) = (index(a), index(b));
+    let mut d = Diff { new_stored_bytes: b.totals.new_stored_bytes, ..Diff::default() };
+    for (name, &i) in &ia {
+        let ta = &a.tables[i];
+        match ib.get(name) {
+            None => {
+                d.tables.insert(name.clone(), TableChange::Removed { rows: ta.rows, raw_bytes: ta.raw_bytes });
+            }
+            Some(&j) => {
+                let tb = &b.tables[j];
+                let chunks = |t: &crate::repo::snapshot::TableData| t.parts.iter().flat_map(|p| p.chunks.iter().copied()).collect::<Vec<_>>();
+                if chunks(ta) == chunks(tb) && ta.rows == tb.rows {
+                    d.unchanged += 1;
+                } else {
+                    d.tables.insert(
+                        name.clone(),
+                        TableChange::Changed {
+                            rows_before: ta.rows,
+                            rows_after: tb.rows,
+                            raw_bytes_before: ta.raw_bytes,
+                            raw_bytes_after: tb.raw_bytes,
+                            new_stored_bytes: tb.new_stored_bytes,
+                        },
+                    );
+                }
+            }
+        }
+    }
+    for (name, &j) in &ib {
+        if !ia.contains_key(name) {
+            let tb = &b.tables[j];
+            d.tables.insert(name.clone(), TableChange::Added { rows: tb.rows, raw_bytes: tb.raw_bytes });
+        }
+    }
+    let key = |e: &crate::repo::snapshot::DdlEntry| format!("{} {}{}", e.kind, e.schema.as_deref().map(|s| format!("{s}.")).unwrap_or_default(), e.name);
+    let da: BTreeMap<String, &str> = a.ddl.iter().map(|e| (key(e), e.create_sql.as_str())).collect();
+    let db: BTreeMap<String, &str> = b.ddl.iter().map(|e| (key(e), e.create_sql.as_str())).collect();
+    for (k, sql) in &da {
+        match db.get(k) {
+            None => d.ddl_removed.push(k.clone()),
+            Some(other) if other != sql => d.ddl_changed.push(k.clone()),
+            _ => {}
+        }
+    }
+    d.ddl_added = db.keys().filter(|k| !da.contains_key(*k)).cloned().collect();
+    d
+}
