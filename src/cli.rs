@@ -64,6 +64,13 @@ impl FilterArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct DdlArgs {
+    /// Print the DDL archived in this snapshot (id, prefix or `latest`)
+    /// instead of reading a database; needs --repo. -n/-t then take exact
+    /// names.
+    pub snapshot: Option<String>,
+    /// Repository of SNAPSHOT.
+    #[arg(long, env = "PGKEEP_REPO")]
+    pub repo: Option<PathBuf>,
     /// Database to read: a conninfo string or a postgres:// URI; PG*
     /// variables, ~/.pgpass and the service file fill in the rest.
     #[arg(long, short = 'd', default_value = "")]
@@ -723,6 +730,9 @@ fn run_ddl(args: DdlArgs) -> Result<i32> {
         .iter()
         .map(|s| parse_section(s))
         .collect::<Result<Vec<_>>>()?;
+    if let Some(spec) = &args.snapshot {
+        return print_archived_ddl(&args, spec, &sections);
+    }
     let conn = crate::conn::ConnSpec::parse(&args.db)?.resolve(&crate::conn::process_env)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -749,6 +759,56 @@ fn run_ddl(args: DdlArgs) -> Result<i32> {
     }
     let mut out = std::io::stdout().lock();
     out.write_all(rendered.script(&sections).as_bytes())?;
+    out.flush()?;
+    Ok(0)
+}
+
+/// `pgkeep ddl SNAPSHOT`: the archived DDL as one script, like
+/// `pg_restore -f -`.
+fn print_archived_ddl(args: &DdlArgs, spec: &str, sections: &[crate::repo::snapshot::Section]) -> Result<i32> {
+    let Some(repo) = &args.repo else {
+        bail!("pgkeep ddl SNAPSHOT needs --repo (or PGKEEP_REPO)");
+    };
+    if args.target_schema.is_some() || !args.filter.exclude_schemas.is_empty() || !args.filter.exclude_tables.is_empty() {
+        bail!("with a snapshot, pgkeep ddl takes -n, -t, --section, -O, -x and --no-comments only (use restore --target-schema to rename)");
+    }
+    let r = Repository::open(repo).with_context(|| format!("opening repository {}", repo.display()))?;
+    let id = r.resolve_snapshot(spec, None)?;
+    let snap = r.load_snapshot(&id)?;
+    let schemas: std::collections::HashSet<&str> = args.filter.schemas.iter().map(String::as_str).collect();
+    let tables: std::collections::HashSet<&str> = args.filter.tables.iter().map(String::as_str).collect();
+    let entries = snap
+        .ddl
+        .iter()
+        .filter(|e| {
+            let schema = if e.kind == "SCHEMA" { Some(e.name.as_str()) } else { e.schema.as_deref() };
+            (schemas.is_empty() || schema.is_some_and(|s| schemas.contains(s)))
+                && (tables.is_empty()
+                    || (e.kind == "TABLE"
+                        && (tables.contains(e.name.as_str())
+                            || tables.contains(format!("{}.{}", e.schema.as_deref().unwrap_or(""), e.name).as_str()))))
+        })
+        .map(|e| {
+            let mut e = e.clone();
+            e.create_sql = crate::ddl::statements::strip(&e.create_sql, args.no_owner, args.no_acl);
+            if args.no_comments {
+                e.create_sql = crate::ddl::statements::split(&e.create_sql)
+                    .into_iter()
+                    .filter(|s| !s.trim_start().starts_with("COMMENT ON "))
+                    .collect();
+            }
+            e
+        })
+        .collect();
+    let rendered = crate::ddl::Rendered {
+        entries,
+        warnings: snap.warnings.clone(),
+        search_path: snap.search_path.clone(),
+        database: snap.source.database.clone(),
+        server_version_num: snap.source.server_version_num as i32,
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(rendered.script(sections).as_bytes())?;
     out.flush()?;
     Ok(0)
 }

@@ -81,6 +81,13 @@ async fn show_and_diff_describe_snapshots() {
     let dir = common::fast_tempdir();
     let (repo, first, db) = backed_up_db(dir.path()).await;
     let cluster = pgcluster::shared().unwrap();
+    // The archived DDL is what `pgkeep ddl` prints for the live database.
+    let root = dir.path().join("repo");
+    let archived = common::pgkeep_ok(&["ddl", "latest", "--repo", root.to_str().unwrap()]);
+    let live = common::pgkeep_ok(&["ddl", "-d", &cluster.conninfo(&db)]);
+    assert_eq!(archived, live);
+    let post = common::pgkeep_ok(&["ddl", "latest", "--repo", root.to_str().unwrap(), "--section", "post-data", "-O"]);
+    assert!(!post.contains("CREATE TABLE") && !post.contains("OWNER TO"), "{post}");
     cluster
         .connect(&db)
         .await
@@ -90,7 +97,6 @@ async fn show_and_diff_describe_snapshots() {
         .unwrap();
     let conn = ConnSpec::parse(&cluster.conninfo(&db)).unwrap().resolve(&process_env).unwrap();
     let (second, _) = dump::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
-    let root = dir.path().join("repo");
     let r = root.to_str().unwrap();
 
     let out = common::pgkeep_ok(&["show", "--repo", r, &first.to_hex()[..8]]);
