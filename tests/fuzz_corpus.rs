@@ -225,6 +225,7 @@ corpus_tests!(
     payload_msgpack,
     sealed_payload,
     pack_structured,
+    copy_binary,
 );
 
 /// The replay itself must catch what it is there to catch.
@@ -500,6 +501,32 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             input.extend_from_slice(inner);
             out.push(("pack_structured", format!("seed-{name}{suffix}"), input));
         }
+    }
+    // copy_binary: a control byte (3 fields expected, split step), then a
+    // stream of three-column rows with NULLs, an empty value and a header
+    // extension.
+    let mut stream = pgkeep::copy::binary::SIGNATURE.to_vec();
+    stream.extend_from_slice(&0u32.to_be_bytes());
+    stream.extend_from_slice(&2u32.to_be_bytes());
+    stream.extend_from_slice(b"xx");
+    for row in 0..3u32 {
+        stream.extend_from_slice(&3i16.to_be_bytes());
+        stream.extend_from_slice(&4i32.to_be_bytes());
+        stream.extend_from_slice(&row.to_be_bytes());
+        if row == 1 {
+            stream.extend_from_slice(&(-1i32).to_be_bytes());
+        } else {
+            stream.extend_from_slice(&5i32.to_be_bytes());
+            stream.extend_from_slice(b"hello");
+        }
+        stream.extend_from_slice(&8i32.to_be_bytes());
+        stream.extend_from_slice(&u64::from(row).to_be_bytes());
+    }
+    stream.extend_from_slice(&(-1i16).to_be_bytes());
+    for (name, ctl) in [("three-rows", 0x03u8), ("three-rows-split", 0x23), ("unchecked", 0x10)] {
+        let mut input = vec![ctl];
+        input.extend_from_slice(&stream);
+        out.push(("copy_binary", format!("seed-{name}"), input));
     }
     out
 }

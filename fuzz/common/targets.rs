@@ -22,6 +22,7 @@ use pgkeep::repo::envelope::{self, Kind, CHECKSUM_LEN, HEADER_LEN as ENV_HEADER_
 use pgkeep::repo::index::{IndexFile, MasterIndex};
 use pgkeep::repo::lock::{self, LockInfo};
 use pgkeep::repo::pack::{self, Codec, PackBuilder, PackEntry, ENTRY_LEN, FOOTER_LEN, HEADER_LEN};
+use pgkeep::copy::binary::{BinaryFraming, FramingError};
 use pgkeep::repo::{Id, RepoConfig, Snapshot};
 
 /// A target's body: takes any bytes, returns whether the decoder accepted them.
@@ -39,6 +40,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("payload_msgpack", payload_msgpack),
     ("sealed_payload", sealed_payload),
     ("pack_structured", pack_structured),
+    ("copy_binary", copy_binary),
 ];
 
 pub const KINDS: [Kind; 4] = [Kind::Config, Kind::Index, Kind::Snapshot, Kind::Lock];
@@ -415,4 +417,33 @@ pub fn pack_structured(data: &[u8]) -> bool {
     } else {
         false
     }
+}
+
+// ---------------------------------------------------------------- copy_binary
+
+/// The binary COPY framing parser (`pgkeep::copy::binary`). The first byte
+/// controls the run: its low 4 bits are the expected field count (0: not
+/// checked), its high 4 bits the step at which the rest is split into feeds.
+/// Columns 1 and 3 are checked as fixed-size (4 and 8 bytes). The outcome
+/// (rows, or the error with its offset and row) must not depend on how the
+/// stream was split.
+pub fn copy_binary(data: &[u8]) -> bool {
+    let Some((&ctl, rest)) = data.split_first() else { return false };
+    let expected = match ctl & 0x0f {
+        0 => None,
+        n => Some(n as u16),
+    };
+    let step = 1 + (ctl >> 4) as usize * 3;
+    let whole = copy_binary_run(rest, expected, rest.len().max(1));
+    let split = copy_binary_run(rest, expected, step);
+    assert_eq!(whole, split, "the parser's outcome depends on how the stream is split (step {step})");
+    whole.is_ok()
+}
+
+fn copy_binary_run(data: &[u8], expected: Option<u16>, step: usize) -> Result<u64, FramingError> {
+    let mut f = BinaryFraming::new(expected).with_fixed_lengths(vec![Some(4), None, Some(8)]);
+    for c in data.chunks(step) {
+        f.feed(c)?;
+    }
+    f.finish()
 }

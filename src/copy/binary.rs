@@ -51,6 +51,9 @@ pub struct BinaryFraming {
     fixed_lengths: Vec<Option<u32>>,
     /// Index of the field being read in the current row.
     field: usize,
+    /// Stream offset where the header item being gathered started, so an
+    /// error names the same offset however the stream was split.
+    item_start: u64,
     error: Option<FramingError>,
 }
 
@@ -66,6 +69,7 @@ impl BinaryFraming {
             expected_fields,
             fixed_lengths: Vec::new(),
             field: 0,
+            item_start: 0,
             error: None,
         }
     }
@@ -104,7 +108,10 @@ impl BinaryFraming {
     }
 
     /// Take `need` bytes into `buf`; true when they are all there.
-    fn gather(&mut self, data: &[u8], pos: &mut usize, need: usize) -> bool {
+    fn gather(&mut self, data: &[u8], pos: &mut usize, need: usize, base: u64) -> bool {
+        if self.have == 0 {
+            self.item_start = base + *pos as u64;
+        }
         let take = (need - self.have).min(data.len() - *pos);
         self.buf[self.have..self.have + take].copy_from_slice(&data[*pos..*pos + take]);
         self.have += take;
@@ -128,13 +135,15 @@ impl BinaryFraming {
             let at = base + pos as u64;
             match self.state {
                 State::Header => {
-                    if !self.gather(data, &mut pos, 19) {
+                    if !self.gather(data, &mut pos, 19, base) {
                         break;
                     }
                     if &self.buf[..11] != SIGNATURE {
-                        return Err(self.fail(base + pos as u64 - 19, "the stream does not start with the binary COPY signature"));
+                        let at = self.item_start;
+                        return Err(self.fail(at, "the stream does not start with the binary COPY signature"));
                     }
                     let flags = u32::from_be_bytes(self.buf[11..15].try_into().unwrap_or_default());
+                    let at = self.item_start;
                     if flags & FLAG_HAS_OIDS != 0 {
                         return Err(self.fail(at, "the stream carries row OIDs, which pgkeep does not support"));
                     }
@@ -151,9 +160,10 @@ impl BinaryFraming {
                     self.state = if left == 0 { State::FieldCount } else { State::Extension(left) };
                 }
                 State::FieldCount => {
-                    if !self.gather(data, &mut pos, 2) {
+                    if !self.gather(data, &mut pos, 2, base) {
                         break;
                     }
+                    let at = self.item_start;
                     let n = i16::from_be_bytes([self.buf[0], self.buf[1]]);
                     if n == -1 {
                         self.state = State::Trailer;
@@ -177,9 +187,10 @@ impl BinaryFraming {
                     }
                 }
                 State::FieldLen(left) => {
-                    if !self.gather(data, &mut pos, 4) {
+                    if !self.gather(data, &mut pos, 4, base) {
                         break;
                     }
+                    let at = self.item_start;
                     let len = i32::from_be_bytes(self.buf[..4].try_into().unwrap_or_default());
                     if len < -1 {
                         return Err(self.fail(at, format!("invalid field length {len}")));
