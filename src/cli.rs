@@ -775,19 +775,11 @@ fn print_archived_ddl(args: &DdlArgs, spec: &str, sections: &[crate::repo::snaps
     let r = Repository::open(repo).with_context(|| format!("opening repository {}", repo.display()))?;
     let id = r.resolve_snapshot(spec, None)?;
     let snap = r.load_snapshot(&id)?;
-    let schemas: std::collections::HashSet<&str> = args.filter.schemas.iter().map(String::as_str).collect();
-    let tables: std::collections::HashSet<&str> = args.filter.tables.iter().map(String::as_str).collect();
+    let filter = crate::restore::NameFilter::new(&args.filter.schemas, &args.filter.tables);
     let entries = snap
         .ddl
         .iter()
-        .filter(|e| {
-            let schema = if e.kind == "SCHEMA" { Some(e.name.as_str()) } else { e.schema.as_deref() };
-            (schemas.is_empty() || schema.is_some_and(|s| schemas.contains(s)))
-                && (tables.is_empty()
-                    || (e.kind == "TABLE"
-                        && (tables.contains(e.name.as_str())
-                            || tables.contains(format!("{}.{}", e.schema.as_deref().unwrap_or(""), e.name).as_str()))))
-        })
+        .filter(|e| filter.entry(e))
         .map(|e| {
             let mut e = e.clone();
             e.create_sql = crate::ddl::statements::strip(&e.create_sql, args.no_owner, args.no_acl);
@@ -953,7 +945,7 @@ pub fn summary_json(id: &Id, snap: &Snapshot) -> serde_json::Value {
         "per_table": snap.tables.iter().map(|x| serde_json::json!({
             "schema": x.schema, "name": x.name, "rows": x.rows, "raw_bytes": x.raw_bytes,
             "new_stored_bytes": x.new_stored_bytes, "parts": x.parts.len(), "duration_ms": x.duration_ms,
-            "format": match x.format { crate::repo::snapshot::CopyFormat::Binary => "binary", crate::repo::snapshot::CopyFormat::Text => "text" },
+            "format": x.format.as_str(),
             "text_reason": x.text_reason,
         })).collect::<Vec<_>>(),
     })

@@ -126,9 +126,7 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
     )?;
     say(format!("created repository at {}", repo_path.display()));
 
-    let conn = crate::conn::ConnSpec::parse(&cluster.conninfo("demo"))
-        .and_then(|c| c.resolve(&crate::conn::process_env))
-        .map_err(|e| DemoError::Failed(format!("connection settings of the demo cluster: {e}")))?;
+    let conn = demo_conn(&cluster, "demo")?;
     let progress = crate::progress::Silent;
     let mut report = DemoReport::default();
 
@@ -216,12 +214,8 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
     ));
 
     // 5. The whole database into a new one.
-    let copy_conn = crate::conn::ConnSpec::parse(&cluster.conninfo("demo_copy"))
-        .and_then(|c| c.resolve(&crate::conn::process_env))
-        .map_err(|e| DemoError::Failed(e.to_string()))?;
-    let maintenance = crate::conn::ConnSpec::parse(&cluster.conninfo("postgres"))
-        .and_then(|c| c.resolve(&crate::conn::process_env))
-        .map_err(|e| DemoError::Failed(e.to_string()))?;
+    let copy_conn = demo_conn(&cluster, "demo_copy")?;
+    let maintenance = demo_conn(&cluster, "postgres")?;
     let opts = RestoreOptions { jobs: 2, create: true, ..RestoreOptions::default() };
     let r = restore::restore(&repo, &whole, &copy_conn, Some(&maintenance), &opts, &progress).await?;
     say(format!(
@@ -229,6 +223,12 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
         whole.short(), r.tables, r.rows, r.duration_ms as f64 / 1000.0
     ));
     Ok(report)
+}
+
+fn demo_conn(cluster: &Cluster, db: &str) -> Result<crate::conn::ResolvedConn> {
+    crate::conn::ConnSpec::parse(&cluster.conninfo(db))
+        .and_then(|c| c.resolve(&crate::conn::process_env))
+        .map_err(|e| DemoError::Failed(format!("connection settings of the demo cluster: {e}")))
 }
 
 async fn load_dataset(client: &Client, orders: u64) -> Result<()> {

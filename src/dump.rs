@@ -195,8 +195,8 @@ async fn run(
     let cat = catalog::read_catalog_with(&sessions.refs(), &opts.scope, &read).await?;
     let rendered = ddl::render(&cat, &RenderOptions::default())?;
     let mut entries = rendered.entries.clone();
-    if let Some(rel) = &cat.relative_schema {
-        attach_schema_templates(&cat, rel, &mut entries)?;
+    if cat.relative_schema.is_some() {
+        attach_schema_templates(&cat, &mut entries)?;
     }
     if opts.data_only {
         // A data-only snapshot still sets sequences, as pg_dump --data-only.
@@ -537,7 +537,7 @@ fn manifest(tables: &[PlannedTable], results: Vec<PartResult>, session: &BackupS
 
 /// Render the entries that name the relative schema once more, with the
 /// placeholder in its place, and keep that text beside them.
-fn attach_schema_templates(cat: &catalog::Catalog, _relative: &str, entries: &mut [DdlEntry]) -> Result<(), DumpError> {
+fn attach_schema_templates(cat: &catalog::Catalog, entries: &mut [DdlEntry]) -> Result<(), DumpError> {
     let placeholder_name = SCHEMA_PLACEHOLDER.trim_matches('"').to_string();
     let templated = ddl::render(cat, &RenderOptions { target_schema: Some(placeholder_name), ..RenderOptions::default() })?;
     let mut by_key: HashMap<(String, Option<String>, String), &DdlEntry> = HashMap::new();

@@ -30,10 +30,7 @@ pub fn show(snap: &Snapshot) -> Vec<TableLine> {
             new_stored_bytes: t.new_stored_bytes,
             ratio: (t.new_stored_bytes > 0).then(|| t.raw_bytes as f64 / t.new_stored_bytes as f64),
             parts: t.parts.len(),
-            format: match t.format {
-                crate::repo::snapshot::CopyFormat::Binary => "binary".into(),
-                crate::repo::snapshot::CopyFormat::Text => "text".into(),
-            },
+            format: t.format.as_str().into(),
             duration_ms: t.duration_ms,
         })
         .collect()

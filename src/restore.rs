@@ -94,6 +94,42 @@ pub struct RestoreReport {
     pub errors: Vec<String>,
 }
 
+/// `-n SCHEMA` and `-t TABLE` over a snapshot's contents, with exact names
+/// as pg_restore takes them (`-t` as `name` or `schema.name`). With `-t`,
+/// only tables' definitions (and their data) are selected.
+pub struct NameFilter<'a> {
+    schemas: HashSet<&'a str>,
+    tables: HashSet<&'a str>,
+}
+
+impl<'a> NameFilter<'a> {
+    pub fn new(schemas: &'a [String], tables: &'a [String]) -> NameFilter<'a> {
+        NameFilter {
+            schemas: schemas.iter().map(String::as_str).collect(),
+            tables: tables.iter().map(String::as_str).collect(),
+        }
+    }
+
+    fn table_named(&self, schema: &str, name: &str) -> bool {
+        self.tables.contains(name) || self.tables.contains(format!("{schema}.{name}").as_str())
+    }
+
+    pub fn entry(&self, e: &DdlEntry) -> bool {
+        if !self.schemas.is_empty() {
+            let s = if e.kind == "SCHEMA" { Some(e.name.as_str()) } else { e.schema.as_deref() };
+            if !s.is_some_and(|s| self.schemas.contains(s)) {
+                return false;
+            }
+        }
+        self.tables.is_empty() || (e.kind == "TABLE" && self.table_named(e.schema.as_deref().unwrap_or(""), &e.name))
+    }
+
+    pub fn table(&self, t: &TableData) -> bool {
+        (self.schemas.is_empty() || self.schemas.contains(t.schema.as_str()))
+            && (self.tables.is_empty() || self.table_named(&t.schema, &t.name))
+    }
+}
+
 /// What a restore will do with a snapshot's entries and tables.
 struct Plan<'a> {
     snap: &'a Snapshot,
@@ -129,33 +165,14 @@ impl<'a> Plan<'a> {
             (Some(t), Some(_)) => quote_ident(t).into_owned(),
             _ => snap.search_path.clone(),
         };
-        let schemas: HashSet<&str> = opts.schemas.iter().map(String::as_str).collect();
-        let tables: HashSet<&str> = opts.tables.iter().map(String::as_str).collect();
-        let table_match = |schema: &str, name: &str| tables.contains(name) || tables.contains(format!("{schema}.{name}").as_str());
+        let filter = NameFilter::new(&opts.schemas, &opts.tables);
         let entries = snap
             .ddl
             .iter()
-            .filter(|e| {
-                if !schemas.is_empty() {
-                    let s = if e.kind == "SCHEMA" { Some(e.name.as_str()) } else { e.schema.as_deref() };
-                    if !s.is_some_and(|s| schemas.contains(s)) {
-                        return false;
-                    }
-                }
-                if !tables.is_empty() {
-                    return e.kind == "TABLE" && table_match(e.schema.as_deref().unwrap_or(""), &e.name);
-                }
-                true
-            })
+            .filter(|e| filter.entry(e))
             .filter(|e| !opts.data_only || e.kind == "SEQUENCE SET")
             .collect();
-        let data = snap
-            .tables
-            .iter()
-            .filter(|_| !opts.schema_only)
-            .filter(|t| schemas.is_empty() || schemas.contains(t.schema.as_str()))
-            .filter(|t| tables.is_empty() || table_match(&t.schema, &t.name))
-            .collect();
+        let data = snap.tables.iter().filter(|_| !opts.schema_only).filter(|t| filter.table(t)).collect();
         Ok(Plan { snap, entries, tables: data, schema, search_path, opts })
     }
 
@@ -251,10 +268,7 @@ pub fn list(snap: &Snapshot, id: &Id, opts: &RestoreOptions) -> Result<String, R
             t.rows,
             t.raw_bytes,
             t.parts.len(),
-            match t.format {
-                crate::repo::snapshot::CopyFormat::Binary => "binary",
-                crate::repo::snapshot::CopyFormat::Text => "text",
-            }
+            t.format.as_str()
         )
     };
     for e in &plan.entries {

@@ -21,11 +21,8 @@ pub fn column_list(columns: &[String]) -> String {
     format!(" ({})", cols.join(", "))
 }
 
-fn options(format: CopyFormat) -> &'static str {
-    match format {
-        CopyFormat::Binary => "(FORMAT binary)",
-        CopyFormat::Text => "(FORMAT text)",
-    }
+fn options(format: CopyFormat) -> String {
+    format!("(FORMAT {})", format.as_str())
 }
 
 /// `COPY ... TO STDOUT` for a table, or for the rows of one block range of

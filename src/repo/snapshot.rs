@@ -128,6 +128,16 @@ pub enum CopyFormat {
     Text,
 }
 
+impl CopyFormat {
+    /// The name the manifest and the COPY option use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CopyFormat::Binary => "binary",
+            CopyFormat::Text => "text",
+        }
+    }
+}
+
 /// One data stream of a table: the whole table, or one block range of it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
