@@ -238,6 +238,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// One table of a snapshot as CSV (what `COPY … (FORMAT csv)` prints) or JSON lines, without a server.
+    Export {
+        #[command(flatten)]
+        repo: RepoArg,
+        /// Snapshot id, prefix or `latest`.
+        snapshot: String,
+        /// `schema.table`, or a table name unique in the snapshot.
+        table: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: crate::export::ExportFormat,
+        /// Write here instead of standard output (replaced only when complete).
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// Time zone `timestamptz` values are shown in (IANA name).
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// CSV: start with a line of column names.
+        #[arg(long)]
+        header: bool,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// What changed between two snapshots: tables, rows, bytes stored anew, DDL.
     Diff {
         #[command(flatten)]
@@ -605,6 +627,40 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Ddl(args) => run_ddl(args),
         Command::Backup(args) => run_backup(args),
         Command::Restore(args) => run_restore(args),
+        Command::Export { repo, snapshot, table, format, output, timezone, header, tenant } => {
+            let r = Repository::open(&repo.repo)?;
+            let id = r.resolve_snapshot(&snapshot, tenant.as_deref())?;
+            let snap = r.load_snapshot(&id)?;
+            let t = crate::export::find_table(&snap, &table).with_context(|| format!("snapshot {}", id.short()))?;
+            let indexed = r.load_index()?;
+            let opts = crate::export::ExportOptions { format, timezone, header };
+            let mut warn = |m: String| eprintln!("warning: {m}");
+            let stats = match output {
+                None => crate::export::export(&indexed, t, &opts, &mut std::io::stdout().lock(), &mut warn)?,
+                Some(path) => {
+                    // Written beside the target and renamed, so a failed
+                    // export never leaves a file that looks complete.
+                    let tmp = path.with_extension(format!("pgkeep-tmp-{}", std::process::id()));
+                    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+                    let mut file = std::io::BufWriter::new(file);
+                    let res = crate::export::export(&indexed, t, &opts, &mut file, &mut warn);
+                    let res = res.map_err(anyhow::Error::from).and_then(|s| {
+                        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                        std::fs::rename(&tmp, &path)?;
+                        Ok(s)
+                    });
+                    if res.is_err() {
+                        let _ = std::fs::remove_file(&tmp);
+                    }
+                    res.with_context(|| format!("exporting to {}", path.display()))?
+                }
+            };
+            eprintln!(
+                "exported {} rows of {} from snapshot {} ({} bytes of COPY data, {} bytes written)",
+                stats.rows, crate::repo::Snapshot::describe_table(t), id.short(), stats.bytes_read, stats.bytes_written
+            );
+            Ok(0)
+        }
         Command::Show { repo, snapshot, tenant, json } => {
             let r = Repository::open(&repo.repo)?;
             let id = r.resolve_snapshot(&snapshot, tenant.as_deref())?;

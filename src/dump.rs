@@ -358,9 +358,10 @@ async fn plan_tables(
     let mut types: Vec<u32> = rels.iter().flat_map(|r| r.columns.iter().map(|c| c.type_oid)).collect();
     types.sort_unstable();
     types.dedup();
-    let (sizes, text_types) = futures::try_join!(
+    let (sizes, text_types, value_types) = futures::try_join!(
         catalog::data::table_sizes(leader, &oids),
-        catalog::data::text_only_types(leader, &types)
+        catalog::data::text_only_types(leader, &types),
+        catalog::data::value_types(leader, &types, server_version_num)
     )?;
     let entry_of: HashMap<(&str, &str), u32> = entries
         .iter()
@@ -391,7 +392,17 @@ async fn plan_tables(
             name: r.meta.name.clone(),
             columns: columns
                 .iter()
-                .map(|c| Column { name: c.name.clone(), type_name: c.type_name.clone(), type_oid: c.type_oid })
+                .map(|c| {
+                    let v = value_types.get(&c.type_oid).cloned().unwrap_or_default();
+                    Column {
+                        name: c.name.clone(),
+                        type_name: c.type_name.clone(),
+                        type_oid: c.type_oid,
+                        base_type_oid: v.base_type_oid,
+                        type_kind: v.kind,
+                        range_subtype_oid: v.range_subtype_oid,
+                    }
+                })
                 .collect(),
             format: if text_reason.is_some() { CopyFormat::Text } else { CopyFormat::Binary },
             text_reason,

@@ -11,6 +11,7 @@ pub mod copy;
 pub mod ddl;
 pub mod demo;
 pub mod dump;
+pub mod export;
 pub mod inspect;
 pub mod pgcluster;
 pub mod progress;

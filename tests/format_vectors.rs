@@ -1818,6 +1818,7 @@ mod generate {
             name: name.into(),
             type_name: type_name.into(),
             type_oid,
+            ..Column::default()
         };
         let ddl = |id: u32,
                    section: Section,

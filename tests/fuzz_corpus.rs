@@ -335,11 +335,13 @@ fn sample_snapshot() -> Snapshot {
                 name: "id".into(),
                 type_name: "bigint".into(),
                 type_oid: 20,
+                ..Column::default()
             },
             Column {
                 name: "price".into(),
                 type_name: "numeric(10,2)".into(),
                 type_oid: 1700,
+                ..Column::default()
             },
         ],
         format: CopyFormat::Binary,

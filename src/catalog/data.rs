@@ -92,3 +92,62 @@ pub async fn text_only_types(client: &Client, types: &[u32]) -> Result<HashMap<u
     }
     Ok(out)
 }
+
+/// What a reader needs to decode a column's binary values without a
+/// server: the type they are sent as (a domain's base type), its kind
+/// when it is not a plain base type, and a range's subtype.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ValueTypeInfo {
+    pub base_type_oid: Option<u32>,
+    pub kind: Option<String>,
+    pub range_subtype_oid: Option<u32>,
+}
+
+/// [`ValueTypeInfo`] for each of `types` that is a domain, an enum, a
+/// range, a multirange or a composite; plain base types are left out.
+pub async fn value_types(
+    client: &Client,
+    types: &[u32],
+    server_version_num: u32,
+) -> Result<HashMap<u32, ValueTypeInfo>, CatalogError> {
+    // Multiranges (and pg_range.rngmultitypid) appeared in PostgreSQL 14.
+    let range_match = if server_version_num >= 140000 {
+        "r.rngtypid = t.oid OR r.rngmultitypid = t.oid"
+    } else {
+        "r.rngtypid = t.oid"
+    };
+    let sql = format!(
+        "WITH RECURSIVE d(root, oid, depth) AS ( \
+           SELECT x, x, 0 FROM unnest($1::oid[]) AS x \
+           UNION ALL \
+           SELECT d.root, t.typbasetype, d.depth + 1 FROM d JOIN pg_catalog.pg_type t ON t.oid = d.oid \
+           WHERE t.typtype = 'd' AND d.depth < 100 \
+         ) \
+         SELECT d.root, d.oid, t.typtype::text, \
+                CASE WHEN st.typtype = 'd' THEN st.typbasetype ELSE r.rngsubtype END \
+         FROM d JOIN pg_catalog.pg_type t ON t.oid = d.oid \
+         LEFT JOIN pg_catalog.pg_range r ON {range_match} \
+         LEFT JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype \
+         WHERE t.typtype <> 'd'"
+    );
+    let rows = client
+        .query(&sql, &[&types])
+        .await
+        .map_err(|e| CatalogError::query("column value types", e))?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let root: u32 = r.get(0);
+        let oid: u32 = r.get(1);
+        let kind: String = r.get(2);
+        let subtype: Option<u32> = r.get(3);
+        let info = ValueTypeInfo {
+            base_type_oid: (oid != root).then_some(oid),
+            kind: matches!(kind.as_str(), "e" | "r" | "m" | "c").then_some(kind),
+            range_subtype_oid: subtype,
+        };
+        if info != ValueTypeInfo::default() {
+            out.insert(root, info);
+        }
+    }
+    Ok(out)
+}

@@ -7,6 +7,8 @@
 //! choose which tables to copy (the engines do).
 
 pub mod binary;
+pub mod rows;
+pub mod values;
 
 use crate::ddl::quote::{quote_ident, quote_qualified};
 use crate::repo::snapshot::CopyFormat;

@@ -118,6 +118,14 @@ pub struct Column {
     /// Formatted type, e.g. "numeric(10,2)".
     pub type_name: String,
     pub type_oid: u32,
+    /// For a domain: the type its values are sent as (the base type,
+    /// through nested domains). None when that is `type_oid` itself.
+    pub base_type_oid: Option<u32>,
+    /// `pg_type.typtype` of that type when it is not a plain base type:
+    /// "e" enum, "r" range, "m" multirange, "c" composite.
+    pub type_kind: Option<String>,
+    /// For a range or multirange: the subtype (through domains).
+    pub range_subtype_oid: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
