@@ -463,27 +463,31 @@ pub fn run(cli: Cli) -> Result<i32> {
                     .iter()
                     .map(|(id, s)| {
                         serde_json::json!({
-                            "id": id.to_hex(), "time": s.time_start, "tenant": s.tenant,
-                            "tags": s.tags, "tables": s.totals.tables, "rows": s.totals.rows,
+                            "id": id.to_hex(), "time": s.time_start, "time_end": s.time_end, "tenant": s.tenant,
+                            "label": s.label, "tags": s.tags, "tables": s.totals.tables, "rows": s.totals.rows,
                             "raw_bytes": s.totals.raw_bytes, "new_stored_bytes": s.totals.new_stored_bytes,
+                            "duration_ms": s.totals.duration_ms, "status": snapshot_status(s),
                         })
                     })
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
                 println!(
-                    "{:<10} {:<27} {:<16} {:>8} {:>12} {:>14}",
-                    "ID", "TIME", "TENANT", "TABLES", "ROWS", "BYTES"
+                    "{:<10} {:<27} {:<16} {:>7} {:>12} {:>10} {:>10} {:>9}  {}",
+                    "ID", "TIME", "TENANT", "TABLES", "ROWS", "SIZE", "NEW", "DURATION", "STATUS"
                 );
                 for (id, s) in &snaps {
                     println!(
-                        "{:<10} {:<27} {:<16} {:>8} {:>12} {:>14}",
+                        "{:<10} {:<27} {:<16} {:>7} {:>12} {:>10} {:>10} {:>8.1}s  {}",
                         id.short(),
                         s.time_start,
                         s.tenant.as_deref().unwrap_or("-"),
                         s.totals.tables,
                         s.totals.rows,
-                        s.totals.raw_bytes
+                        human_bytes(s.totals.raw_bytes),
+                        human_bytes(s.totals.new_stored_bytes),
+                        s.totals.duration_ms as f64 / 1000.0,
+                        snapshot_status(s)
                     );
                 }
             }
@@ -1142,5 +1146,31 @@ fn run_debug(cmd: DebugCommand) -> Result<i32> {
             println!("{}", serde_json::to_string_pretty(&value)?);
             Ok(0)
         }
+    }
+}
+
+/// What a listed snapshot holds. Only complete backups are ever written
+/// (a failed one leaves no manifest), so this says how much it covers.
+fn snapshot_status(s: &Snapshot) -> &'static str {
+    match (s.scope.schema_only, s.scope.data_only) {
+        (true, _) => "complete, schema only",
+        (_, true) => "complete, data only",
+        _ => "complete",
+    }
+}
+
+/// Bytes in binary units, as `du -h` writes them.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }

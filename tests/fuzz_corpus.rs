@@ -226,6 +226,8 @@ corpus_tests!(
     sealed_payload,
     pack_structured,
     copy_binary,
+    copy_values,
+    copy_rows,
 );
 
 /// The replay itself must catch what it is there to catch.
@@ -530,7 +532,101 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         input.extend_from_slice(&stream);
         out.push(("copy_binary", format!("seed-{name}"), input));
     }
+    out.push(("copy_rows", "seed-three-rows".into(), stream.clone()));
+    // copy_values: one valid value of every type the target picks from,
+    // taken from what the server sends (see tests/export.rs).
+    for (i, value) in value_seeds().into_iter().enumerate() {
+        if let Some(v) = value {
+            let mut input = vec![i as u8];
+            input.extend_from_slice(&v);
+            out.push(("copy_values", format!("seed-{}", targets::VALUE_OIDS[i]), input));
+        }
+    }
     out
+}
+
+/// A valid binary value for each of `targets::VALUE_OIDS` (None for the
+/// unknown type, which is always accepted as hex anyway).
+fn value_seeds() -> Vec<Option<Vec<u8>>> {
+    let be = |v: &[&[u8]]| Some(v.concat());
+    let int4 = |v: i32| v.to_be_bytes().to_vec();
+    let array = |elem: u32, items: &[Vec<u8>]| {
+        let mut b = [1i32.to_be_bytes(), 0i32.to_be_bytes(), (elem as i32).to_be_bytes()].concat();
+        b.extend_from_slice(&(items.len() as i32).to_be_bytes());
+        b.extend_from_slice(&1i32.to_be_bytes());
+        for it in items {
+            b.extend_from_slice(&(it.len() as i32).to_be_bytes());
+            b.extend_from_slice(it);
+        }
+        Some(b)
+    };
+    let range = |lo: Vec<u8>, hi: Vec<u8>| {
+        let mut b = vec![0x02u8];
+        for x in [lo, hi] {
+            b.extend_from_slice(&(x.len() as i32).to_be_bytes());
+            b.extend_from_slice(&x);
+        }
+        b
+    };
+    let multirange = |r: Vec<u8>| [1i32.to_be_bytes().to_vec(), (r.len() as i32).to_be_bytes().to_vec(), r].concat();
+    let numeric = [2u16.to_be_bytes(), 0i16.to_be_bytes(), 0x4000u16.to_be_bytes(), 2u16.to_be_bytes(), 12u16.to_be_bytes(), 3400u16.to_be_bytes()].concat();
+    let ts = 757_382_400_000_000i64.to_be_bytes().to_vec();
+    let date = 8_766i32.to_be_bytes().to_vec();
+    let int8 = 42i64.to_be_bytes().to_vec();
+    targets::VALUE_OIDS
+        .iter()
+        .map(|oid| match oid {
+            16 => be(&[&[1]]),
+            17 | 25 | 19 | 114 => be(&[b"{\"a\": 1}"]),
+            18 => be(&[&[0xe9]]),
+            20 | 790 | 3220 | 5069 => Some(int8.clone()),
+            21 => be(&[&7i16.to_be_bytes()]),
+            23 | 26 | 28 => Some(int4(-5)),
+            27 => be(&[&9u32.to_be_bytes(), &3u16.to_be_bytes()]),
+            650 | 869 => be(&[&[3, 64, 0, 16], &[0x20, 1, 0xd, 0xb8], &[0; 12]]),
+            700 => be(&[&1.5f32.to_be_bytes()]),
+            701 => be(&[&(-0.0f64).to_be_bytes()]),
+            774 => be(&[&[1, 2, 3, 4, 5, 6, 7, 8]]),
+            829 => be(&[&[1, 2, 3, 4, 5, 6]]),
+            1082 => Some(date.clone()),
+            1083 => be(&[&3_600_000_001i64.to_be_bytes()]),
+            1114 | 1184 => Some(ts.clone()),
+            1186 => be(&[&(-3_600_000_000i64).to_be_bytes(), &1i32.to_be_bytes(), &14i32.to_be_bytes()]),
+            1266 => be(&[&3_600_000_000i64.to_be_bytes(), &(-19_800i32).to_be_bytes()]),
+            1560 => be(&[&5i32.to_be_bytes(), &[0b1010_1000]]),
+            1700 => Some(numeric.clone()),
+            2950 => be(&[&[0xab; 16]]),
+            3802 => be(&[&[1], b"[1, \"x\"]"]),
+            1000 => array(16, &[vec![1], vec![0]]),
+            1001 => array(17, &[b"\\".to_vec(), vec![]]),
+            1005 => array(21, &[3i16.to_be_bytes().to_vec()]),
+            1007 => array(23, &[int4(1), int4(2)]),
+            1009 => array(25, &[b"a b".to_vec(), b"NULL".to_vec(), vec![]]),
+            1016 => array(20, &[int8.clone()]),
+            1021 => array(700, &[f32::NAN.to_be_bytes().to_vec()]),
+            1022 => array(701, &[f64::INFINITY.to_be_bytes().to_vec()]),
+            1115 => array(1114, &[ts.clone()]),
+            1182 => array(1082, &[date.clone()]),
+            1185 => array(1184, &[ts.clone()]),
+            1187 => array(1186, &[vec![0; 16]]),
+            1231 => array(1700, &[numeric.clone()]),
+            1270 => array(1266, &[vec![0; 12]]),
+            1561 => array(1560, &[[1i32.to_be_bytes().as_slice(), &[0x80]].concat()]),
+            2951 => array(2950, &[vec![0; 16]]),
+            3807 => array(3802, &[b"\x01null".to_vec()]),
+            3905 => array(3904, &[range(int4(1), int4(5))]),
+            3913 => array(3912, &[vec![0x01]]),
+            6150 => array(4451, &[multirange(range(int4(1), int4(5)))]),
+            3904 => Some(range(int4(1), int4(5))),
+            3906 => Some(range(numeric.clone(), numeric.clone())),
+            3908 | 3910 => Some(range(ts.clone(), ts.clone())),
+            3912 => Some(range(date.clone(), date.clone())),
+            3926 => Some(range(int8.clone(), int8.clone())),
+            4451 => Some(multirange(range(int4(1), int4(5)))),
+            4532 | 4534 | 4535 => Some(0i32.to_be_bytes().to_vec()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn named<T: serde::Serialize>(value: &T) -> Vec<u8> {

@@ -109,6 +109,16 @@ async fn show_and_diff_describe_snapshots() {
     assert!(out.contains("1 unchanged"), "moods did not change:\n{out}");
     let json = common::pgkeep_ok(&["show", "--repo", r, "latest", "--json"]);
     assert!(json.contains("\"tables\""), "{json}");
+
+    // The listing: one line per snapshot with rows, size, duration, status.
+    let list = common::pgkeep_ok(&["snapshots", "--repo", r]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert!(lines[0].contains("ROWS") && lines[0].contains("DURATION") && lines[0].contains("STATUS"), "{list}");
+    assert_eq!(lines.len(), 3, "{list}");
+    assert!(lines[2].starts_with(&second.to_hex()[..8]) && lines[2].contains(" 20104 ") && lines[2].ends_with("complete"), "{list}");
+    let json: serde_json::Value = serde_json::from_str(&common::pgkeep_ok(&["snapshots", "--repo", r, "--json"])).unwrap();
+    assert_eq!(json[1]["rows"], 20104);
+    assert!(json[1]["duration_ms"].is_u64() && json[1]["raw_bytes"].as_u64().unwrap() > 100_000, "{json}");
 }
 
 /// Each kind of damage is caught by `verify` (with `--read-data` where the

@@ -23,6 +23,8 @@ use pgkeep::repo::index::{IndexFile, MasterIndex};
 use pgkeep::repo::lock::{self, LockInfo};
 use pgkeep::repo::pack::{self, Codec, PackBuilder, PackEntry, ENTRY_LEN, FOOTER_LEN, HEADER_LEN};
 use pgkeep::copy::binary::{BinaryFraming, FramingError};
+use pgkeep::copy::rows::{BinaryRowReader, Row, TextRowReader};
+use pgkeep::copy::values::{Renderer, ValueType};
 use pgkeep::repo::{Id, RepoConfig, Snapshot};
 
 /// A target's body: takes any bytes, returns whether the decoder accepted them.
@@ -41,6 +43,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sealed_payload", sealed_payload),
     ("pack_structured", pack_structured),
     ("copy_binary", copy_binary),
+    ("copy_values", copy_values),
+    ("copy_rows", copy_rows),
 ];
 
 pub const KINDS: [Kind; 4] = [Kind::Config, Kind::Index, Kind::Snapshot, Kind::Lock];
@@ -446,4 +450,61 @@ fn copy_binary_run(data: &[u8], expected: Option<u16>, step: usize) -> Result<u6
         f.feed(c)?;
     }
     f.finish()
+}
+
+// ---------------------------------------------------------------- values
+
+/// Type oids `copy_values` picks from: every decoded scalar, arrays of
+/// scalars and of ranges, ranges, multiranges, and one unknown type.
+pub const VALUE_OIDS: &[u32] = &[
+    16, 17, 18, 19, 20, 21, 23, 25, 26, 27, 28, 114, 650, 700, 701, 774, 790, 829, 869, 1082, 1083, 1114, 1184,
+    1186, 1266, 1560, 1700, 2950, 3220, 3802, 5069, 1000, 1001, 1005, 1007, 1009, 1016, 1021, 1022, 1115, 1182,
+    1185, 1187, 1231, 1270, 1561, 2951, 3807, 3905, 3913, 6150, 3904, 3906, 3908, 3910, 3912, 3926, 4451, 4532,
+    4534, 4535, 3614,
+];
+
+/// The value decoders: a control byte picks the type (and the time zone
+/// with its high bit), the rest is the value. Text and JSON rendering must
+/// agree on whether the value is valid, and neither may panic.
+pub fn copy_values(data: &[u8]) -> bool {
+    let Some((&ctl, value)) = data.split_first() else { return false };
+    let oid = VALUE_OIDS[(ctl & 0x7f) as usize % VALUE_OIDS.len()];
+    let zone = if ctl & 0x80 != 0 { "America/New_York" } else { "UTC" };
+    let r = Renderer::new(Renderer::zone(zone).expect("zone"));
+    let ty = ValueType::builtin(oid);
+    let mut text = Vec::new();
+    let mut json = Vec::new();
+    let t = r.text(&ty, value, &mut text);
+    let j = r.json(&ty, value, &mut json);
+    assert_eq!(t.is_ok(), j.is_ok(), "text and JSON disagree on type {oid}: {t:?} / {j:?}");
+    // Output is bounded by the input: no value expands beyond a fixed
+    // factor of its bytes (numeric's weight and dscale are 16-bit).
+    assert!(text.len() <= 16 * value.len() + 140_000, "type {oid}: {} bytes of text from {}", text.len(), value.len());
+    t.is_ok()
+}
+
+/// The row readers `export` uses: they may not panic, and whenever the
+/// binary one reads a whole stream, the framing checker agrees on the
+/// row count.
+pub fn copy_rows(data: &[u8]) -> bool {
+    let mut row = Row::default();
+    let mut text = TextRowReader::new(data);
+    while let Ok(true) = text.next_row(&mut row) {}
+    let mut reader = BinaryRowReader::new(data);
+    let mut rows = 0u64;
+    let outcome = loop {
+        match reader.next_row(&mut row) {
+            Ok(true) => rows += 1,
+            Ok(false) => break Ok(rows),
+            Err(e) => break Err(e),
+        }
+    };
+    let mut framing = BinaryFraming::new(None);
+    let framed = framing.feed(data).and_then(|_| framing.finish());
+    if let (Ok(n), Ok(m)) = (&outcome, &framed) {
+        // The row reader stops at the trailer; the framing check also
+        // refuses bytes after it, so only compare when both accept.
+        assert_eq!(n, m, "row reader and framing check disagree on the row count");
+    }
+    outcome.is_ok()
 }
