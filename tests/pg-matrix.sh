@@ -222,8 +222,8 @@ if [ "$run_tests" = 1 ] && [ ${#bindirs[@]} -gt 0 ]; then
     say "tests/ddl_roundtrip.rs does not exist yet: skipping the round-trip run"
   else
     export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
-    say "cargo test --locked --test ddl_roundtrip with PGKEEP_PG_EXTRA_BINDIRS=$(join_colon "${bindirs[@]}")"
-    if PGKEEP_PG_EXTRA_BINDIRS=$(join_colon "${bindirs[@]}") cargo test --locked --test ddl_roundtrip 2>&1; then
+    say "cargo test --locked --test ddl_roundtrip --test export with PGKEEP_PG_EXTRA_BINDIRS=$(join_colon "${bindirs[@]}")"
+    if PGKEEP_PG_EXTRA_BINDIRS=$(join_colon "${bindirs[@]}") cargo test --locked --test ddl_roundtrip --test export 2>&1; then
       combined=passed
       for m in "${majors[@]}"; do [ "${started[$m]}" = yes ] && roundtrip[$m]=passed; done
     else
