@@ -161,14 +161,21 @@ fn table_structure(indexed: &IndexedRepository, t: &TableData) -> TableReport {
     r
 }
 
-/// Read and parse every part of every table, `threads` tables at a time.
+/// Read and parse every part of every table, `threads` parts at a time
+/// (a big table split into parts is read by all threads at once).
 fn read_tables(indexed: &IndexedRepository, snap: &Snapshot, reports: &mut [TableReport], threads: usize) {
+    // Largest parts first, so one big part does not finish alone at the end.
+    let mut work: Vec<(usize, usize)> = snap
+        .tables
+        .iter()
+        .enumerate()
+        .flat_map(|(t, table)| (0..table.parts.len()).map(move |p| (t, p)))
+        .collect();
+    work.sort_by_key(|&(t, p)| std::cmp::Reverse(snap.tables[t].parts[p].raw_bytes));
     let next = Mutex::new(0usize);
-    // (table index, rows read, bytes read, problems)
-    type Outcome = (usize, u64, u64, Vec<String>);
-    let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<PartOutcome>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..threads.min(snap.tables.len().max(1)) {
+        for _ in 0..threads.min(work.len().max(1)) {
             s.spawn(|| loop {
                 let i = {
                     let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
@@ -176,59 +183,71 @@ fn read_tables(indexed: &IndexedRepository, snap: &Snapshot, reports: &mut [Tabl
                     *n += 1;
                     i
                 };
-                let Some(t) = snap.tables.get(i) else { return };
-                let (rows, bytes, problems) = read_table(indexed, t);
-                results.lock().unwrap_or_else(|e| e.into_inner()).push((i, rows, bytes, problems));
+                let Some(&(t, p)) = work.get(i) else { return };
+                let outcome = read_part(indexed, snap, t, p);
+                results.lock().unwrap_or_else(|e| e.into_inner()).push(outcome);
             });
         }
     });
-    for (i, rows, bytes, problems) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        let r = &mut reports[i];
-        r.rows_read = Some(rows);
-        r.bytes_read = bytes;
-        r.problems.extend(problems);
+    let mut outcomes = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    outcomes.sort_by_key(|o| (o.table, o.part));
+    for r in reports.iter_mut() {
+        r.rows_read = Some(0);
+    }
+    for o in outcomes {
+        let r = &mut reports[o.table];
+        r.rows_read = Some(r.rows_read.unwrap_or(0) + o.rows);
+        r.bytes_read += o.bytes;
+        r.problems.extend(o.problems);
     }
 }
 
-fn read_table(indexed: &IndexedRepository, t: &TableData) -> (u64, u64, Vec<String>) {
+struct PartOutcome {
+    table: usize,
+    part: usize,
+    rows: u64,
+    bytes: u64,
+    problems: Vec<String>,
+}
+
+fn read_part(indexed: &IndexedRepository, snap: &Snapshot, table: usize, i: usize) -> PartOutcome {
+    let t = &snap.tables[table];
+    let p = &t.parts[i];
     let mut problems = Vec::new();
-    let (mut rows, mut bytes) = (0u64, 0u64);
-    for (i, p) in t.parts.iter().enumerate() {
-        let mut counter = match t.format {
-            CopyFormat::Binary => RowCounter::Binary(
-                BinaryFraming::new(u16::try_from(t.columns.len()).ok())
-                    .with_fixed_lengths(t.columns.iter().map(|c| fixed_binary_length(c.type_oid)).collect()),
-            ),
-            CopyFormat::Text => RowCounter::Text(TextRows::default()),
-        };
-        let mut reader = indexed.read_stream(p.chunks.clone(), format!("table {} part {i}", Snapshot::describe_table(t)));
-        let mut buf = vec![0u8; 1 << 20];
-        let mut part_bytes = 0u64;
-        let outcome: Result<u64, String> = loop {
-            match reader.read(&mut buf) {
-                Ok(0) => break counter.finish().map_err(|e| e.to_string()),
-                Ok(n) => {
-                    part_bytes += n as u64;
-                    if let Err(e) = counter.feed(&buf[..n]) {
-                        break Err(e.to_string());
-                    }
-                }
-                Err(e) => break Err(e.to_string()),
-            }
-        };
-        bytes += part_bytes;
-        match outcome {
+    let mut counter = match t.format {
+        CopyFormat::Binary => RowCounter::Binary(
+            BinaryFraming::new(u16::try_from(t.columns.len()).ok())
+                .with_fixed_lengths(t.columns.iter().map(|c| fixed_binary_length(c.type_oid)).collect()),
+        ),
+        CopyFormat::Text => RowCounter::Text(TextRows::default()),
+    };
+    let mut reader = indexed.read_stream(p.chunks.clone(), format!("table {} part {i}", Snapshot::describe_table(t)));
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    let outcome: Result<u64, String> = loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break counter.finish().map_err(|e| e.to_string()),
             Ok(n) => {
-                rows += n;
-                if n != p.rows {
-                    problems.push(format!("part {i}: {n} rows in the data, the manifest says {}", p.rows));
-                }
-                if part_bytes != p.raw_bytes {
-                    problems.push(format!("part {i}: {part_bytes} bytes of data, the manifest says {}", p.raw_bytes));
+                bytes += n as u64;
+                if let Err(e) = counter.feed(&buf[..n]) {
+                    break Err(e.to_string());
                 }
             }
-            Err(e) => problems.push(format!("part {i}: {e}")),
+            Err(e) => break Err(e.to_string()),
         }
+    };
+    let mut rows = 0;
+    match outcome {
+        Ok(n) => {
+            rows = n;
+            if n != p.rows {
+                problems.push(format!("part {i}: {n} rows in the data, the manifest says {}", p.rows));
+            }
+            if bytes != p.raw_bytes {
+                problems.push(format!("part {i}: {bytes} bytes of data, the manifest says {}", p.raw_bytes));
+            }
+        }
+        Err(e) => problems.push(format!("part {i}: {e}")),
     }
-    (rows, bytes, problems)
+    PartOutcome { table, part: i, rows, bytes, problems }
 }
