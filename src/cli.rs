@@ -362,6 +362,15 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Run the multi-tenant backup service: schedules, retention, REST admin API, metrics, alerts.
+    Serve {
+        /// The service's configuration file (TOML; see pgkeep.toml.example).
+        #[arg(long, short = 'c')]
+        config: PathBuf,
+        /// Check the configuration and exit.
+        #[arg(long)]
+        check: bool,
+    },
     /// Run the built-in demo: a throwaway cluster with three tenants, two
     /// backups into a repository, a full check and a restore of one tenant.
     Demo {
@@ -473,8 +482,8 @@ pub fn run(cli: Cli) -> Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
                 println!(
-                    "{:<10} {:<27} {:<16} {:>7} {:>12} {:>10} {:>10} {:>9}  {}",
-                    "ID", "TIME", "TENANT", "TABLES", "ROWS", "SIZE", "NEW", "DURATION", "STATUS"
+                    "{:<10} {:<27} {:<16} {:>7} {:>12} {:>10} {:>10} {:>9}  STATUS",
+                    "ID", "TIME", "TENANT", "TABLES", "ROWS", "SIZE", "NEW", "DURATION"
                 );
                 for (id, s) in &snaps {
                     println!(
@@ -608,6 +617,20 @@ pub fn run(cli: Cli) -> Result<i32> {
             if removed.is_empty() {
                 println!("no locks removed");
             }
+            Ok(0)
+        }
+        Command::Serve { config, check } => {
+            let cfg = crate::service::config::Config::load(&config)?;
+            if check {
+                cfg.admin_token().map_err(anyhow::Error::msg)?;
+                println!(
+                    "{}: ok ({} sources, {} schedules, {} webhooks)",
+                    config.display(), cfg.sources.len(), cfg.schedules.len(), cfg.alerts.webhooks.len()
+                );
+                return Ok(0);
+            }
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(crate::service::serve(cfg))?;
             Ok(0)
         }
         Command::Demo { repo, orders } => {

@@ -62,6 +62,10 @@ pub struct BackupOptions {
     pub compression_threads: usize,
     /// Read each sequence's value (for `setval`).
     pub sequence_values: bool,
+    /// The time the snapshot records as its start, when the caller keeps
+    /// its own clock (the service's schedules; simulated days in tests).
+    /// None: now.
+    pub start_time: Option<chrono::DateTime<chrono::Utc>>,
     /// Test hook: wait this long after taking the leader's locks, before
     /// the workers start (to let a test queue a conflicting lock).
     pub pause_after_locks: Option<Duration>,
@@ -83,6 +87,7 @@ impl Default for BackupOptions {
             compression_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             sequence_values: true,
             pause_after_locks: None,
+            start_time: None,
         }
     }
 }
@@ -159,7 +164,7 @@ pub async fn backup(
     if opts.schema_only && opts.data_only {
         return Err(DumpError::Invalid("--schema-only and --data-only cannot be used together".into()));
     }
-    let started = chrono::Utc::now();
+    let started = opts.start_time.unwrap_or_else(chrono::Utc::now);
     let t0 = Instant::now();
     let jobs = opts.jobs.max(1);
     progress.phase("connecting");
@@ -270,7 +275,11 @@ async fn run(
     snap.warnings = rendered.warnings.clone();
     let stamped = Snapshot::stamped(started);
     snap.time_start = stamped.time_start;
-    snap.time_end = stamped.time_end;
+    snap.time_end = match opts.start_time {
+        Some(t) => (t + chrono::Duration::from_std(t0.elapsed()).unwrap_or_default())
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        None => stamped.time_end,
+    };
     snap.pgkeep_version = stamped.pgkeep_version;
     snap.hostname = stamped.hostname;
     snap.totals.duration_ms = t0.elapsed().as_millis() as u64;

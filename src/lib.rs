@@ -17,5 +17,6 @@ pub mod pgcluster;
 pub mod progress;
 pub mod repo;
 pub mod restore;
+pub mod service;
 pub mod sessions;
 pub mod verify;

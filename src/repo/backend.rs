@@ -18,15 +18,18 @@ pub enum FileType {
     Index,
     Snapshot,
     Lock,
+    /// The service's job records (format-spec/jobs.md).
+    Job,
 }
 
 impl FileType {
-    pub const ALL: [FileType; 5] = [
+    pub const ALL: [FileType; 6] = [
         FileType::Config,
         FileType::Pack,
         FileType::Index,
         FileType::Snapshot,
         FileType::Lock,
+        FileType::Job,
     ];
 
     fn dir(self) -> &'static str {
@@ -36,6 +39,7 @@ impl FileType {
             FileType::Index => "index",
             FileType::Snapshot => "snapshots",
             FileType::Lock => "locks",
+            FileType::Job => "jobs",
         }
     }
 }
@@ -200,6 +204,17 @@ fn is_object_name(name: &str) -> bool {
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
+/// Job record names: `YYYYMMDD-HHMMSS-xxxxxxxx` (time, then 8 hex digits).
+pub fn is_job_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() == 24
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 15 => c == b'-',
+            0..=14 => c.is_ascii_digit(),
+            _ => c.is_ascii_hexdigit() && !c.is_ascii_uppercase(),
+        })
+}
+
 impl Backend for LocalBackend {
     fn location(&self) -> String {
         self.root.display().to_string()
@@ -240,7 +255,8 @@ impl Backend for LocalBackend {
                 let entry = entry.map_err(|e| RepoError::io("cannot list", &dir, e))?;
                 let name = entry.file_name().to_string_lossy().into_owned();
                 // Anything else (editor backups, stray files) is not ours.
-                if !is_object_name(&name) {
+                let ours = if ft == FileType::Job { is_job_name(&name) } else { is_object_name(&name) };
+                if !ours {
                     continue;
                 }
                 // Lock files come and go while we list: one released since

@@ -1,0 +1,390 @@
+//! The service's configuration file (`pgkeep serve --config pgkeep.toml`):
+//! sources and how their tenants are found, schedules with their dump
+//! options and retention, the repository, the HTTP listener, the admin
+//! token's location, alert webhooks.
+//!
+//! Unknown keys are errors that name them (serde's `deny_unknown_fields`,
+//! with the path toml gives). The admin token is never read from the file
+//! itself: only from a file or an environment variable it names. This
+//! module parses and validates; it starts nothing.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::alerts::WebhookConfig;
+use super::retention::{self, Policy};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Repository directory (created by `pgkeep init`).
+    pub repository: PathBuf,
+    /// HTTP listen address, e.g. "127.0.0.1:8432".
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// A file holding the admin token (first line).
+    pub admin_token_file: Option<PathBuf>,
+    /// An environment variable holding the admin token.
+    pub admin_token_env: Option<String>,
+    /// Jobs (backups, restores, verifies, prunes) running at once.
+    #[serde(default = "default_max_jobs")]
+    pub max_concurrent_jobs: usize,
+    /// After downtime, run each schedule once for the occurrences missed
+    /// (at most once, however many were missed).
+    #[serde(default = "yes")]
+    pub catch_up: bool,
+    /// How long a SIGTERM waits for running jobs.
+    #[serde(default = "default_shutdown", with = "duration_str")]
+    pub shutdown_timeout: Duration,
+    /// `/health` fails and an alert is sent below this much free disk in
+    /// the repository's file system, e.g. "1GiB".
+    #[serde(default = "default_min_free", deserialize_with = "bytes_str")]
+    pub min_free_disk: u64,
+    /// A tenant's last success may be this much older than its schedule
+    /// allows before it counts as missed (health, alerts).
+    #[serde(default = "default_grace", with = "duration_str")]
+    pub stale_grace: Duration,
+    /// Retention for backups not made by a schedule (API and CLI runs);
+    /// none keeps them until deleted.
+    #[serde(default)]
+    pub retention: Policy,
+    /// Time zone of the default retention's day/week buckets.
+    #[serde(default = "default_tz")]
+    pub timezone: String,
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub schedules: Vec<ScheduleConfig>,
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsConfig {
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub name: String,
+    /// A connection string or URI, as `pgkeep backup -d` takes it
+    /// (passwords belong in `.pgpass` or `PGPASSWORD`, not here).
+    pub connection: String,
+    pub tenants: TenantDiscovery,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, tag = "mode", rename_all = "lowercase")]
+pub enum TenantDiscovery {
+    /// Every schema whose name matches `pattern` (SQL LIKE) is a tenant,
+    /// found again on every run.
+    Schema { pattern: String },
+    /// Every database matching `pattern` is a tenant.
+    Database { pattern: String },
+    /// The whole database is one tenant, named `name` (default: the source's name).
+    Whole { name: Option<String> },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    pub name: String,
+    /// Cron expression, 5 or 6 fields (seconds optional).
+    pub cron: String,
+    /// IANA time zone the expression is read in.
+    pub timezone: String,
+    pub source: String,
+    /// Which tenants: a SQL LIKE pattern on tenant names ("%" = all).
+    #[serde(default = "all_tenants")]
+    pub tenants: String,
+    #[serde(default)]
+    pub dump: DumpConfig,
+    #[serde(default)]
+    pub retention: Policy,
+    /// Prune unreferenced data after retention forgot snapshots.
+    #[serde(default = "yes")]
+    pub prune: bool,
+}
+
+/// Options of the backups a schedule (or an API call) runs.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DumpConfig {
+    pub jobs: usize,
+    /// Only these tables (patterns, as `-t`), e.g. the critical ones.
+    pub tables: Vec<String>,
+    pub exclude_tables: Vec<String>,
+    pub exclude_table_data: Vec<String>,
+    pub schema_only: bool,
+    #[serde(with = "duration_str")]
+    pub lock_wait_timeout: Duration,
+}
+
+impl Default for DumpConfig {
+    fn default() -> Self {
+        DumpConfig {
+            jobs: 2,
+            tables: Vec::new(),
+            exclude_tables: Vec::new(),
+            exclude_table_data: Vec::new(),
+            schema_only: false,
+            lock_wait_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8432".into()
+}
+fn default_max_jobs() -> usize {
+    2
+}
+fn yes() -> bool {
+    true
+}
+fn default_shutdown() -> Duration {
+    Duration::from_secs(300)
+}
+fn default_grace() -> Duration {
+    Duration::from_secs(3600)
+}
+fn default_min_free() -> u64 {
+    1 << 30
+}
+fn default_tz() -> String {
+    "UTC".into()
+}
+fn all_tenants() -> String {
+    "%".into()
+}
+
+/// Durations as "90s", "5m", "1h30m", "2d" (retention's syntax).
+mod duration_str {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        super::retention::parse_duration(&s)
+            .ok()
+            .and_then(|d| d.to_std().ok())
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid duration {s:?} (use e.g. \"90s\", \"5m\", \"1h30m\", \"2d\")")))
+    }
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{}s", d.as_secs()))
+    }
+}
+
+/// Sizes as "500MB", "1GiB", "1073741824".
+fn bytes_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_bytes(&s).ok_or_else(|| serde::de::Error::custom(format!("invalid size {s:?} (use e.g. \"500MB\", \"1GiB\")")))
+}
+
+pub fn parse_bytes(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" | "k" => 1 << 10,
+        "mb" => 1_000_000,
+        "mib" | "m" => 1 << 20,
+        "gb" => 1_000_000_000,
+        "gib" | "g" => 1 << 30,
+        "tb" => 1_000_000_000_000,
+        "tib" | "t" => 1 << 40,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let mut config = Config::parse(&text, &path.display().to_string())?;
+        // A relative repository is relative to the configuration file.
+        if config.repository.is_relative() {
+            if let Some(dir) = path.parent() {
+                config.repository = dir.join(&config.repository);
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.to_string(), message: e.to_string() })?;
+        config.validate(origin)?;
+        Ok(config)
+    }
+
+    fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let bad = |message: String| ConfigError::Invalid { path: origin.to_string(), message };
+        if self.max_concurrent_jobs == 0 {
+            return Err(bad("max_concurrent_jobs must be at least 1".into()));
+        }
+        if self.admin_token_file.is_some() == self.admin_token_env.is_some() {
+            return Err(bad(
+                "give exactly one of admin_token_file or admin_token_env (the token itself never goes in this file)".into(),
+            ));
+        }
+        parse_zone(&self.timezone).map_err(|e| bad(format!("timezone: {e}")))?;
+        self.retention.validate().map_err(|e| bad(format!("retention: {e}")))?;
+        let mut names = BTreeSet::new();
+        for s in &self.sources {
+            if !names.insert(s.name.as_str()) {
+                return Err(bad(format!("two sources are named {:?}", s.name)));
+            }
+            crate::conn::ConnSpec::parse(&s.connection)
+                .map_err(|e| bad(format!("source {:?}: connection: {e}", s.name)))?;
+            match &s.tenants {
+                TenantDiscovery::Schema { pattern } | TenantDiscovery::Database { pattern } if pattern.is_empty() => {
+                    return Err(bad(format!("source {:?}: an empty tenant pattern matches nothing", s.name)));
+                }
+                _ => {}
+            }
+        }
+        let mut schedules = BTreeSet::new();
+        for sc in &self.schedules {
+            if !schedules.insert(sc.name.as_str()) {
+                return Err(bad(format!("two schedules are named {:?}", sc.name)));
+            }
+            if !names.contains(sc.source.as_str()) {
+                return Err(bad(format!("schedule {:?}: no source is named {:?}", sc.name, sc.source)));
+            }
+            super::schedule::parse_cron(&sc.cron).map_err(|e| bad(format!("schedule {:?}: {e}", sc.name)))?;
+            parse_zone(&sc.timezone).map_err(|e| bad(format!("schedule {:?}: {e}", sc.name)))?;
+            sc.retention.validate().map_err(|e| bad(format!("schedule {:?}: retention: {e}", sc.name)))?;
+            if sc.dump.jobs == 0 {
+                return Err(bad(format!("schedule {:?}: dump.jobs must be at least 1", sc.name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The admin token, from the file or environment variable configured.
+    pub fn admin_token(&self) -> Result<String, String> {
+        let token = if let Some(path) = &self.admin_token_file {
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("reading the admin token from {}: {e}", path.display()))?
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        } else if let Some(var) = &self.admin_token_env {
+            std::env::var(var).map_err(|_| format!("the admin token variable {var} is not set"))?.trim().to_string()
+        } else {
+            String::new()
+        };
+        if token.len() < 16 {
+            return Err("the admin token must be at least 16 characters".into());
+        }
+        Ok(token)
+    }
+
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+}
+
+pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| format!("unknown time zone {name:?} (use an IANA name such as \"Europe/Paris\")"))
+}
+
+/// A retention policy's parse of a duration, for callers outside.
+pub fn duration(s: &str) -> Option<Duration> {
+    retention::parse_duration(s).ok().and_then(|d| d.to_std().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+repository = "/tmp/repo"
+admin_token_env = "PGKEEP_TOKEN"
+max_concurrent_jobs = 4
+min_free_disk = "2GiB"
+
+[[sources]]
+name = "main"
+connection = "host=/tmp port=5432 dbname=app"
+tenants = { mode = "schema", pattern = "tenant_%" }
+
+[[schedules]]
+name = "nightly"
+cron = "0 0 2 * * *"
+timezone = "Europe/Paris"
+source = "main"
+retention = { keep_last = 3, keep_daily = 7, keep_weekly = 4 }
+dump = { jobs = 2, tables = ["orders"] }
+
+[[alerts.webhooks]]
+url = "http://127.0.0.1:9/hook"
+format = "slack"
+"#;
+
+    #[test]
+    fn a_full_config_parses() {
+        let c = Config::parse(GOOD, "test.toml").unwrap();
+        assert_eq!(c.max_concurrent_jobs, 4);
+        assert_eq!(c.min_free_disk, 2 << 30);
+        assert_eq!(c.sources[0].tenants, TenantDiscovery::Schema { pattern: "tenant_%".into() });
+        assert_eq!(c.schedules[0].retention.keep_last, Some(3));
+        assert_eq!(c.schedules[0].dump.tables, vec!["orders".to_string()]);
+        assert!(c.catch_up);
+    }
+
+    #[test]
+    fn the_shipped_example_parses() {
+        let c = Config::parse(include_str!("../../deploy/pgkeep.toml.example"), "pgkeep.toml.example").unwrap();
+        assert_eq!((c.sources.len(), c.schedules.len(), c.alerts.webhooks.len()), (2, 3, 2));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = Config::parse(&GOOD.replace("max_concurrent_jobs", "max_concurent_jobs"), "t.toml").unwrap_err();
+        assert!(e.to_string().contains("max_concurent_jobs"), "{e}");
+        let e = Config::parse(&GOOD.replace("keep_daily", "keep_dayly"), "t.toml").unwrap_err();
+        assert!(e.to_string().contains("keep_dayly"), "{e}");
+        let e = Config::parse(&GOOD.replace("format = \"slack\"", "format = \"slack\"\nretries = 3"), "t.toml").unwrap_err();
+        assert!(e.to_string().contains("retries"), "{e}");
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        for (from, to, needle) in [
+            ("0 0 2 * * *", "0 0 25 * * *", "nightly"),
+            ("Europe/Paris", "Mars/Olympus", "Mars/Olympus"),
+            ("source = \"main\"", "source = \"other\"", "other"),
+            ("admin_token_env = \"PGKEEP_TOKEN\"", "admin_token = \"secret\"", "admin_token"),
+            ("\"2GiB\"", "\"lots\"", "lots"),
+        ] {
+            let e = Config::parse(&GOOD.replace(from, to), "t.toml").unwrap_err();
+            assert!(e.to_string().contains(needle), "{from} -> {to}: {e}");
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Job records: every backup, restore, verify, retention and prune the
+//! service runs, kept in the repository (`jobs/<id>`, JSON, written
+//! atomically; format-spec/jobs.md). They are the audit trail and the
+//! source of the API's lists, the metrics and the health checks, so a
+//! restarted service still knows its history.
+//!
+//! This module owns the record type and its store (an in-memory copy of
+//! every record, written through to the repository). It runs no job.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::repo::backend::FileType;
+use crate::repo::{RepoError, Repository};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Backup,
+    Restore,
+    Verify,
+    Retention,
+    Prune,
+    Delete,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Backup => "backup",
+            JobKind::Restore => "restore",
+            JobKind::Verify => "verify",
+            JobKind::Retention => "retention",
+            JobKind::Prune => "prune",
+            JobKind::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    /// The service stopped (killed, crashed, shut down past its timeout)
+    /// while the job was queued or running.
+    Interrupted,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn is_done(self) -> bool {
+        !matches!(self, JobStatus::Queued | JobStatus::Running)
+    }
+}
+
+/// What started a job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "by", content = "name")]
+pub enum Trigger {
+    Schedule(String),
+    Api,
+    Cli,
+    /// Retention and prune run after a schedule's backups.
+    After(String),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableStat {
+    pub table: String,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub id: String,
+    pub kind: JobKind,
+    pub tenant: Option<String>,
+    pub trigger: Trigger,
+    pub status: JobStatus,
+    pub queued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    /// The snapshot the job made, restored, verified or deleted.
+    pub snapshot: Option<String>,
+    pub bytes_read: u64,
+    pub bytes_stored: u64,
+    pub rows: u64,
+    #[serde(default)]
+    pub tables: Vec<TableStat>,
+    /// Kind-specific facts (restore target, prune report, verify problems...).
+    #[serde(default)]
+    pub details: serde_json::Value,
+    /// The service instance that ran it: a record left `running` by
+    /// another instance was interrupted.
+    pub instance: String,
+}
+
+impl JobRecord {
+    pub fn duration_seconds(&self) -> Option<f64> {
+        Some((self.ended_at? - self.started_at?).num_milliseconds() as f64 / 1000.0)
+    }
+}
+
+/// A new job id: the UTC time, then 8 random hex digits (sorts by time).
+pub fn new_id(now: DateTime<Utc>) -> String {
+    format!("{}-{}", now.format("%Y%m%d-%H%M%S"), hex::encode(rand::random::<[u8; 4]>()))
+}
+
+pub fn is_job_id(s: &str) -> bool {
+    crate::repo::backend::is_job_name(s)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("job record {id}: {source}")]
+    Store { id: String, source: RepoError },
+    #[error("job record {id} is unreadable: {message}")]
+    Decode { id: String, message: String },
+}
+
+/// Every job record, in memory and in the repository.
+#[derive(Clone)]
+pub struct JobStore {
+    repo: Repository,
+    records: Arc<Mutex<BTreeMap<String, JobRecord>>>,
+}
+
+impl JobStore {
+    /// Load the records in the repository. Records another instance left
+    /// queued or running are marked interrupted (and written back).
+    pub fn open(repo: &Repository, instance: &str, now: DateTime<Utc>) -> Result<(JobStore, Vec<String>), JobError> {
+        let backend = repo.backend();
+        let names = backend.list(FileType::Job).map_err(|source| JobError::Store { id: "jobs/".into(), source })?;
+        let mut records = BTreeMap::new();
+        let mut unreadable = Vec::new();
+        for f in names {
+            let bytes = backend
+                .read(FileType::Job, &f.name)
+                .map_err(|source| JobError::Store { id: f.name.clone(), source })?;
+            match serde_json::from_slice::<JobRecord>(&bytes) {
+                Ok(r) => {
+                    records.insert(r.id.clone(), r);
+                }
+                // One damaged record must not stop the service; it is
+                // reported and left in place for a human to look at.
+                Err(e) => unreadable.push(format!("job record {}: {e}", f.name)),
+            }
+        }
+        let store = JobStore { repo: repo.clone(), records: Arc::new(Mutex::new(records)) };
+        let stale: Vec<JobRecord> = store
+            .all()
+            .into_iter()
+            .filter(|r| !r.status.is_done() && r.instance != instance)
+            .collect();
+        for mut r in stale {
+            r.status = JobStatus::Interrupted;
+            r.ended_at = Some(now);
+            r.error = Some(format!(
+                "the service stopped while this job was {}; it did not finish",
+                if r.started_at.is_some() { "running" } else { "queued" }
+            ));
+            store.put(r)?;
+        }
+        Ok((store, unreadable))
+    }
+
+    /// Write a record (new or updated) through to the repository.
+    pub fn put(&self, record: JobRecord) -> Result<(), JobError> {
+        let bytes = serde_json::to_vec_pretty(&record).map_err(|e| JobError::Decode { id: record.id.clone(), message: e.to_string() })?;
+        self.repo
+            .backend()
+            .write(FileType::Job, &record.id, &bytes)
+            .map_err(|source| JobError::Store { id: record.id.clone(), source })?;
+        self.lock().insert(record.id.clone(), record);
+        Ok(())
+    }
+
+    /// Change a record with `f` and write it.
+    pub fn update(&self, id: &str, f: impl FnOnce(&mut JobRecord)) -> Result<Option<JobRecord>, JobError> {
+        let Some(mut r) = self.get(id) else { return Ok(None) };
+        f(&mut r);
+        self.put(r.clone())?;
+        Ok(Some(r))
+    }
+
+    pub fn get(&self, id: &str) -> Option<JobRecord> {
+        self.lock().get(id).cloned()
+    }
+
+    /// Every record, oldest first.
+    pub fn all(&self) -> Vec<JobRecord> {
+        self.lock().values().cloned().collect()
+    }
+
+    /// Records matching `keep`, newest first, at most `limit`.
+    pub fn query(&self, limit: usize, keep: impl Fn(&JobRecord) -> bool) -> Vec<JobRecord> {
+        self.lock().values().rev().filter(|r| keep(r)).take(limit).cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, JobRecord>> {
+        self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,529 @@
+//! `pgkeep serve` against a real server and over real HTTP: schedules and
+//! retention across simulated days (an injected clock), the API end to
+//! end, a failing tenant raising an alert without stopping the others,
+//! and a service killed in the middle of a backup.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use pgkeep::pgcluster::{self, Cluster};
+use pgkeep::repo::{RepoConfig, Repository};
+use pgkeep::service::config::Config;
+use pgkeep::service::jobs::{JobKind, JobStatus};
+use pgkeep::service::schedule::ManualClock;
+use pgkeep::service::{api, Service};
+use serde_json::{json, Value};
+
+const TOKEN: &str = "test-token-0123456789abcdef";
+
+struct Env {
+    dir: tempfile::TempDir,
+    db: String,
+}
+
+async fn tenants_db(cluster: &Cluster, name: &str, tenants: &[&str]) -> String {
+    let db = cluster.fresh_database(name).await.unwrap();
+    let c = cluster.connect(&db).await.unwrap();
+    for t in tenants {
+        c.batch_execute(&format!(
+            "CREATE SCHEMA {t}; \
+             CREATE TABLE {t}.customers (id int PRIMARY KEY, name text NOT NULL); \
+             CREATE TABLE {t}.orders (id bigserial PRIMARY KEY, customer int REFERENCES {t}.customers, total numeric(12,2), at timestamptz DEFAULT now()); \
+             INSERT INTO {t}.customers SELECT g, '{t} customer ' || g FROM generate_series(1, 200) g; \
+             INSERT INTO {t}.orders (customer, total) SELECT 1 + g % 200, g * 1.25 FROM generate_series(1, 3000) g;"
+        ))
+        .await
+        .unwrap();
+    }
+    db
+}
+
+fn write_config(env: &Env, cluster: &Cluster, extra: &str) -> Config {
+    let repo = env.dir.path().join("repo");
+    if !repo.exists() {
+        Repository::init(&repo, RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).unwrap();
+    }
+    let token = env.dir.path().join("token");
+    std::fs::write(&token, TOKEN).unwrap();
+    let text = format!(
+        r#"
+repository = "{repo}"
+admin_token_file = "{token}"
+max_concurrent_jobs = 2
+min_free_disk = "1MiB"
+{extra}
+[[sources]]
+name = "main"
+connection = "{conn}"
+tenants = {{ mode = "schema", pattern = "tenant\\_%" }}
+"#,
+        repo = repo.display(),
+        token = token.display(),
+        conn = cluster.conninfo(&env.db).replace('\\', "\\\\").replace('"', "\\\""),
+    );
+    let path = env.dir.path().join("pgkeep.toml");
+    std::fs::write(&path, text).unwrap();
+    Config::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn day(d: u32, h: u32, m: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, d, h, m, s).unwrap()
+}
+
+/// A daily schedule driven by a hand-moved clock over 8 simulated days:
+/// every tenant is backed up once per day, retention keeps exactly what
+/// the policy says, prune frees the forgotten data, and every kept
+/// snapshot verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedules_retention_and_prune_over_simulated_days() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let tenants = ["tenant_a", "tenant_b", "tenant_c"];
+    let db = tenants_db(cluster, "svc_days", &tenants).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let config = write_config(
+        &env,
+        cluster,
+        r#"
+[[schedules]]
+name = "nightly"
+cron = "0 0 2 * * *"
+timezone = "UTC"
+source = "main"
+retention = { keep_last = 2, keep_daily = 3 }
+"#,
+    );
+    let clock = ManualClock::new(day(1, 1, 0, 0));
+    let svc = Service::open(config, Arc::new(clock.clone())).unwrap();
+    let sched = tokio::spawn(svc.clone().scheduler(Duration::from_millis(20)));
+    let c = cluster.connect(&env.db).await.unwrap();
+    let mut sizes = Vec::new();
+    for d in 1..=8u32 {
+        // New rows every day, so each day's snapshot has data of its own
+        // that only prune can free.
+        for t in &tenants {
+            c.batch_execute(&format!("INSERT INTO {t}.orders (customer, total) SELECT 1 + g % 200, g FROM generate_series(1, 2000) g"))
+                .await
+                .unwrap();
+        }
+        clock.set(day(d, 2, 0, 0));
+        let n_backups = wait_for("the day's backups", Duration::from_secs(120), || {
+            let done = svc.jobs.query(usize::MAX, |r| r.kind == JobKind::Backup && r.status == JobStatus::Succeeded);
+            (done.len() == 3 * d as usize).then_some(done.len())
+        })
+        .await;
+        assert_eq!(n_backups, 3 * d as usize);
+        // Retention (and prune when it forgot something) follow the round.
+        wait_for("retention", Duration::from_secs(120), || {
+            let r = svc.jobs.query(usize::MAX, |r| r.kind == JobKind::Retention && r.status.is_done());
+            (r.len() == d as usize).then_some(())
+        })
+        .await;
+        wait_for("prune", Duration::from_secs(120), || {
+            (svc.running_jobs() == 0).then_some(())
+        })
+        .await;
+        sizes.push(svc.snapshot_list().len());
+        clock.set(day(d, 12, 0, 0));
+    }
+    sched.abort();
+    // keep_daily 3 keeps the last three days; keep_last 2 is within them.
+    assert_eq!(sizes, vec![3, 6, 9, 9, 9, 9, 9, 9], "snapshots after each day");
+    for t in &tenants {
+        let mut days: Vec<String> = svc
+            .snapshot_list()
+            .into_iter()
+            .filter(|s| s.tenant.as_deref() == Some(*t))
+            .map(|s| s.time[..10].to_string())
+            .collect();
+        days.sort();
+        assert_eq!(days, vec!["2026-03-06", "2026-03-07", "2026-03-08"], "{t}");
+    }
+    let failed = svc.jobs.query(usize::MAX, |r| r.status != JobStatus::Succeeded);
+    assert!(failed.is_empty(), "{failed:#?}");
+    let prunes = svc.jobs.query(usize::MAX, |r| r.kind == JobKind::Prune);
+    assert_eq!(prunes.len(), 5, "a prune after each day that forgot snapshots (days 4 to 8)");
+    let freed: u64 = prunes
+        .iter()
+        .map(|p| p.details["bytes_before"].as_u64().unwrap() - p.details["bytes_after"].as_u64().unwrap())
+        .sum();
+    assert!(freed > 0, "prune freed nothing: {prunes:#?}");
+    let ids: Vec<_> = svc.repo.snapshots().unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids.len(), 9);
+    let report = pgkeep::verify::verify(&svc.repo, &ids, &pgkeep::verify::VerifyOptions { read_data: true, threads: 2 }).unwrap();
+    assert!(report.is_ok(), "{report:#?}");
+    // A restarted service knows its history.
+    let again = Service::open(svc.config.clone(), Arc::new(clock.clone())).unwrap();
+    assert_eq!(again.jobs.all().len(), svc.jobs.all().len());
+}
+
+fn http_client() -> reqwest::Client {
+    // reqwest is built without a crypto provider of its own (pgkeep uses ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// An HTTP client with the admin token.
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.call("GET", path, None, Some(TOKEN)).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call("POST", path, Some(body), Some(TOKEN)).await
+    }
+
+    /// Poll a job until it is done.
+    async fn job(&self, id: &str) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let (status, job) = self.get(&format!("/api/v1/jobs/{id}")).await;
+            assert_eq!(status, 200, "{job}");
+            if !matches!(job["status"].as_str(), Some("queued" | "running")) {
+                return job;
+            }
+            assert!(std::time::Instant::now() < deadline, "job {id} did not finish: {job}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+async fn start_api(svc: Arc<Service>) -> Api {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, api::router(svc)).await.unwrap() });
+    Api { base: format!("http://{addr}"), http: http_client() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_end_to_end() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let tenants = ["tenant_a", "tenant_b", "tenant_c"];
+    let db = tenants_db(cluster, "svc_api", &tenants).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let config = write_config(&env, cluster, "");
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    svc.refresh_tenants().await;
+    let api = start_api(svc.clone()).await;
+
+    // Auth on every route but /health; the routes are the documented ones.
+    let (s, _) = api.call("GET", "/api/v1/backups", None, None).await;
+    assert_eq!(s, 401);
+    let (s, _) = api.call("GET", "/api/v1/backups", None, Some("wrong-token-wrong-token")).await;
+    assert_eq!(s, 401);
+    let (s, health) = api.call("GET", "/health", None, None).await;
+    assert!(s == 200 || s == 503, "{health}");
+    assert!(health["checks"].as_array().unwrap().iter().any(|c| c["name"] == "source main reachable" && c["ok"] == true), "{health}");
+    let doc: Value = serde_json::from_str(api::OPENAPI).unwrap();
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, ops)| ops.as_object().unwrap().keys().map(move |m| (m.to_uppercase(), p.clone())))
+        .collect();
+    let mut routes: Vec<(String, String)> = api::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    documented.sort();
+    routes.sort();
+    assert_eq!(documented, routes, "openapi.json and the router disagree");
+    let (s, served) = api.get("/api/v1/openapi.json").await;
+    assert_eq!((s, served), (200, doc));
+
+    let (s, list) = api.get("/api/v1/tenants").await;
+    assert_eq!(s, 200);
+    assert_eq!(list["tenants"].as_array().unwrap().len(), 3, "{list}");
+
+    // One tenant now: 202, then the job succeeds with per-table stats.
+    let (s, queued) = api.post("/api/v1/tenants/tenant_a/backups", json!({"label": "first"})).await;
+    assert_eq!(s, 202, "{queued}");
+    let job = api.job(queued["job"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["rows"], 3200);
+    assert!(job["tables"].as_array().unwrap().iter().any(|t| t["table"] == "tenant_a.orders" && t["rows"] == 3000), "{job}");
+    let snap = job["snapshot"].as_str().unwrap().to_string();
+
+    let (s, list) = api.get("/api/v1/tenants/tenant_a/backups").await;
+    assert_eq!(s, 200);
+    let b = &list["backups"][0];
+    assert_eq!((b["id"].as_str(), b["rows"].as_u64(), b["status"].as_str()), (Some(snap.as_str()), Some(3200), Some("complete")));
+    assert!(b["raw_bytes"].as_u64().unwrap() > 0 && b["duration_ms"].is_u64(), "{b}");
+    let (s, detail) = api.get(&format!("/api/v1/backups/{}", &snap[..12])).await;
+    assert_eq!(s, 200, "{detail}");
+    assert_eq!(detail["tables"].as_array().unwrap().len(), 2, "{detail}");
+
+    // Verify through the API.
+    let (s, v) = api.post(&format!("/api/v1/backups/{snap}/verify"), json!({})).await;
+    assert_eq!(s, 202, "{v}");
+    let vj = api.job(v["job"].as_str().unwrap()).await;
+    assert_eq!(vj["status"], "succeeded", "{vj}");
+
+    // Restore tenant_a as tenant_z while the other tenants are backed up.
+    let (s, r) = api.post("/api/v1/tenants/tenant_a/restore", json!({"snapshot": "latest", "target_tenant": "tenant_z"})).await;
+    assert_eq!(s, 202, "{r}");
+    let (s1, b1) = api.post("/api/v1/tenants/tenant_b/backups", json!({})).await;
+    let (s2, b2) = api.post("/api/v1/tenants/tenant_c/backups", json!({})).await;
+    assert_eq!((s1, s2), (202, 202));
+    let rj = api.job(r["job"].as_str().unwrap()).await;
+    assert_eq!(rj["status"], "succeeded", "{rj}");
+    for b in [b1, b2] {
+        assert_eq!(api.job(b["job"].as_str().unwrap()).await["status"], "succeeded");
+    }
+    let c = cluster.connect(&env.db).await.unwrap();
+    let same: bool = c
+        .query_one(
+            "SELECT (SELECT array_agg(o ORDER BY id) FROM tenant_a.orders o)::text = (SELECT array_agg(o ORDER BY id) FROM tenant_z.orders o)::text",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(same, "tenant_z's orders differ from tenant_a's");
+    // In place without clean is refused; validate-only touches nothing.
+    let (s, e) = api.post("/api/v1/tenants/tenant_a/restore", json!({})).await;
+    assert_eq!(s, 409, "{e}");
+    let (s, vo) = api.post("/api/v1/tenants/tenant_a/restore", json!({"validate_only": true})).await;
+    assert_eq!(s, 202, "{vo}");
+    assert_eq!(api.job(vo["job"].as_str().unwrap()).await["status"], "succeeded");
+    // Restore by time: the newest backup at or before a moment.
+    let (s, e) = api.post("/api/v1/tenants/tenant_a/restore", json!({"at": "2000-01-01T00:00:00Z", "validate_only": true})).await;
+    assert_eq!(s, 404, "{e}");
+
+    // Restore points are labelled and listed.
+    let (s, rp) = api.post("/api/v1/tenants/tenant_b/restore-points", json!({"label": "before migration 42"})).await;
+    assert_eq!(s, 202, "{rp}");
+    let rpj = api.job(rp["job"].as_str().unwrap()).await;
+    assert_eq!(rpj["status"], "succeeded");
+    let (_, list) = api.get("/api/v1/tenants/tenant_b/backups").await;
+    assert!(list["backups"].as_array().unwrap().iter().any(|b| b["label"] == "before migration 42" && b["status"] == "complete, restore point"), "{list}");
+
+    // Errors: unknown tenant and snapshot, bad ids, traversal, SQL in a name.
+    for (method, path, want) in [
+        ("POST", "/api/v1/tenants/tenant_nope/backups", 404),
+        ("GET", "/api/v1/backups/0123456789abcdef", 404),
+        ("GET", "/api/v1/backups/not-hex!", 400),
+        ("GET", "/api/v1/jobs/20260101-000000-zzzzzzzz", 400),
+        ("GET", "/api/v1/jobs/20260101-000000-00000000", 404),
+        ("POST", "/api/v1/tenants/..%2F..%2Fetc/backups", 400),
+        ("POST", "/api/v1/tenants/x%27%3B%20DROP%20SCHEMA%20tenant_a%3B--/backups", 400),
+        ("GET", "/api/v1/nothing-here", 404),
+    ] {
+        let (s, body) = api.call(method, path, Some(json!({})), Some(TOKEN)).await;
+        assert_eq!(s, want, "{method} {path}: {body}");
+        assert!(body["error"].is_string(), "{method} {path}: {body}");
+    }
+    let (s, e) = api.post("/api/v1/tenants/tenant_a/backups", json!({"dump": {"jobz": 2}})).await;
+    assert_eq!(s, 400, "unknown keys in a body are refused: {e}");
+    assert!(e["error"].as_str().unwrap().contains("jobz"), "{e}");
+
+    // Delete, prune (dry run and real), lists, stats and metrics.
+    let (s, d) = api.call("DELETE", &format!("/api/v1/backups/{snap}"), None, Some(TOKEN)).await;
+    assert_eq!(s, 200, "{d}");
+    let (s, _) = api.get(&format!("/api/v1/backups/{snap}")).await;
+    assert_eq!(s, 404);
+    let (s, p) = api.post("/api/v1/prune", json!({"dry_run": true})).await;
+    assert_eq!(s, 202);
+    assert_eq!(api.job(p["job"].as_str().unwrap()).await["status"], "succeeded");
+    let (s, p) = api.post("/api/v1/prune", json!({})).await;
+    assert_eq!(s, 202);
+    let pj = api.job(p["job"].as_str().unwrap()).await;
+    assert_eq!(pj["status"], "succeeded", "{pj}");
+    let (s, jobs) = api.get("/api/v1/jobs?kind=backup&tenant=tenant_a").await;
+    assert_eq!(s, 200);
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1, "{jobs}");
+    let (_, stats) = api.get("/api/v1/stats").await;
+    assert_eq!(stats["tenants"]["tenant_b"]["snapshots"], 2, "{stats}");
+    assert_eq!(stats["tenants"]["tenant_b"]["success_rate"], 1.0, "{stats}");
+    let (s, m) = api.get("/metrics").await;
+    assert_eq!(s, 200);
+    let m = m.as_str().unwrap().to_string();
+    for needle in [
+        "pgkeep_jobs_total{kind=\"backup\",status=\"succeeded\",tenant=\"tenant_a\"} 1",
+        "pgkeep_job_duration_seconds_bucket{kind=\"backup\",le=\"+Inf\"}",
+        "pgkeep_last_backup_table_rows{tenant=\"tenant_b\",table=\"tenant_b.orders\"} 3000",
+        "pgkeep_last_success_timestamp_seconds{tenant=\"tenant_c\"}",
+        "pgkeep_repository_size_bytes",
+        "pgkeep_free_disk_bytes",
+        "pgkeep_dedup_ratio",
+    ] {
+        assert!(m.contains(needle), "metrics lack {needle}:\n{m}");
+    }
+    let (s, sc) = api.get("/api/v1/schedules").await;
+    assert_eq!((s, sc["editable"].as_bool()), (200, Some(false)));
+}
+
+/// A local webhook receiver: collects the JSON bodies it is sent.
+async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook"), got)
+}
+
+/// A tenant whose table is locked fails its backup and raises an alert;
+/// the other tenants' backups succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_tenant_alerts_and_does_not_stop_the_others() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let tenants = ["tenant_ok1", "tenant_locked", "tenant_ok2"];
+    let db = tenants_db(cluster, "svc_fail", &tenants).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let (url, got) = webhook_receiver().await;
+    let config = write_config(
+        &env,
+        cluster,
+        &format!(
+            r#"
+[[schedules]]
+name = "often"
+cron = "*/5 * * * * *"
+timezone = "UTC"
+source = "main"
+dump = {{ lock_wait_timeout = "1s" }}
+
+[[alerts.webhooks]]
+url = "{url}"
+"#
+        ),
+    );
+    let holder = cluster.connect(&env.db).await.unwrap();
+    holder.batch_execute("BEGIN; LOCK TABLE tenant_locked.orders IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 1).unwrap());
+    let svc = Service::open(config, Arc::new(clock.clone())).unwrap();
+    let sched = tokio::spawn(svc.clone().scheduler(Duration::from_millis(20)));
+    clock.set(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 5).unwrap());
+    let done = wait_for("three finished backups", Duration::from_secs(60), || {
+        let d = svc.jobs.query(usize::MAX, |r| r.kind == JobKind::Backup && r.status.is_done());
+        (d.len() == 3).then_some(d)
+    })
+    .await;
+    sched.abort();
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    for r in &done {
+        let want = if r.tenant.as_deref() == Some("tenant_locked") { JobStatus::Failed } else { JobStatus::Succeeded };
+        assert_eq!(r.status, want, "{r:#?}");
+    }
+    let failed = done.iter().find(|r| r.status == JobStatus::Failed).unwrap();
+    assert!(failed.error.as_deref().unwrap().contains("tenant_locked.orders"), "{failed:#?}");
+    svc.alerts.flush(Duration::from_secs(10)).await;
+    let alerts = got.lock().unwrap().clone();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["kind"], "job_failed");
+    assert_eq!(alerts[0]["tenant"], "tenant_locked");
+    assert!(alerts[0]["message"].as_str().unwrap().contains("tenant_locked"), "{alerts:#?}");
+}
+
+/// SIGKILL during a backup: after a restart the job shows as interrupted,
+/// the repository checks clean, and the next backup succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_during_a_backup_the_service_recovers() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_kill", &["tenant_k"]).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    write_config(&env, cluster, &format!("listen = \"127.0.0.1:{port}\"\n"));
+    let cfg = env.dir.path().join("pgkeep.toml");
+    let start = || {
+        std::process::Command::new(common::bin())
+            .args(["serve", "--config", cfg.to_str().unwrap()])
+            .stderr(std::fs::File::create(env.dir.path().join("serve.log")).unwrap())
+            .spawn()
+            .unwrap()
+    };
+    let api = Api { base: format!("http://127.0.0.1:{port}"), http: http_client() };
+    let up = |api: &Api| {
+        let api = Api { base: api.base.clone(), http: api.http.clone() };
+        async move {
+            for _ in 0..200 {
+                if let Ok(r) = api.http.get(format!("{}/api/v1/tenants", api.base)).bearer_auth(TOKEN).send().await {
+                    if r.status() == 200 {
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the service did not come up");
+        }
+    };
+    // A lock makes the backup wait mid-way (sessions open, repository
+    // locked) long enough to be killed there.
+    let holder = cluster.connect(&env.db).await.unwrap();
+    holder.batch_execute("BEGIN; LOCK TABLE tenant_k.orders IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let mut child = start();
+    up(&api).await;
+    let (s, q) = api.post("/api/v1/tenants/tenant_k/backups", json!({"dump": {"lock_wait_timeout": "60s"}})).await;
+    assert_eq!(s, 202, "{q}");
+    let job = q["job"].as_str().unwrap().to_string();
+    wait_for("the backup to start", Duration::from_secs(30), || {
+        let rec = std::fs::read(env.dir.path().join("repo/jobs").join(&job)).ok()?;
+        let v: Value = serde_json::from_slice(&rec).ok()?;
+        (v["status"] == "running").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    holder.batch_execute("ROLLBACK").await.unwrap();
+
+    let mut child = start();
+    up(&api).await;
+    let (s, j) = api.get(&format!("/api/v1/jobs/{job}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(j["status"], "interrupted", "{j}");
+    let repo = env.dir.path().join("repo");
+    let check = common::pgkeep_ok(&["check", "--read-data", "--repo", repo.to_str().unwrap()]);
+    assert!(check.contains("no errors") || check.contains("ok"), "{check}");
+    let (s, q) = api.post("/api/v1/tenants/tenant_k/backups", json!({})).await;
+    assert_eq!(s, 202, "{q}");
+    let done = api.job(q["job"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    // SIGTERM: a graceful stop.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}: {}", std::fs::read_to_string(env.dir.path().join("serve.log")).unwrap_or_default());
+}
