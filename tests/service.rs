@@ -132,8 +132,11 @@ retention = { keep_last = 2, keep_daily = 3 }
             (r.len() == d as usize).then_some(())
         })
         .await;
+        // From day 4 on retention forgets the oldest day: a prune follows.
+        let prunes = d.saturating_sub(3) as usize;
         wait_for("prune", Duration::from_secs(120), || {
-            (svc.running_jobs() == 0).then_some(())
+            let p = svc.jobs.query(usize::MAX, |r| r.kind == JobKind::Prune && r.status.is_done());
+            (p.len() == prunes && svc.running_jobs() == 0).then_some(())
         })
         .await;
         sizes.push(svc.snapshot_list().len());
