@@ -109,6 +109,7 @@ retention = { keep_last = 2, keep_daily = 3 }
     let clock = ManualClock::new(day(1, 1, 0, 0));
     let svc = Service::open(config, Arc::new(clock.clone())).unwrap();
     let sched = tokio::spawn(svc.clone().scheduler(Duration::from_millis(20)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let c = cluster.connect(&env.db).await.unwrap();
     let mut sizes = Vec::new();
     for d in 1..=8u32 {
@@ -410,6 +411,9 @@ async fn webhook_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_tenant_alerts_and_does_not_stop_the_others() {
     let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    if std::env::var_os("PGKEEP_DEBUG_TEST").is_some() {
+        let _ = tracing_subscriber::fmt().with_env_filter("debug,hyper=info,reqwest=info,tokio_postgres=info").try_init();
+    }
     let tenants = ["tenant_ok1", "tenant_locked", "tenant_ok2"];
     let db = tenants_db(cluster, "svc_fail", &tenants).await;
     let env = Env { dir: common::fast_tempdir(), db };
@@ -436,9 +440,15 @@ url = "{url}"
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 1).unwrap());
     let svc = Service::open(config, Arc::new(clock.clone())).unwrap();
     let sched = tokio::spawn(svc.clone().scheduler(Duration::from_millis(20)));
+    // Let the scheduler read the clock before it moves: an occurrence at
+    // the very time it starts is not one it missed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     clock.set(Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 5).unwrap());
     let done = wait_for("three finished backups", Duration::from_secs(60), || {
         let d = svc.jobs.query(usize::MAX, |r| r.kind == JobKind::Backup && r.status.is_done());
+        if std::env::var_os("PGKEEP_DEBUG_TEST").is_some() {
+            eprintln!("{:?}", svc.jobs.all().iter().map(|r| (r.tenant.clone(), r.status, r.error.clone())).collect::<Vec<_>>());
+        }
         (d.len() == 3).then_some(d)
     })
     .await;
