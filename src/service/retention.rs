@@ -115,7 +115,8 @@ impl Policy {
                 }
             }
         }
-        let buckets: [(Option<u32>, &str, fn(DateTime<Tz>) -> String); 4] = [
+        type BucketOf = fn(DateTime<Tz>) -> String;
+        let buckets: [(Option<u32>, &str, BucketOf); 4] = [
             (self.keep_daily, "daily", |t| t.format("%Y-%m-%d").to_string()),
             (self.keep_weekly, "weekly", |t| {
                 let w = t.iso_week();
