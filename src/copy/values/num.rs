@@ -35,7 +35,7 @@ pub fn float4(b: &[u8], out: &mut Vec<u8>) -> Result<(), ValueError> {
     if v.is_nan() || v.is_infinite() {
         special(v.is_nan(), v < 0.0, out);
     } else {
-        shortest(&format!("{v:e}"), 6, out);
+        shortest(ryu::Buffer::new().format_finite(v), 6, out);
     }
     Ok(())
 }
@@ -50,7 +50,7 @@ pub fn write_float8(v: f64, out: &mut Vec<u8>) {
     if v.is_nan() || v.is_infinite() {
         special(v.is_nan(), v < 0.0, out);
     } else {
-        shortest(&format!("{v:e}"), 15, out);
+        shortest(ryu::Buffer::new().format_finite(v), 15, out);
     }
 }
 
@@ -62,17 +62,13 @@ fn special(nan: bool, negative: bool, out: &mut Vec<u8>) {
     });
 }
 
-/// Lay out Rust's shortest round-trip digits (`{:e}`: "-1.2345e-7") the
-/// way the server's Ryu output does: fixed notation for decimal
-/// exponents in [-4, `fixed_below`), else `d.ddde±XX`.
-fn shortest(sci: &str, fixed_below: i32, out: &mut Vec<u8>) {
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+/// Lay out Ryu's shortest round-trip digits (the `ryu` crate implements
+/// the same algorithm as the server, ties to even included; Rust's own
+/// `{:e}` breaks exact ties upwards) the way the server prints them:
+/// fixed notation for decimal exponents in [-4, `fixed_below`), else
+/// `d.ddde±XX`.
+fn shortest(ryu_text: &str, fixed_below: i32, out: &mut Vec<u8>) {
+    let (negative, digits, exp) = decimal_digits(ryu_text);
     if negative {
         out.push(b'-');
     }
@@ -102,6 +98,28 @@ fn shortest(sci: &str, fixed_below: i32, out: &mut Vec<u8>) {
         out.push(if exp < 0 { b'-' } else { b'+' });
         push_display(out, format_args!("{:02}", exp.unsigned_abs()));
     }
+}
+
+/// Sign, significant digits and decimal exponent (of the first digit) of
+/// a number written as "123.45", "0.00012", "1e16" or "1.5e-7".
+fn decimal_digits(text: &str) -> (bool, Vec<u8>, i32) {
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, text),
+    };
+    let (mantissa, e) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
+    let e: i32 = e.parse().unwrap_or(0);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+    let lead = all.iter().take_while(|&&d| d == b'0').count();
+    let mut digits: Vec<u8> = all[lead..].to_vec();
+    while digits.len() > 1 && digits.last() == Some(&b'0') {
+        digits.pop();
+    }
+    if digits.is_empty() {
+        return (negative, vec![b'0'], 0);
+    }
+    (negative, digits, e + int.len() as i32 - 1 - lead as i32)
 }
 
 const NUMERIC_POS: u16 = 0x0000;
@@ -248,6 +266,10 @@ mod tests {
         assert_eq!(f4(123456.0), "123456");
         assert_eq!(f4(1234567.0), "1.234567e+06");
         assert_eq!(f4(0.1), "0.1");
+        // An exact tie between two shortest candidates goes to the even one.
+        assert_eq!(f4(352.578125), "352.57812");
+        assert_eq!(f8(1e16), "1e+16");
+        assert_eq!(f8(123e-20), "1.23e-18");
     }
 
     fn num(ndigits: &[u16], weight: i16, sign: u16, dscale: u16) -> String {
