@@ -279,11 +279,7 @@ async fn list_backups(State(svc): Svc, Query(q): Query<ListQuery>) -> Response {
 }
 
 fn backups_of(svc: &Service, tenant: Option<&str>, limit: Option<usize>) -> Response {
-    let mut list: Vec<_> = svc
-        .snapshot_list()
-        .into_iter()
-        .filter(|s| tenant.is_none() || s.tenant.as_deref() == tenant)
-        .collect();
+    let mut list = svc.snapshots_where(|s| tenant.is_none() || s.tenant.as_deref() == tenant);
     list.reverse();
     list.truncate(limit.unwrap_or(usize::MAX));
     Json(json!({ "backups": list })).into_response()
@@ -293,7 +289,8 @@ async fn tenant_backups(State(svc): Svc, Path(tenant): Path<String>, Query(q): Q
     if !tenants::is_tenant_name(&tenant) {
         return bad(format!("{tenant:?} is not a valid tenant name"));
     }
-    let known = svc.known_tenants().contains_key(&tenant) || svc.snapshot_list().iter().any(|s| s.tenant.as_deref() == Some(tenant.as_str()));
+    let known = svc.known_tenants().contains_key(&tenant)
+        || !svc.snapshots_where(|s| s.tenant.as_deref() == Some(tenant.as_str())).is_empty();
     if !known {
         return not_found(format!("unknown tenant {tenant:?}"));
     }
@@ -380,7 +377,7 @@ async fn restore_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum:
         Ok(b) => b,
         Err(r) => return r,
     };
-    let snaps: Vec<_> = svc.snapshot_list().into_iter().filter(|s| s.tenant.as_deref() == Some(tenant.as_str())).collect();
+    let snaps = svc.snapshots_where(|s| s.tenant.as_deref() == Some(tenant.as_str()));
     let source_tenant = svc.known_tenants().get(&tenant).cloned();
     if snaps.is_empty() && source_tenant.is_none() {
         return not_found(format!("unknown tenant {tenant:?}"));
@@ -512,19 +509,21 @@ async fn stats(State(svc): Svc) -> Response {
         e.raw_bytes += s.raw_bytes;
         e.stored_bytes += s.new_stored_bytes;
     }
-    for j in svc.jobs.all().iter().filter(|j| j.kind == jobs::JobKind::Backup) {
-        let e = by.entry(j.tenant.clone().unwrap_or_default()).or_default();
-        match j.status {
-            jobs::JobStatus::Succeeded => {
-                e.backups_succeeded += 1;
-                if e.last_success < j.ended_at {
-                    e.last_success = j.ended_at;
+    svc.jobs.with_all(|all| {
+        for j in all.filter(|j| j.kind == jobs::JobKind::Backup) {
+            let e = by.entry(j.tenant.clone().unwrap_or_default()).or_default();
+            match j.status {
+                jobs::JobStatus::Succeeded => {
+                    e.backups_succeeded += 1;
+                    if e.last_success < j.ended_at {
+                        e.last_success = j.ended_at;
+                    }
                 }
+                jobs::JobStatus::Failed | jobs::JobStatus::Interrupted => e.backups_failed += 1,
+                _ => {}
             }
-            jobs::JobStatus::Failed | jobs::JobStatus::Interrupted => e.backups_failed += 1,
-            _ => {}
         }
-    }
+    });
     for e in by.values_mut() {
         let n = e.backups_succeeded + e.backups_failed;
         e.success_rate = (n > 0).then(|| e.backups_succeeded as f64 / n as f64);

@@ -209,6 +209,12 @@ impl JobStore {
         self.lock().values().cloned().collect()
     }
 
+    /// Run `f` over every record (oldest first) without copying them.
+    pub fn with_all<R>(&self, f: impl FnOnce(&mut dyn Iterator<Item = &JobRecord>) -> R) -> R {
+        let g = self.lock();
+        f(&mut g.values())
+    }
+
     /// Records matching `keep`, newest first, at most `limit`.
     pub fn query(&self, limit: usize, keep: impl Fn(&JobRecord) -> bool) -> Vec<JobRecord> {
         self.lock().values().rev().filter(|r| keep(r)).take(limit).cloned().collect()

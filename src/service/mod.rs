@@ -222,9 +222,19 @@ impl Service {
 
     /// Snapshots known to the service, oldest first.
     pub fn snapshot_list(&self) -> Vec<SnapshotSummary> {
-        let mut v: Vec<SnapshotSummary> = lock(&self.snapshots).values().cloned().collect();
+        self.snapshots_where(|_| true)
+    }
+
+    /// The snapshots `keep` accepts, oldest first (filtered before they
+    /// are copied: a tenant's list out of 30,000 snapshots copies 30).
+    pub fn snapshots_where(&self, keep: impl Fn(&SnapshotSummary) -> bool) -> Vec<SnapshotSummary> {
+        let mut v: Vec<SnapshotSummary> = lock(&self.snapshots).values().filter(|s| keep(s)).cloned().collect();
         v.sort_by(|a, b| a.time.cmp(&b.time).then(a.id.cmp(&b.id)));
         v
+    }
+
+    pub fn snapshot_count(&self) -> usize {
+        lock(&self.snapshots).len()
     }
 
     pub fn snapshot_summary(&self, id: &str) -> Option<SnapshotSummary> {
@@ -583,9 +593,8 @@ impl Service {
         let mut per_tenant = serde_json::Map::new();
         for tenant in tenants {
             let items: Vec<(String, DateTime<Utc>, bool)> = self
-                .snapshot_list()
+                .snapshots_where(|s| s.tenant.as_deref() == Some(tenant.as_str()) && s.tags.iter().any(|t| t == tag))
                 .into_iter()
-                .filter(|s| s.tenant.as_deref() == Some(tenant.as_str()) && s.tags.iter().any(|t| t == tag))
                 .filter_map(|s| {
                     let pinned = s.tags.iter().any(|t| t == RESTORE_POINT_TAG);
                     s.start().map(|t| (s.id.clone(), t, pinned))
