@@ -54,6 +54,16 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 type Svc = State<Arc<Service>>;
 
+/// The value of a `Result<T, Response>`, or return its ready response.
+macro_rules! or_respond {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(response) => return response,
+        }
+    };
+}
+
 pub fn router(svc: Arc<Service>) -> Router {
     let authed = Router::new()
         .route("/metrics", get(metrics))
@@ -189,14 +199,8 @@ fn dump_for(svc: &Service, body: &BackupBody) -> Result<DumpConfig, Response> {
 }
 
 async fn run_all(State(svc): Svc, body: axum::body::Bytes) -> Response {
-    let body: BackupBody = match body_or_default(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let dump = match dump_for(&svc, &body) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
+    let body: BackupBody = or_respond!(body_or_default(&body));
+    let dump = or_respond!(dump_for(&svc, &body));
     let problems = svc.refresh_tenants().await;
     let mut queued = Vec::new();
     let mut skipped = Vec::new();
@@ -215,18 +219,9 @@ async fn run_all(State(svc): Svc, body: axum::body::Bytes) -> Response {
 }
 
 async fn backup_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum::body::Bytes) -> Response {
-    let t = match tenant_arg(&svc, &tenant) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let body: BackupBody = match body_or_default(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let dump = match dump_for(&svc, &body) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
+    let t = or_respond!(tenant_arg(&svc, &tenant));
+    let body: BackupBody = or_respond!(body_or_default(&body));
+    let dump = or_respond!(dump_for(&svc, &body));
     submit_backup(&svc, t, dump, vec![API_TAG.into()], body.label)
 }
 
@@ -248,14 +243,8 @@ struct RestorePointBody {
 }
 
 async fn restore_point(State(svc): Svc, Path(tenant): Path<String>, body: axum::body::Bytes) -> Response {
-    let t = match tenant_arg(&svc, &tenant) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let body: RestorePointBody = match body_or_default(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let t = or_respond!(tenant_arg(&svc, &tenant));
+    let body: RestorePointBody = or_respond!(body_or_default(&body));
     let label = body.label.or_else(|| Some(format!("restore point {}", svc.now().to_rfc3339())));
     submit_backup(&svc, t, DumpConfig::default(), vec![RESTORE_POINT_TAG.into()], label)
 }
@@ -298,10 +287,7 @@ async fn tenant_backups(State(svc): Svc, Path(tenant): Path<String>, Query(q): Q
 }
 
 async fn backup_detail(State(svc): Svc, Path(id): Path<String>) -> Response {
-    let id = match snapshot_arg(&svc, &id) {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
+    let id = or_respond!(snapshot_arg(&svc, &id));
     let repo = svc.repo.clone();
     let loaded = tokio::task::spawn_blocking(move || repo.load_snapshot(&id)).await;
     match loaded {
@@ -317,10 +303,7 @@ async fn backup_detail(State(svc): Svc, Path(id): Path<String>) -> Response {
 }
 
 async fn delete_backup(State(svc): Svc, Path(id): Path<String>) -> Response {
-    let id = match snapshot_arg(&svc, &id) {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
+    let id = or_respond!(snapshot_arg(&svc, &id));
     match svc.delete_snapshot(id, Trigger::Api).await {
         Ok(r) if r.status == jobs::JobStatus::Succeeded => {
             Json(json!({ "deleted": id.to_hex(), "job": r.id, "note": "its data is freed by the next prune" })).into_response()
@@ -338,14 +321,8 @@ struct VerifyBody {
 }
 
 async fn verify_backup(State(svc): Svc, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
-    let id = match snapshot_arg(&svc, &id) {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
-    let body: VerifyBody = match body_or_default(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let id = or_respond!(snapshot_arg(&svc, &id));
+    let body: VerifyBody = or_respond!(body_or_default(&body));
     let tenant = svc.snapshot_summary(&id.to_hex()).and_then(|s| s.tenant);
     match svc.submit(JobSpec::Verify { snapshot: id, read_data: body.read_data.unwrap_or(true) }, tenant, Trigger::Api) {
         Ok(r) => accepted(json!({ "job": r.id, "snapshot": id.to_hex() })),
@@ -373,10 +350,7 @@ async fn restore_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum:
     if !tenants::is_tenant_name(&tenant) {
         return bad(format!("{tenant:?} is not a valid tenant name"));
     }
-    let body: RestoreBody = match body_or_default(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: RestoreBody = or_respond!(body_or_default(&body));
     let snaps = svc.snapshots_where(|s| s.tenant.as_deref() == Some(tenant.as_str()));
     let source_tenant = svc.known_tenants().get(&tenant).cloned();
     if snaps.is_empty() && source_tenant.is_none() {
@@ -441,10 +415,7 @@ struct PruneBody {
 }
 
 async fn prune(State(svc): Svc, body: axum::body::Bytes) -> Response {
-    let body: PruneBody = match body_or_default(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: PruneBody = or_respond!(body_or_default(&body));
     match svc.submit(JobSpec::Prune { dry_run: body.dry_run }, None, Trigger::Api) {
         Ok(r) => accepted(json!({ "job": r.id, "dry_run": body.dry_run })),
         Err(e) => from_service(e),
