@@ -11,7 +11,6 @@
 //! It reports per table and never writes to the repository.
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::sync::Mutex;
 
 use crate::copy::binary::BinaryFraming;
@@ -222,14 +221,14 @@ fn read_part(indexed: &IndexedRepository, snap: &Snapshot, table: usize, i: usiz
         CopyFormat::Text => RowCounter::Text(TextRows::default()),
     };
     let mut reader = indexed.read_stream(p.chunks.clone(), format!("table {} part {i}", Snapshot::describe_table(t)));
-    let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
+    // Chunk by chunk, as the reader verified them: no copy into a buffer.
     let outcome: Result<u64, String> = loop {
-        match reader.read(&mut buf) {
-            Ok(0) => break counter.finish().map_err(|e| e.to_string()),
-            Ok(n) => {
-                bytes += n as u64;
-                if let Err(e) = counter.feed(&buf[..n]) {
+        match reader.next_chunk() {
+            Ok(None) => break counter.finish().map_err(|e| e.to_string()),
+            Ok(Some(chunk)) => {
+                bytes += chunk.len() as u64;
+                if let Err(e) = counter.feed(&chunk) {
                     break Err(e.to_string());
                 }
             }

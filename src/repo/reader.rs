@@ -68,6 +68,20 @@ pub struct StreamReader {
     needed_by: String,
 }
 
+impl StreamReader {
+    /// The next whole chunk (verified), for readers that can take the
+    /// stream in pieces: it saves copying every byte into a buffer. Do not
+    /// mix with `read` on the same stream.
+    pub fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        let Some(id) = self.chunks.get(self.next) else {
+            return Ok(None);
+        };
+        let chunk = self.reader.read_chunk(id, &self.needed_by).map_err(std::io::Error::other)?;
+        self.next += 1;
+        Ok(Some(chunk))
+    }
+}
+
 impl Read for StreamReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         while self.pos == self.current.len() {
