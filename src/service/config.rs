@@ -61,6 +61,11 @@ pub struct Config {
     /// none keeps them until deleted.
     #[serde(default)]
     pub retention: Policy,
+    /// Job records older than this are removed after a schedule's round
+    /// (the newest successful backup of each tenant is always kept, for
+    /// health and stats). "0s" keeps every record.
+    #[serde(default = "default_job_history", with = "duration_str")]
+    pub job_history: Duration,
     /// Time zone of the default retention's day/week buckets.
     #[serde(default = "default_tz")]
     pub timezone: String,
@@ -161,6 +166,10 @@ fn yes() -> bool {
 fn default_shutdown() -> Duration {
     Duration::from_secs(300)
 }
+fn default_job_history() -> Duration {
+    Duration::from_secs(90 * 86_400)
+}
+
 fn default_grace() -> Duration {
     Duration::from_secs(3600)
 }

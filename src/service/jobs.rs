@@ -209,6 +209,35 @@ impl JobStore {
         self.lock().values().cloned().collect()
     }
 
+    /// Remove the finished records that ended before `cutoff`, except each
+    /// tenant's newest successful backup (the health check and the stats
+    /// need it however old it is). Returns how many went.
+    pub fn expire(&self, cutoff: DateTime<Utc>) -> Result<usize, JobError> {
+        let doomed: Vec<String> = {
+            let g = self.lock();
+            let mut newest_success: BTreeMap<&str, &str> = BTreeMap::new();
+            for r in g.values() {
+                if let (JobKind::Backup, JobStatus::Succeeded, Some(t)) = (r.kind, r.status, r.tenant.as_deref()) {
+                    // Ids sort by time, so the last one seen is the newest.
+                    newest_success.insert(t, &r.id);
+                }
+            }
+            let kept: std::collections::HashSet<&str> = newest_success.into_values().collect();
+            g.values()
+                .filter(|r| r.status.is_done() && r.ended_at.is_some_and(|e| e < cutoff) && !kept.contains(r.id.as_str()))
+                .map(|r| r.id.clone())
+                .collect()
+        };
+        for id in &doomed {
+            self.repo
+                .backend()
+                .remove(FileType::Job, id)
+                .map_err(|source| JobError::Store { id: id.clone(), source })?;
+            self.lock().remove(id);
+        }
+        Ok(doomed.len())
+    }
+
     /// Run `f` over every record (oldest first) without copying them.
     pub fn with_all<R>(&self, f: impl FnOnce(&mut dyn Iterator<Item = &JobRecord>) -> R) -> R {
         let g = self.lock();
@@ -222,5 +251,67 @@ impl JobStore {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, JobRecord>> {
         self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::config::{RepoConfig, DEFAULT_PACK_SIZE};
+    use chrono::TimeZone;
+
+    fn record(id: &str, kind: JobKind, tenant: &str, status: JobStatus, ended: Option<DateTime<Utc>>) -> JobRecord {
+        JobRecord {
+            id: id.into(),
+            kind,
+            tenant: Some(tenant.into()),
+            trigger: Trigger::Cli,
+            status,
+            queued_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            started_at: None,
+            ended_at: ended,
+            error: None,
+            snapshot: None,
+            bytes_read: 0,
+            bytes_stored: 0,
+            rows: 0,
+            tables: Vec::new(),
+            details: serde_json::Value::Null,
+            instance: "me".into(),
+        }
+    }
+
+    #[test]
+    fn expire_keeps_recent_running_and_each_tenants_last_success() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(
+            &dir.path().join("r"),
+            RepoConfig::new(Default::default(), Default::default(), DEFAULT_PACK_SIZE).unwrap(),
+        )
+        .unwrap();
+        let at = |d: u32| Some(Utc.with_ymd_and_hms(2026, 1, d, 3, 0, 0).unwrap());
+        let (store, _) = JobStore::open(&repo, "me", at(1).unwrap()).unwrap();
+        let ok = JobStatus::Succeeded;
+        for r in [
+            record("20260101-030000-00000001", JobKind::Backup, "a", ok, at(1)),
+            record("20260102-030000-00000002", JobKind::Backup, "a", ok, at(2)), // a's last success
+            record("20260103-030000-00000003", JobKind::Backup, "a", JobStatus::Failed, at(3)),
+            record("20260101-030000-00000004", JobKind::Backup, "b", ok, at(1)),
+            record("20260102-030000-00000005", JobKind::Verify, "b", ok, at(2)),
+            record("20260102-030000-00000006", JobKind::Restore, "b", JobStatus::Running, None),
+            record("20260110-030000-00000007", JobKind::Backup, "b", JobStatus::Failed, at(10)), // recent
+        ] {
+            store.put(r).unwrap();
+        }
+        let removed = store.expire(at(5).unwrap()).unwrap();
+        let left: Vec<String> = store.all().into_iter().map(|r| r.id).collect();
+        assert_eq!(
+            left,
+            ["20260101-030000-00000004", "20260102-030000-00000002", "20260102-030000-00000006", "20260110-030000-00000007"]
+        );
+        assert_eq!(removed, 3);
+        // Gone from the repository too: a restarted service agrees.
+        let (again, _) = JobStore::open(&repo, "me", at(11).unwrap()).unwrap();
+        assert_eq!(again.all().len(), 4);
     }
 }

@@ -695,6 +695,21 @@ impl Service {
         Ok(queued)
     }
 
+    /// Drop job records older than `job_history`, so the audit trail of a
+    /// service that runs for years does not grow without end.
+    fn expire_job_records(&self) {
+        if self.config.job_history.is_zero() {
+            return;
+        }
+        let Ok(age) = chrono::Duration::from_std(self.config.job_history) else { return };
+        let Some(cutoff) = self.now().checked_sub_signed(age) else { return };
+        match self.jobs.expire(cutoff) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "job records older than job_history removed"),
+            Err(e) => tracing::warn!("removing old job records: {e}"),
+        }
+    }
+
     /// When a schedule's backups are done: retention over its tenants,
     /// then prune if anything was forgotten.
     async fn after_round(self: Arc<Self>, sc: ScheduleConfig, ids: Vec<String>, tenants: Vec<String>) {
@@ -704,6 +719,7 @@ impl Service {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        self.expire_job_records();
         if sc.retention.is_empty() || tenants.is_empty() || !self.is_accepting() {
             return;
         }
