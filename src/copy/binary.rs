@@ -160,6 +160,12 @@ impl BinaryFraming {
                     self.state = if left == 0 { State::FieldCount } else { State::Extension(left) };
                 }
                 State::FieldCount => {
+                    if self.have == 0 {
+                        pos = self.whole_rows(data, pos);
+                        if pos == data.len() {
+                            break;
+                        }
+                    }
                     if !self.gather(data, &mut pos, 2, base) {
                         break;
                     }
@@ -226,6 +232,44 @@ impl BinaryFraming {
         Ok(())
     }
 
+    /// The fast path: skip the rows that lie whole and sound in
+    /// `data[pos..]`, without going through the state machine field by
+    /// field. Returns where the first row it did not take starts: one cut
+    /// by the end of `data`, the trailer, or anything wrong — which the
+    /// state machine then reads again from its start, so errors and
+    /// offsets are the same as on the slow path.
+    fn whole_rows(&mut self, data: &[u8], mut pos: usize) -> usize {
+        let be_i32 = |b: &[u8]| i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        'rows: while let Some(head) = data.get(pos..pos + 2) {
+            let n = i16::from_be_bytes([head[0], head[1]]);
+            if n < 0 || self.expected_fields.is_some_and(|e| e as i16 != n) {
+                break;
+            }
+            let mut p = pos + 2;
+            for f in 0..n as usize {
+                let Some(len) = data.get(p..p + 4).map(be_i32) else { break 'rows };
+                if len < -1 {
+                    break 'rows;
+                }
+                if len >= 0 {
+                    if let Some(Some(want)) = self.fixed_lengths.get(f) {
+                        if len as u32 != *want {
+                            break 'rows;
+                        }
+                    }
+                }
+                p += 4 + len.max(0) as usize;
+                if p > data.len() {
+                    break 'rows;
+                }
+            }
+            // A row that ends exactly at the end of `data` is whole.
+            self.rows += 1;
+            pos = p;
+        }
+        pos
+    }
+
     fn end_field(&mut self, left: u16) {
         self.field += 1;
         if left == 0 {
@@ -290,6 +334,43 @@ mod tests {
                 f.feed(c).unwrap();
             }
             assert_eq!(f.finish().unwrap(), 3, "step {step}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The fast path over whole rows and the state machine agree on
+        /// every stream, damaged or not: same rows, same error, same offset.
+        #[test]
+        fn whole_and_split_feeds_agree(
+            rows in proptest::collection::vec(
+                (proptest::option::of(proptest::collection::vec(0u8..4, 4)), proptest::option::of(proptest::collection::vec(0u8..4, 0..6))),
+                0..8,
+            ),
+            damage in proptest::collection::vec((0usize..200, proptest::prelude::any::<u8>()), 0..3),
+            cut in 0usize..200,
+            step in 1usize..9,
+        ) {
+            let rows: Vec<Vec<Option<&[u8]>>> = rows.iter().map(|(a, b)| vec![a.as_deref(), b.as_deref()]).collect();
+            let mut data = stream(&rows);
+            for (at, b) in damage {
+                let n = data.len();
+                data[at % n] = b;
+            }
+            data.truncate(data.len() - cut % 4);
+            let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
+                let mut f = BinaryFraming::new(Some(2)).with_fixed_lengths(vec![Some(4), None]);
+                for c in pieces {
+                    if let Err(e) = f.feed(c) {
+                        return Err(e);
+                    }
+                }
+                f.finish()
+            };
+            let whole = run(&mut std::iter::once(&data[..]));
+            let bytewise = run(&mut data.chunks(1));
+            let stepped = run(&mut data.chunks(step));
+            proptest::prop_assert_eq!(&whole, &bytewise);
+            proptest::prop_assert_eq!(&whole, &stepped);
         }
     }
 

@@ -280,7 +280,10 @@ pub fn check_header(header: &[u8], object: &str) -> Result<()> {
 }
 
 /// Decompress one stored chunk and prove it is the chunk it claims to be.
-pub fn decode_blob(entry: &PackEntry, stored: &[u8], pack: &str) -> Result<Vec<u8>> {
+/// Given the stored bytes by value, a chunk kept uncompressed is returned
+/// without a copy.
+pub fn decode_blob<'a>(entry: &PackEntry, stored: impl Into<std::borrow::Cow<'a, [u8]>>, pack: &str) -> Result<Vec<u8>> {
+    let stored = stored.into();
     let object = || format!("chunk {} in pack {pack}", entry.id);
     if stored.len() != entry.stored_len as usize {
         return Err(RepoError::corrupt(
@@ -289,9 +292,9 @@ pub fn decode_blob(entry: &PackEntry, stored: &[u8], pack: &str) -> Result<Vec<u
         ));
     }
     let raw = match entry.codec {
-        Codec::None => stored.to_vec(),
+        Codec::None => stored.into_owned(),
         Codec::Zstd => {
-            let out = zstd::bulk::decompress(stored, entry.raw_len as usize)
+            let out = decompress(&stored, entry.raw_len as usize)
                 .map_err(|e| RepoError::corrupt(object(), format!("does not decompress: {e}")))?;
             if out.len() != entry.raw_len as usize {
                 return Err(RepoError::corrupt(
@@ -313,6 +316,23 @@ pub fn decode_blob(entry: &PackEntry, stored: &[u8], pack: &str) -> Result<Vec<u
         ));
     }
     Ok(raw)
+}
+
+thread_local! {
+    /// One zstd context per thread, reused: making one per chunk cost
+    /// readers a few percent of their time.
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn decompress(stored: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let d = match slot.as_mut() {
+            Some(d) => d,
+            None => slot.insert(zstd::bulk::Decompressor::new()?),
+        };
+        d.decompress(stored, capacity)
+    })
 }
 
 /// Compress a chunk for storage; keeps it raw when zstd does not help.

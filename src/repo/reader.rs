@@ -40,7 +40,7 @@ impl ChunkReader {
         )?;
         pack::decode_blob(
             &loc.entry,
-            &stored,
+            stored,
             &self.backend.relative_path(FileType::Pack, &name),
         )
     }
