@@ -156,22 +156,21 @@ async fn main() {
             let session = repo.begin_backup("bench history", 1).unwrap();
             let id = session.commit(&snap).unwrap();
             let record = JobRecord {
-                id: format!("{}-{:08x}", when.format("%Y%m%d-%H%M%S"), n),
-                kind: JobKind::Backup,
-                tenant: Some(tenant),
-                trigger: Trigger::Schedule("nightly".into()),
                 status: JobStatus::Succeeded,
-                queued_at: when,
                 started_at: Some(when),
                 ended_at: Some(when + chrono::Duration::milliseconds(80)),
-                error: None,
                 snapshot: Some(id.to_hex()),
                 bytes_read: 9_000,
                 bytes_stored: 300,
                 rows: 220,
-                tables: Vec::new(),
-                details: serde_json::Value::Null,
-                instance: "bench".into(),
+                ..JobRecord::new(
+                    format!("{}-{:08x}", when.format("%Y%m%d-%H%M%S"), n),
+                    JobKind::Backup,
+                    Some(tenant),
+                    Trigger::Schedule("nightly".into()),
+                    when,
+                    "bench",
+                )
             };
             std::fs::write(jobs_dir.join(&record.id), serde_json::to_vec(&record).unwrap()).unwrap();
             n += 1;

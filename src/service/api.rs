@@ -268,9 +268,7 @@ async fn list_backups(State(svc): Svc, Query(q): Query<ListQuery>) -> Response {
 }
 
 fn backups_of(svc: &Service, tenant: Option<&str>, limit: Option<usize>) -> Response {
-    let mut list = svc.snapshots_where(|s| tenant.is_none() || s.tenant.as_deref() == tenant);
-    list.reverse();
-    list.truncate(limit.unwrap_or(usize::MAX));
+    let list = svc.newest_snapshots(limit.unwrap_or(usize::MAX), |s| tenant.is_none() || s.tenant.as_deref() == tenant);
     Json(json!({ "backups": list })).into_response()
 }
 
@@ -474,12 +472,14 @@ async fn stats(State(svc): Svc) -> Response {
         success_rate: Option<f64>,
     }
     let mut by: BTreeMap<String, TenantStats> = BTreeMap::new();
-    for s in svc.snapshot_list() {
-        let e = by.entry(s.tenant.clone().unwrap_or_default()).or_default();
-        e.snapshots += 1;
-        e.raw_bytes += s.raw_bytes;
-        e.stored_bytes += s.new_stored_bytes;
-    }
+    svc.with_snapshots(|all| {
+        for s in all {
+            let e = by.entry(s.tenant.clone().unwrap_or_default()).or_default();
+            e.snapshots += 1;
+            e.raw_bytes += s.raw_bytes;
+            e.stored_bytes += s.new_stored_bytes;
+        }
+    });
     svc.jobs.with_all(|all| {
         for j in all.filter(|j| j.kind == jobs::JobKind::Backup) {
             let e = by.entry(j.tenant.clone().unwrap_or_default()).or_default();

@@ -113,6 +113,28 @@ pub struct JobRecord {
 }
 
 impl JobRecord {
+    /// A record queued `now`, with nothing done yet.
+    pub fn new(id: String, kind: JobKind, tenant: Option<String>, trigger: Trigger, now: DateTime<Utc>, instance: &str) -> JobRecord {
+        JobRecord {
+            id,
+            kind,
+            tenant,
+            trigger,
+            status: JobStatus::Queued,
+            queued_at: now,
+            started_at: None,
+            ended_at: None,
+            error: None,
+            snapshot: None,
+            bytes_read: 0,
+            bytes_stored: 0,
+            rows: 0,
+            tables: Vec::new(),
+            details: serde_json::Value::Null,
+            instance: instance.into(),
+        }
+    }
+
     pub fn duration_seconds(&self) -> Option<f64> {
         Some((self.ended_at? - self.started_at?).num_milliseconds() as f64 / 1000.0)
     }
@@ -261,24 +283,8 @@ mod tests {
     use chrono::TimeZone;
 
     fn record(id: &str, kind: JobKind, tenant: &str, status: JobStatus, ended: Option<DateTime<Utc>>) -> JobRecord {
-        JobRecord {
-            id: id.into(),
-            kind,
-            tenant: Some(tenant.into()),
-            trigger: Trigger::Cli,
-            status,
-            queued_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-            started_at: None,
-            ended_at: ended,
-            error: None,
-            snapshot: None,
-            bytes_read: 0,
-            bytes_stored: 0,
-            rows: 0,
-            tables: Vec::new(),
-            details: serde_json::Value::Null,
-            instance: "me".into(),
-        }
+        let queued = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        JobRecord { status, ended_at: ended, ..JobRecord::new(id.into(), kind, Some(tenant.into()), Trigger::Cli, queued, "me") }
     }
 
     #[test]

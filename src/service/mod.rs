@@ -228,9 +228,24 @@ impl Service {
     /// The snapshots `keep` accepts, oldest first (filtered before they
     /// are copied: a tenant's list out of 30,000 snapshots copies 30).
     pub fn snapshots_where(&self, keep: impl Fn(&SnapshotSummary) -> bool) -> Vec<SnapshotSummary> {
-        let mut v: Vec<SnapshotSummary> = lock(&self.snapshots).values().filter(|s| keep(s)).cloned().collect();
-        v.sort_by(|a, b| a.time.cmp(&b.time).then(a.id.cmp(&b.id)));
+        let mut v = self.newest_snapshots(usize::MAX, keep);
+        v.reverse();
         v
+    }
+
+    /// Run `f` over every snapshot (in no order) without copying them.
+    pub fn with_snapshots<R>(&self, f: impl FnOnce(&mut dyn Iterator<Item = &SnapshotSummary>) -> R) -> R {
+        let snaps = lock(&self.snapshots);
+        f(&mut snaps.values())
+    }
+
+    /// The newest `limit` snapshots `keep` accepts, newest first; only
+    /// those are copied.
+    pub fn newest_snapshots(&self, limit: usize, keep: impl Fn(&SnapshotSummary) -> bool) -> Vec<SnapshotSummary> {
+        let snaps = lock(&self.snapshots);
+        let mut v: Vec<&SnapshotSummary> = snaps.values().filter(|s| keep(s)).collect();
+        v.sort_unstable_by(|a, b| b.time.cmp(&a.time).then(b.id.cmp(&a.id)));
+        v.into_iter().take(limit).cloned().collect()
     }
 
     pub fn snapshot_count(&self) -> usize {
@@ -292,24 +307,7 @@ impl Service {
             return Err(ServiceError::ShuttingDown);
         }
         let now = self.now();
-        let record = JobRecord {
-            id: jobs::new_id(now),
-            kind: spec.kind(),
-            tenant: tenant.clone(),
-            trigger,
-            status: JobStatus::Queued,
-            queued_at: now,
-            started_at: None,
-            ended_at: None,
-            error: None,
-            snapshot: None,
-            bytes_read: 0,
-            bytes_stored: 0,
-            rows: 0,
-            tables: Vec::new(),
-            details: serde_json::Value::Null,
-            instance: self.instance.clone(),
-        };
+        let record = JobRecord::new(jobs::new_id(now), spec.kind(), tenant.clone(), trigger, now, &self.instance);
         self.jobs.put(record.clone())?;
         self.running.fetch_add(1, Ordering::SeqCst);
         let svc = self.clone();
@@ -638,22 +636,13 @@ impl Service {
             .await
             .map_err(|e| ServiceError::Invalid(format!("forget stopped: {e}")))?;
         let record = JobRecord {
-            id: jobs::new_id(now),
-            kind: JobKind::Delete,
-            tenant: summary.as_ref().and_then(|s| s.tenant.clone()),
-            trigger,
             status: if result.is_ok() { JobStatus::Succeeded } else { JobStatus::Failed },
-            queued_at: now,
             started_at: Some(now),
             ended_at: Some(self.now()),
             error: result.as_ref().err().map(|e| e.to_string()),
             snapshot: Some(id.to_hex()),
-            bytes_read: 0,
-            bytes_stored: 0,
-            rows: 0,
-            tables: Vec::new(),
             details: serde_json::to_value(&summary).unwrap_or_default(),
-            instance: self.instance.clone(),
+            ..JobRecord::new(jobs::new_id(now), JobKind::Delete, summary.as_ref().and_then(|s| s.tenant.clone()), trigger, now, &self.instance)
         };
         self.jobs.put(record.clone())?;
         if result.is_ok() {
