@@ -360,9 +360,7 @@ mod tests {
             let run = |pieces: &mut dyn Iterator<Item = &[u8]>| {
                 let mut f = BinaryFraming::new(Some(2)).with_fixed_lengths(vec![Some(4), None]);
                 for c in pieces {
-                    if let Err(e) = f.feed(c) {
-                        return Err(e);
-                    }
+                    f.feed(c)?;
                 }
                 f.finish()
             };

@@ -1988,11 +1988,11 @@ impl Built {
         }
         loop {
             let mut moved = false;
-            for i in 0..self.items.len() {
+            for (i, d) in deps.iter().enumerate() {
                 if self.items[i].section != Section::PreData {
                     continue;
                 }
-                for &j in &deps[i] {
+                for &j in d {
                     if self.items[j].section != Section::PreData {
                         self.items[j].section = Section::PreData;
                         moved = true;

@@ -215,8 +215,6 @@ fn oneline(expr: &str) -> String {
     format!("replace({expr}, E'\\n', '\\n')")
 }
 
-/// Qualified name of a row in a catalog with a namespace column.
-
 fn queries(v: i32) -> Vec<(&'static str, String)> {
     let mut q: Vec<(&'static str, String)> = Vec::new();
     let ns_n = user_ns("n");
@@ -1258,7 +1256,7 @@ pub fn find_pg_dump(cluster: &Cluster) -> Option<(PathBuf, u32)> {
             .flatten()
             .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path())))
             .collect();
-        dirs.sort_by(|a, b| b.0.cmp(&a.0));
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.0));
         candidates.extend(dirs.into_iter().map(|(_, d)| d.join("bin/pg_dump")));
     }
     let server = cluster.server_major();
