@@ -69,10 +69,16 @@ pub struct StreamReader {
 }
 
 impl StreamReader {
-    /// The next whole chunk (verified), for readers that can take the
-    /// stream in pieces: it saves copying every byte into a buffer. Do not
-    /// mix with `read` on the same stream.
+    /// The next piece of the stream, a whole verified chunk (or what
+    /// `read` left of the current one), for readers that can take the
+    /// stream in pieces: it saves copying every byte into a buffer.
     pub fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        if self.pos < self.current.len() {
+            let mut rest = std::mem::take(&mut self.current);
+            rest.drain(..self.pos);
+            self.pos = 0;
+            return Ok(Some(rest));
+        }
         let Some(id) = self.chunks.get(self.next) else {
             return Ok(None);
         };

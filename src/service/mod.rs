@@ -686,16 +686,18 @@ impl Service {
 
     /// Drop job records older than `job_history`, so the audit trail of a
     /// service that runs for years does not grow without end.
-    fn expire_job_records(&self) {
+    async fn expire_job_records(&self) {
         if self.config.job_history.is_zero() {
             return;
         }
         let Ok(age) = chrono::Duration::from_std(self.config.job_history) else { return };
         let Some(cutoff) = self.now().checked_sub_signed(age) else { return };
-        match self.jobs.expire(cutoff) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "job records older than job_history removed"),
-            Err(e) => tracing::warn!("removing old job records: {e}"),
+        let jobs = self.jobs.clone();
+        match tokio::task::spawn_blocking(move || jobs.expire(cutoff)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(removed = n, "job records older than job_history removed"),
+            Ok(Err(e)) => tracing::warn!("removing old job records: {e}"),
+            Err(e) => tracing::warn!("removing old job records stopped: {e}"),
         }
     }
 
@@ -708,7 +710,7 @@ impl Service {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        self.expire_job_records();
+        self.expire_job_records().await;
         if sc.retention.is_empty() || tenants.is_empty() || !self.is_accepting() {
             return;
         }
