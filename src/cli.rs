@@ -93,7 +93,7 @@ pub struct DdlArgs {
     #[arg(long, value_name = "SECTION")]
     pub section: Vec<String>,
     /// Sessions that read the catalog at once (on one exported snapshot).
-    #[arg(long, short = 'j', default_value_t = 2)]
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = parse_jobs)]
     pub jobs: usize,
     /// Leave out sequence values (setval), as `pg_dump --schema-only` does;
     /// saves reading every sequence on servers before 18.
@@ -130,7 +130,7 @@ pub struct BackupArgs {
     #[arg(long)]
     pub label: Option<String>,
     /// Sessions copying tables at once.
-    #[arg(long, short = 'j', default_value_t = 2)]
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = parse_jobs)]
     pub jobs: usize,
     /// Seconds to wait for each table's lock before giving up.
     #[arg(long, default_value_t = 30.0)]
@@ -164,14 +164,20 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub tenant: Option<String>,
     /// Sessions loading data and building indexes at once.
-    #[arg(long, short = 'j', default_value_t = 2)]
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = parse_jobs)]
     pub jobs: usize,
     /// Create the database first (connecting to the `postgres` database).
     #[arg(long, short = 'C')]
     pub create: bool,
-    /// Drop the objects the snapshot creates before creating them.
+    /// Replace the objects the snapshot creates, in one transaction: the
+    /// restore completes or leaves the target as it was.
     #[arg(long, short = 'c')]
     pub clean: bool,
+    /// With --clean: also drop objects in the snapshot's schemas that the
+    /// snapshot does not contain (without it, the restore names them and
+    /// refuses before changing anything).
+    #[arg(long)]
+    pub drop_extra: bool,
     /// Restore all or nothing, in one transaction (one session).
     #[arg(long, short = '1')]
     pub single_transaction: bool,
@@ -287,7 +293,7 @@ pub enum Command {
         #[arg(long)]
         read_data: bool,
         /// Tables read at once.
-        #[arg(short = 'j', long, default_value_t = default_threads())]
+        #[arg(short = 'j', long, default_value_t = default_threads(), value_parser = parse_jobs)]
         jobs: usize,
         #[arg(long)]
         json: bool,
@@ -345,7 +351,7 @@ pub enum Command {
         #[arg(long)]
         read_data: bool,
         /// Threads reading packs.
-        #[arg(short = 'j', long, default_value_t = default_threads())]
+        #[arg(short = 'j', long, default_value_t = default_threads(), value_parser = parse_jobs)]
         jobs: usize,
         #[arg(long)]
         json: bool,
@@ -428,7 +434,7 @@ pub enum DebugCommand {
 
 fn default_threads() -> usize {
     std::thread::available_parallelism()
-        .map(|n| n.get())
+        .map(|n| n.get().min(crate::restore::MAX_JOBS))
         .unwrap_or(2)
 }
 
@@ -956,6 +962,7 @@ fn run_restore(args: RestoreArgs) -> Result<i32> {
         jobs: args.jobs.max(1),
         create: args.create,
         clean: args.clean,
+        drop_extra: args.drop_extra,
         single_transaction: args.single_transaction,
         schema_only: args.schema_only,
         data_only: args.data_only,
@@ -1196,4 +1203,14 @@ fn human_bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[u])
     }
+}
+
+/// `-j`: at least one session or thread, and not more than a server or this
+/// machine can sensibly serve (sessions each hold a connection slot).
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| format!("{s:?} is not a whole number"))?;
+    if !(1..=crate::restore::MAX_JOBS).contains(&n) {
+        return Err(format!("{n} is out of range: between 1 and {}", crate::restore::MAX_JOBS));
+    }
+    Ok(n)
 }

@@ -272,6 +272,7 @@ async fn run(
     snap.ddl = entries;
     snap.relative_schema = cat.relative_schema.clone();
     snap.search_path = rendered.search_path.clone();
+    snap.qualified_names = true;
     snap.warnings = rendered.warnings.clone();
     let stamped = Snapshot::stamped(started);
     snap.time_start = stamped.time_start;

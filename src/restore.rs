@@ -38,12 +38,21 @@ pub struct RestoreOptions {
     pub jobs: usize,
     /// Create the target database first (through `maintenance`).
     pub create: bool,
-    /// Drop the objects the snapshot is about to create first.
+    /// Drop the objects the snapshot is about to create first. An in-place
+    /// restore is all or nothing: drops, definitions and data run in one
+    /// transaction, so a failure (or a killed pgkeep) leaves the target as
+    /// it was.
     pub clean: bool,
+    /// With `clean`: also drop objects in the snapshot's schemas that the
+    /// snapshot does not contain (otherwise the restore refuses and names
+    /// them).
+    pub drop_extra: bool,
     /// Everything in one transaction on one session: all or nothing.
     pub single_transaction: bool,
     pub schema_only: bool,
     pub data_only: bool,
+    /// Do not restore ownership; data and constraints are then loaded as
+    /// the connecting role (with it, owners' code runs with its rights).
     pub no_owner: bool,
     pub no_acl: bool,
     /// Only objects in these schemas (exact names, as in the snapshot).
@@ -74,6 +83,8 @@ pub enum RestoreError {
     Invalid(String),
     #[error("{0}")]
     NotEmpty(String),
+    #[error("{0}")]
+    Unsafe(String),
     #[error("restoring {object}: {message}")]
     Statement { object: String, message: String },
     #[error("restoring the data of table {table}{part}: {message}")]
@@ -139,6 +150,11 @@ struct Plan<'a> {
     schema: Option<String>,
     search_path: String,
     opts: &'a RestoreOptions,
+    /// Everything in one transaction on one session (`--single-transaction`,
+    /// or an in-place `--clean` restore).
+    single: bool,
+    /// Owner of each DDL entry, by id.
+    owners: HashMap<u32, &'a str>,
 }
 
 impl<'a> Plan<'a> {
@@ -148,6 +164,14 @@ impl<'a> Plan<'a> {
         }
         if opts.single_transaction && opts.keep_going {
             return Err(RestoreError::Invalid("--keep-going cannot go on after an error inside --single-transaction".into()));
+        }
+        if opts.clean && opts.keep_going {
+            return Err(RestoreError::Invalid(
+                "--keep-going cannot be combined with --clean: an in-place restore completes or leaves the target as it was".into(),
+            ));
+        }
+        if opts.drop_extra && !opts.clean {
+            return Err(RestoreError::Invalid("--drop-extra only applies to an in-place restore (--clean)".into()));
         }
         if let Some(t) = &opts.target_schema {
             if snap.relative_schema.is_none() {
@@ -173,7 +197,9 @@ impl<'a> Plan<'a> {
             .filter(|e| !opts.data_only || e.kind == "SEQUENCE SET")
             .collect();
         let data = snap.tables.iter().filter(|_| !opts.schema_only).filter(|t| filter.table(t)).collect();
-        Ok(Plan { snap, entries, tables: data, schema, search_path, opts })
+        let owners = snap.ddl.iter().filter_map(|e| e.owner.as_deref().map(|o| (e.id, o))).collect();
+        let single = opts.single_transaction || opts.clean;
+        Ok(Plan { snap, entries, tables: data, schema, search_path, opts, single, owners })
     }
 
     /// The schema a table of the snapshot lands in.
@@ -207,6 +233,22 @@ impl<'a> Plan<'a> {
             (Some(t), true) => t.drop_sql.as_deref().map(|d| self.fill(d)),
             _ => e.drop_sql.clone(),
         }
+    }
+
+    /// The role a table's data is loaded as, and the code its CHECK
+    /// constraints and generated columns call runs as: its owner, unless
+    /// ownership is not restored.
+    fn load_role(&self, table_entry: Option<u32>) -> Option<&'a str> {
+        if self.opts.no_owner {
+            return None;
+        }
+        table_entry.and_then(|id| self.owners.get(&id).copied())
+    }
+
+    /// Whether the snapshot names its objects qualified (see `ddl`); older
+    /// single-schema snapshots named them bare under `search_path`.
+    fn legacy_relative(&self) -> bool {
+        self.snap.relative_schema.is_some() && !self.snap.qualified_names
     }
 
     fn qualified_table(&self, t: &TableData) -> String {
@@ -295,6 +337,9 @@ fn stmt_err(object: String) -> impl FnOnce(tokio_postgres::Error) -> RestoreErro
     move |e| RestoreError::Statement { object, message: server_message(&e) }
 }
 
+/// The most sessions a restore opens.
+pub const MAX_JOBS: usize = 64;
+
 /// Restore snapshot `id` into the database `conn` names. With
 /// `opts.create`, `maintenance` is where `CREATE DATABASE` runs.
 pub async fn restore(
@@ -333,7 +378,10 @@ pub async fn restore(
         create_database(m, conn.dbname(), &snap).await?;
     }
 
-    let jobs = if opts.single_transaction { 1 } else { opts.jobs.max(1) };
+    let jobs = if plan.single { 1 } else { opts.jobs.clamp(1, MAX_JOBS) };
+    if plan.single && opts.clean && opts.jobs > 1 {
+        tracing::info!("an in-place (--clean) restore runs in one transaction on one session; -j {} does not apply", opts.jobs);
+    }
     progress.phase("connecting");
     let mut clients = Vec::new();
     let mut tasks = Vec::new();
@@ -434,14 +482,25 @@ impl Run<'_> {
     async fn all(&self) -> Result<(u64, u64, u64), RestoreError> {
         let plan = self.plan;
         let first = &self.clients[0];
-        if plan.opts.single_transaction {
+        if plan.legacy_relative() {
+            self.check_legacy_names(first).await?;
+        }
+        if plan.single {
             first.batch_execute("BEGIN").await.map_err(stmt_err("BEGIN".into()))?;
         }
         if !plan.opts.clean && !plan.opts.data_only {
             self.check_empty(first).await?;
         }
         if plan.opts.clean {
+            let extra = self.check_extra(first).await?;
             self.progress.phase("dropping existing objects");
+            // What the snapshot does not know goes with its schema, only
+            // when asked (check_extra refused otherwise, and refuses objects
+            // elsewhere that depend on it, which CASCADE would take along).
+            for s in extra {
+                let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE;\n", quote_ident(&s));
+                self.exec(first, format!("schema {s} (dropping what the snapshot does not contain)"), &sql).await?;
+            }
             for e in plan.entries.iter().rev() {
                 if let Some(d) = plan.drop_sql(e) {
                     self.exec(first, format!("{} (dropping)", plan.describe(e)), &d).await?;
@@ -452,13 +511,20 @@ impl Run<'_> {
         let pre: Vec<&DdlEntry> = plan.entries.iter().copied().filter(|e| e.section == Section::PreData).collect();
         self.pre_data(first, &pre).await?;
         self.progress.phase("data");
+        let forced = self.forced_row_security();
+        for t in &forced {
+            self.exec(first, format!("TABLE {t} (row security off for the load)"), &format!("ALTER TABLE {t} NO FORCE ROW LEVEL SECURITY;")).await?;
+        }
         let moved = self.data().await?;
+        for t in &forced {
+            self.exec(first, format!("TABLE {t} (row security back on)"), &format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY;")).await?;
+        }
         for e in plan.entries.iter().filter(|e| e.section == Section::Data) {
             self.exec(first, plan.describe(e), &plan.create_sql(e)).await?;
         }
         self.progress.phase("post-data");
         self.post_data().await?;
-        if plan.opts.single_transaction {
+        if plan.single {
             first.batch_execute("COMMIT").await.map_err(stmt_err("COMMIT".into()))?;
         }
         Ok(moved)
@@ -473,7 +539,7 @@ impl Run<'_> {
         const BATCH_ENTRIES: usize = 50;
         const BATCH_BYTES: usize = 1 << 20;
         let plan = self.plan;
-        if plan.opts.single_transaction {
+        if plan.single {
             for e in entries {
                 self.exec(client, plan.describe(e), &plan.create_sql(e)).await?;
             }
@@ -505,6 +571,137 @@ impl Run<'_> {
             start = end;
         }
         Ok(())
+    }
+
+    /// A snapshot taken before names were qualified (see `ddl`) runs its
+    /// statements with bare names, which PostgreSQL looks up in
+    /// `pg_catalog` first: refuse it when any of its objects shares a name
+    /// with a system object, where a bare statement would act on the
+    /// system object instead.
+    async fn check_legacy_names(&self, client: &Client) -> Result<(), RestoreError> {
+        let plan = self.plan;
+        let rel = plan.snap.relative_schema.as_deref().unwrap_or_default();
+        let mut names: Vec<String> = plan
+            .entries
+            .iter()
+            .filter(|e| e.schema.as_deref() == Some(rel))
+            .flat_map(|e| {
+                let base = e.name.split('(').next().unwrap_or(&e.name);
+                base.split(' ').map(str::to_string).collect::<Vec<_>>()
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        let rows = client
+            .query(
+                "SELECT w.n FROM pg_catalog.unnest($1::pg_catalog.text[]) AS w(n) WHERE                    EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND c.relname OPERATOR(pg_catalog.=) w.n)                    OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND p.proname OPERATOR(pg_catalog.=) w.n)                    OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND t.typname OPERATOR(pg_catalog.=) w.n)                    OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator o WHERE o.oprnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND o.oprname OPERATOR(pg_catalog.=) w.n)                  ORDER BY 1",
+                &[&names],
+            )
+            .await
+            .map_err(stmt_err("checking the snapshot's names against pg_catalog".into()))?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let found: Vec<String> = rows.iter().take(5).map(|r| quote_ident(r.get::<_, &str>(0)).into_owned()).collect();
+        Err(RestoreError::Unsafe(format!(
+            "snapshot of schema {} was taken by a pgkeep that named objects without their schema, and {} of its objects share a name with a system object ({}{}): restoring it would act on pg_catalog's objects; take a new backup with this version and restore that",
+            quote_ident(rel),
+            rows.len(),
+            found.join(", "),
+            if rows.len() > 5 { ", ..." } else { "" }
+        )))
+    }
+
+    /// Before an in-place restore drops anything: the objects in the
+    /// snapshot's schemas that the snapshot does not contain. Without
+    /// `drop_extra` the restore refuses and names them; with it, returns
+    /// the schemas to drop with everything in them, after making sure
+    /// nothing outside them depends on what they hold (CASCADE would take
+    /// it along).
+    async fn check_extra(&self, client: &Client) -> Result<Vec<String>, RestoreError> {
+        let plan = self.plan;
+        let mut schemas: Vec<String> = Vec::new();
+        let mut snap_schemas: Vec<String> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        for e in &plan.entries {
+            if e.kind == "SCHEMA" {
+                schemas.push(plan.schema_of(&e.name));
+                snap_schemas.push(e.name.clone());
+            }
+        }
+        for e in &plan.entries {
+            if let Some(s) = e.schema.as_deref().filter(|s| snap_schemas.iter().any(|x| x == *s)) {
+                names.push(format!("{}\u{1f}{}", plan.schema_of(s), e.name));
+            }
+        }
+        if schemas.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = client
+            .query(
+                "SELECT o.kind, n.nspname::pg_catalog.text, o.name FROM pg_catalog.pg_namespace n, LATERAL (                    SELECT 'relation' AS kind, c.relname::pg_catalog.text AS name FROM pg_catalog.pg_class c                      WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r','p','v','m','S','f']::pg_catalog.\"char\"[]) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['i','e']::pg_catalog.\"char\"[]))                    UNION ALL SELECT 'function', p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||) pg_catalog.pg_get_function_identity_arguments(p.oid) OPERATOR(pg_catalog.||) ')'                      FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) n.oid AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['i','e']::pg_catalog.\"char\"[]))                    UNION ALL SELECT 'type', t.typname::pg_catalog.text FROM pg_catalog.pg_type t                      WHERE t.typnamespace OPERATOR(pg_catalog.=) n.oid AND t.typcategory OPERATOR(pg_catalog.<>) 'A'                        AND t.typtype OPERATOR(pg_catalog.=) ANY (ARRAY['b','d','e','r','c']::pg_catalog.\"char\"[]) AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid OPERATOR(pg_catalog.=) t.oid AND d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['i','e']::pg_catalog.\"char\"[]))                        AND (t.typrelid OPERATOR(pg_catalog.=) 0 OR EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid OPERATOR(pg_catalog.=) t.typrelid AND r.relkind OPERATOR(pg_catalog.=) 'c'))                  ) o WHERE n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])                    AND NOT (n.nspname::pg_catalog.text OPERATOR(pg_catalog.||) E'\\x1f' OPERATOR(pg_catalog.||) o.name OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[]))                  ORDER BY 2, 1, 3",
+                &[&schemas, &names],
+            )
+            .await
+            .map_err(stmt_err("listing what the target holds that the snapshot does not".into()))?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let extra: Vec<String> =
+            rows.iter().map(|r| format!("{} {}.{}", r.get::<_, &str>(0), quote_ident(r.get::<_, &str>(1)), r.get::<_, &str>(2))).collect();
+        if !plan.opts.drop_extra {
+            let n = extra.len();
+            return Err(RestoreError::NotEmpty(format!(
+                "the target holds {n} object{} that the snapshot does not contain ({}{}): nothing was changed; pass --drop-extra to drop them with the restore, or restore under another name (--target-schema)",
+                if n == 1 { "" } else { "s" },
+                extra.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                if n > 5 { ", ..." } else { "" }
+            )));
+        }
+        let mut with_extra: Vec<String> = rows.iter().map(|r| r.get::<_, String>(1)).collect();
+        with_extra.dedup();
+        let outside = client
+            .query(
+                "WITH ns AS (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])),                  inside AS (                    SELECT 'pg_catalog.pg_class'::pg_catalog.regclass AS cls, c.oid FROM pg_catalog.pg_class c WHERE c.relnamespace IN (SELECT oid FROM ns)                    UNION ALL SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid FROM pg_catalog.pg_proc p WHERE p.pronamespace IN (SELECT oid FROM ns)                    UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid FROM pg_catalog.pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns))                  SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, 0) FROM pg_catalog.pg_depend d                  JOIN inside i ON i.cls OPERATOR(pg_catalog.=) d.refclassid AND i.oid OPERATOR(pg_catalog.=) d.refobjid                  WHERE d.deptype OPERATOR(pg_catalog.=) 'n' AND COALESCE(CASE d.classid                    WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.objid)                    WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.objid)                    WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT t.typnamespace FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) d.objid)                    WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN (SELECT c.relnamespace FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class WHERE r.oid OPERATOR(pg_catalog.=) d.objid)                    WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN (SELECT COALESCE(c.relnamespace, k.connamespace) FROM pg_catalog.pg_constraint k LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) k.conrelid WHERE k.oid OPERATOR(pg_catalog.=) d.objid)                    WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN (SELECT c.relnamespace FROM pg_catalog.pg_attrdef a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.adrelid WHERE a.oid OPERATOR(pg_catalog.=) d.objid)                    WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN (SELECT c.relnamespace FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) g.tgrelid WHERE g.oid OPERATOR(pg_catalog.=) d.objid)                    WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN (SELECT c.relnamespace FROM pg_catalog.pg_policy y JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) y.polrelid WHERE y.oid OPERATOR(pg_catalog.=) d.objid)                    END, 0) NOT IN (SELECT oid FROM ns) ORDER BY 1",
+                &[&with_extra],
+            )
+            .await
+            .map_err(stmt_err("looking for objects elsewhere that depend on the target's schemas".into()))?;
+        if !outside.is_empty() {
+            let names: Vec<String> = outside.iter().take(5).map(|r| r.get::<_, String>(0)).collect();
+            return Err(RestoreError::NotEmpty(format!(
+                "{} object{} outside the restored schema{} depend on what --drop-extra would drop ({}{}): nothing was changed; drop or change them first",
+                outside.len(),
+                if outside.len() == 1 { "" } else { "s" },
+                if with_extra.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                if outside.len() > 5 { ", ..." } else { "" }
+            )));
+        }
+        Ok(with_extra)
+    }
+
+    /// Tables whose owner is subject to their row-level security
+    /// (`FORCE ROW LEVEL SECURITY`): loading them as the owner with
+    /// `row_security = off` would fail, so the force is lifted for the
+    /// load and set again before post-data (in the single transaction of
+    /// an in-place restore, or on tables this restore just created).
+    fn forced_row_security(&self) -> Vec<String> {
+        let plan = self.plan;
+        let mut out = Vec::new();
+        for t in &plan.tables {
+            let (Some(id), Some(_)) = (t.ddl_entry, plan.load_role(t.ddl_entry)) else { continue };
+            let Some(e) = plan.entries.iter().find(|e| e.id == id) else { continue };
+            let q = plan.qualified_table(t);
+            let sql = plan.create_sql(e);
+            let forced = [q.clone(), quote_ident(&t.name).into_owned()]
+                .iter()
+                .any(|n| sql.lines().any(|l| l == format!("ALTER TABLE {n} FORCE ROW LEVEL SECURITY;")));
+            if forced {
+                out.push(q);
+            }
+        }
+        out
     }
 
     /// Refuse to create objects where objects of those names exist.
@@ -615,7 +812,24 @@ impl Run<'_> {
         let err = |message: String| RestoreError::Data { table: table.clone(), part: label.clone(), message };
         let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
         let sql = copy::copy_in_sql(&table, &columns, t.format);
-        let sink = client.copy_in::<_, Bytes>(sql.as_str()).await.map_err(|e| err(server_message(&e)))?;
+        // The table's CHECK constraints, generated columns and partition
+        // keys run the owner's code for every row: as the owner, not as the
+        // (usually superuser) role restoring.
+        let role = plan.load_role(t.ddl_entry);
+        if let Some(r) = role {
+            client
+                .batch_execute(&format!("SET ROLE {}", quote_ident(r)))
+                .await
+                .map_err(|e| err(format!("cannot load as the table's owner {}: {}", quote_ident(r), server_message(&e))))?;
+        }
+        let reset = if role.is_some() { "RESET ROLE" } else { "SELECT 1" };
+        let sink = match client.copy_in::<_, Bytes>(sql.as_str()).await {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = client.batch_execute(reset).await;
+                return Err(err(server_message(&e)));
+            }
+        };
         let mut sink = Box::pin(sink);
 
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(4);
@@ -687,10 +901,17 @@ impl Run<'_> {
             // Dropping the sink unfinished makes the server abort the COPY.
             drop(sink);
             // The session stays usable: wait for the abort to finish.
-            let _ = client.batch_execute("SELECT 1").await;
+            let _ = client.batch_execute(reset).await;
             return Err(err(f));
         }
-        let rows = sink.as_mut().finish().await.map_err(|e| err(server_message(&e)))?;
+        let finished = sink.as_mut().finish().await;
+        if role.is_some() {
+            let reset_result = client.batch_execute(reset).await;
+            if finished.is_ok() {
+                reset_result.map_err(|e| err(format!("resetting the role after the load: {}", server_message(&e))))?;
+            }
+        }
+        let rows = finished.map_err(|e| err(server_message(&e)))?;
         if rows != part.rows {
             return Err(err(format!("the server stored {rows} rows, the snapshot records {}", part.rows)));
         }
@@ -700,7 +921,7 @@ impl Run<'_> {
 
     fn steps(&self) -> Vec<Step<'_>> {
         let plan = self.plan;
-        let two_step = !plan.opts.single_transaction;
+        let two_step = !plan.single;
         let post: Vec<&DdlEntry> = plan.entries.iter().copied().filter(|e| e.section == Section::PostData).collect();
         let kind_of: HashMap<u32, &str> = plan.snap.ddl.iter().map(|e| (e.id, e.kind.as_str())).collect();
         let size_of: HashMap<u32, u64> =
@@ -727,7 +948,17 @@ impl Run<'_> {
                 }
                 None => {
                     let exclusive = e.kind != "INDEX";
-                    steps.push(Step { entry: e, sql: plan.create_sql(e), after, tables, exclusive, weight, label: "" });
+                    let mut sql = plan.create_sql(e);
+                    // Validating a CHECK constraint runs its code on every
+                    // row: as the table's owner. (Index builds, foreign key
+                    // checks and refreshes already run as the owner in
+                    // the server.)
+                    if e.kind == "CHECK CONSTRAINT" {
+                        if let Some(r) = plan.load_role(Some(e.id)) {
+                            sql = format!("SET ROLE {};\n{sql}RESET ROLE;\n", quote_ident(r));
+                        }
+                    }
+                    steps.push(Step { entry: e, sql, after, tables, exclusive, weight, label: "" });
                 }
             }
             last_step.insert(e.id, steps.len() - 1);

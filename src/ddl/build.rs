@@ -129,10 +129,14 @@ impl Namer<'_> {
         }
     }
 
+    /// Every object that lives in a schema is named qualified, the
+    /// relative schema's by the target (or placeholder) name: PostgreSQL
+    /// searches `pg_catalog` before the path for unqualified names, so a
+    /// bare `ALTER VIEW pg_stat_activity` would act on the system view.
     fn q(&self, schema: Option<&str>, name: &str) -> String {
         match schema {
-            Some(s) if Some(s) != self.relative => format!("{}.{}", quote_ident(s), quote_ident(name)),
-            _ => quote_ident(name).into_owned(),
+            Some(s) => format!("{}.{}", self.schema(s), quote_ident(name)),
+            None => quote_ident(name).into_owned(),
         }
     }
 
@@ -1043,8 +1047,8 @@ impl<'a> B<'a> {
         }
     }
 
-    /// `pg_get_indexdef` always qualifies the table; a relative dump wants
-    /// it bare, like every other name inside the dumped schema.
+    /// `pg_get_indexdef` always qualifies the table by its schema; a
+    /// relative dump names it by the target (or placeholder) schema.
     fn relative_index_definition(&self, ix: &Index, rel: &Relation) -> String {
         let (Some(rel_schema), Some(schema)) = (self.n.relative, rel.meta.schema.as_deref()) else {
             return ix.definition.clone();
@@ -1053,7 +1057,7 @@ impl<'a> B<'a> {
             return ix.definition.clone();
         }
         let qualified = super::quote::quote_qualified(schema, &rel.meta.name);
-        let bare = quote_ident(&rel.meta.name);
+        let bare = self.n.m(&rel.meta);
         for on in [" ON ONLY ", " ON "] {
             let from = format!("{on}{qualified} USING ");
             if let Some(pos) = ix.definition.find(&from) {
@@ -1252,8 +1256,8 @@ impl<'a> B<'a> {
         for o in &self.cat.operators {
             let m = &o.meta;
             let schema_prefix = match m.schema.as_deref() {
-                Some(s) if Some(s) != self.n.relative => format!("{}.", quote_ident(s)),
-                _ => String::new(),
+                Some(s) => format!("{}.", self.n.schema(s)),
+                None => String::new(),
             };
             let name = format!("{schema_prefix}{}", m.name);
             let mut p = vec![format!("FUNCTION = {}", o.function)];

@@ -5,13 +5,22 @@
 //! for the known dependency cycles). It must not query the server: all it
 //! knows comes from a `catalog::Catalog`.
 //!
-//! Naming rule: when the catalog was read for exactly one schema, objects in
-//! that schema are rendered unqualified and the script sets `search_path` to
-//! it, so the same script can create the schema under another name
-//! (`RenderOptions::target_schema`). Everything outside it is qualified (the
-//! server rendered those fragments under that `search_path`). Function
-//! bodies are text: a body that names its own schema explicitly keeps that
-//! name.
+//! Naming rule: every statement names the object it acts on qualified,
+//! never through `search_path`: PostgreSQL searches `pg_catalog` before the
+//! path for unqualified names, so a bare `ALTER VIEW pg_stat_activity OWNER`
+//! acts on the system view (CVE-2018-1058). When the catalog was read for
+//! exactly one schema, that schema's objects are qualified by the target
+//! name (`RenderOptions::target_schema`, or the placeholder a restore fills
+//! in), and the fragments the server rendered (view bodies, defaults, CHECK
+//! and index expressions) were rendered with `search_path` set to the schema
+//! (`pg_catalog` implicitly first, where the reader's own queries need it):
+//! they name the schema's objects bare, except those a `pg_catalog` object
+//! of the same name shadows, which the server qualified by the source
+//! schema's name (`Rendered::shadowed` lists them, since a copy under another
+//! name keeps pointing those references at the source). The script sets the
+//! same path with the target schema in its place, so every bare name binds
+//! in the copy as it bound in the source. Function bodies are text: a body
+//! that names its own schema explicitly keeps that name.
 
 pub mod acl;
 mod build;

@@ -220,6 +220,13 @@ pub struct Snapshot {
     pub relative_schema: Option<String>,
     /// `search_path` (a quoted list) every DDL entry expects.
     pub search_path: String,
+    /// Every DDL entry names the objects it acts on qualified by their
+    /// schema (a relative snapshot's by the placeholder in its templates),
+    /// never through `search_path`. False in snapshots of pgkeep 0.1.0
+    /// taken with `-n SCHEMA`, whose entries name that schema's objects
+    /// bare: a restore refuses those where a bare name is also a system
+    /// object's.
+    pub qualified_names: bool,
     pub tables: Vec<TableData>,
     /// Objects that could not be dumped, and other things a restore must
     /// know about.
