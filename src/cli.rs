@@ -142,6 +142,13 @@ pub struct BackupArgs {
     /// Leave out sequence values.
     #[arg(long)]
     pub no_sequence_values: bool,
+    /// Include large objects even when only some schemas or tables are
+    /// backed up (they are included when the whole database is).
+    #[arg(long, short = 'b', conflicts_with = "no_blobs")]
+    pub blobs: bool,
+    /// Leave out large objects (their metadata and contents).
+    #[arg(long, short = 'B')]
+    pub no_blobs: bool,
     /// Print a JSON summary instead of the snapshot id.
     #[arg(long)]
     pub json: bool,
@@ -699,8 +706,12 @@ pub fn run(cli: Cli) -> Result<i32> {
             let id = r.resolve_snapshot(&snapshot, tenant.as_deref())?;
             let snap = r.load_snapshot(&id)?;
             let lines = crate::inspect::show(&snap);
+            let blobs = snap.large_objects.as_ref().map(|l| serde_json::json!({"count": l.objects.len(), "raw_bytes": l.raw_bytes, "new_stored_bytes": l.new_stored_bytes, "chunks": l.chunks.len()}));
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"summary": summary_json(&id, &snap), "tables": lines}))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({"summary": summary_json(&id, &snap), "tables": lines, "large_objects": blobs, "warnings": snap.warnings}))?
+                );
                 return Ok(0);
             }
             println!(
@@ -721,6 +732,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                 "total: {} tables, {} rows, {} bytes read, {} new bytes stored ({:.1}x), {} bytes deduplicated, {:.1}s",
                 t.tables, t.rows, t.raw_bytes, t.new_stored_bytes, t.compression_ratio(), t.dedup_raw_bytes, t.duration_ms as f64 / 1000.0
             );
+            if let Some(l) = &snap.large_objects {
+                println!("large objects: {} ({} bytes, {} new bytes stored, {} chunks)", l.objects.len(), l.raw_bytes, l.new_stored_bytes, l.chunks.len());
+            }
+            for w in &snap.warnings {
+                println!("warning: {w}");
+            }
             Ok(0)
         }
         Command::Diff { repo, from, to, json } => {
@@ -831,6 +848,7 @@ fn run_ddl(args: DdlArgs) -> Result<i32> {
         let sessions = crate::sessions::SnapshotSessions::open(&conn, args.jobs.max(1)).await?;
         let read = crate::catalog::ReadOptions {
             sequence_values: !args.no_sequence_values,
+            large_objects: None,
         };
         let cat = crate::catalog::read_catalog_with(&sessions.refs(), &args.filter.scope(), &read).await;
         sessions.close().await;
@@ -913,6 +931,7 @@ fn run_backup(args: BackupArgs) -> Result<i32> {
         lock_wait_timeout: std::time::Duration::from_secs_f64(args.lock_wait_timeout),
         split_bytes: args.split_mib << 20,
         sequence_values: !args.no_sequence_values,
+        large_objects: if args.blobs { Some(true) } else if args.no_blobs { Some(false) } else { None },
         pause_after_locks: args.pause_after_locks.map(std::time::Duration::from_secs_f64),
         ..crate::dump::BackupOptions::default()
     };

@@ -18,6 +18,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures::StreamExt;
 use tokio_postgres::Client;
 
@@ -28,7 +29,7 @@ use crate::ddl::quote::quote_qualified;
 use crate::ddl::{self, DdlError, RenderOptions};
 use crate::progress::Progress;
 use crate::repo::snapshot::{
-    Column, CopyFormat, DdlEntry, Part, SchemaTemplate, Scope, Source, TableData, Totals,
+    Column, CopyFormat, DdlEntry, LargeObjectData, LargeObjects, Part, SchemaTemplate, Scope, Source, TableData, Totals,
     SCHEMA_PLACEHOLDER,
 };
 use crate::repo::{BackupSession, Id, RepoError, Repository, Snapshot};
@@ -62,6 +63,10 @@ pub struct BackupOptions {
     pub compression_threads: usize,
     /// Read each sequence's value (for `setval`).
     pub sequence_values: bool,
+    /// Large objects, their metadata and contents: None includes them when
+    /// the whole database is backed up (pg_dump's rule), Some(true) always
+    /// (`--blobs`), Some(false) never (`--no-blobs`).
+    pub large_objects: Option<bool>,
     /// The time the snapshot records as its start, when the caller keeps
     /// its own clock (the service's schedules; simulated days in tests).
     /// None: now.
@@ -86,6 +91,7 @@ impl Default for BackupOptions {
             split_bytes: DEFAULT_SPLIT_BYTES,
             compression_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             sequence_values: true,
+            large_objects: None,
             pause_after_locks: None,
             start_time: None,
         }
@@ -196,7 +202,7 @@ async fn run(
     }
 
     progress.phase("reading the catalog");
-    let read = catalog::ReadOptions { sequence_values: opts.sequence_values };
+    let read = catalog::ReadOptions { sequence_values: opts.sequence_values, large_objects: opts.large_objects };
     let cat = catalog::read_catalog_with(&sessions.refs(), &opts.scope, &read).await?;
     let rendered = ddl::render(&cat, &RenderOptions::default())?;
     let mut entries = rendered.entries.clone();
@@ -249,7 +255,25 @@ async fn run(
         }
     };
 
+    let blobs = if cat.large_objects.is_empty() || opts.schema_only {
+        None
+    } else {
+        progress.phase("copying large objects");
+        let oids: Vec<u32> = cat.large_objects.iter().map(|l| l.meta.oid).collect();
+        match copy_large_objects(leader, &session, &oids).await {
+            Ok(b) => Some(b),
+            Err(e) => {
+                let _ = tokio::task::spawn_blocking(move || session.abort()).await;
+                return Err(e);
+            }
+        }
+    };
     let mut snap = manifest(&tables, results.into_iter().flatten().collect(), &session);
+    if let Some(b) = &blobs {
+        snap.totals.raw_bytes += b.raw_bytes;
+        snap.totals.dedup_raw_bytes = snap.totals.raw_bytes.saturating_sub(snap.totals.new_raw_bytes);
+    }
+    snap.large_objects = blobs;
     snap.source = source;
     snap.scope = Scope {
         kind: match resolved.kind {
@@ -289,6 +313,58 @@ async fn run(
         .await
         .map_err(|e| DumpError::Invalid(format!("repository writer failed: {e}")))??;
     Ok((id, snap))
+}
+
+/// Read every large object's contents in the backup's snapshot, in pieces
+/// (memory stays bounded whatever their size), into one repository stream.
+async fn copy_large_objects(leader: &Client, session: &BackupSession, oids: &[u32]) -> Result<LargeObjects, DumpError> {
+    const PIECE: i32 = 1 << 20;
+    let stmt = leader
+        .prepare("SELECT pg_catalog.lo_get($1::pg_catalog.oid, $2::pg_catalog.int8, $3::pg_catalog.int4)")
+        .await
+        .map_err(|e| DumpError::Invalid(format!("preparing to read large objects: {}", server_message(&e))))?;
+    let lengths = Mutex::new(Vec::with_capacity(oids.len()));
+    // (index of the object, offset within it)
+    let stream = futures::stream::unfold((0usize, 0i64), |(i, off)| {
+        let stmt = &stmt;
+        let lengths = &lengths;
+        async move {
+            let mut i = i;
+            let mut off = off;
+            loop {
+                let oid = *oids.get(i)?;
+                let row = match leader.query_one(stmt, &[&oid, &off, &PIECE]).await {
+                    Ok(r) => r,
+                    Err(e) => return Some((Err(format!("reading large object {oid}: {}", server_message(&e))), (oids.len(), 0))),
+                };
+                let piece: Vec<u8> = row.get(0);
+                let n = piece.len() as i64;
+                if n < PIECE as i64 {
+                    lengths.lock().unwrap_or_else(|p| p.into_inner()).push(LargeObjectData { oid, bytes: (off + n) as u64 });
+                    i += 1;
+                    off = 0;
+                } else {
+                    off += n;
+                }
+                if n > 0 {
+                    return Some((Ok(Bytes::from(piece)), (i, off)));
+                }
+            }
+        }
+    });
+    let summary = session
+        .write_stream("large objects", Box::pin(stream))
+        .await
+        .map_err(DumpError::from)?;
+    let objects = lengths.into_inner().unwrap_or_else(|p| p.into_inner());
+    if objects.len() != oids.len() {
+        return Err(DumpError::Invalid(format!(
+            "read {} of {} large objects: the backup did not copy everything",
+            objects.len(),
+            oids.len()
+        )));
+    }
+    Ok(LargeObjects { objects, raw_bytes: summary.raw_bytes, new_stored_bytes: summary.new_stored_bytes, chunks: summary.chunks })
 }
 
 async fn read_source(leader: &Client, conn: &ResolvedConn) -> Result<Source, DumpError> {

@@ -29,7 +29,7 @@ use crate::copy::{self, RowCounter};
 use crate::ddl::quote::{quote_ident, quote_literal_std, quote_qualified};
 use crate::ddl::{script_header, statements};
 use crate::progress::Progress;
-use crate::repo::snapshot::{DdlEntry, Section, TableData, SCHEMA_PLACEHOLDER};
+use crate::repo::snapshot::{DdlEntry, LargeObjects, Section, TableData, SCHEMA_PLACEHOLDER};
 use crate::repo::{Id, IndexedRepository, RepoError, Repository, Snapshot};
 use crate::sessions::{server_message, SessionError};
 
@@ -249,6 +249,14 @@ impl<'a> Plan<'a> {
     /// single-schema snapshots named them bare under `search_path`.
     fn legacy_relative(&self) -> bool {
         self.snap.relative_schema.is_some() && !self.snap.qualified_names
+    }
+
+    /// The large objects' contents this restore writes: all of them unless
+    /// only the schema, or only some schemas or tables, are restored.
+    fn large_objects(&self) -> Option<&'a LargeObjects> {
+        let lo = self.snap.large_objects.as_ref()?;
+        let everything = self.opts.schemas.is_empty() && self.opts.tables.is_empty();
+        (everything && !self.opts.schema_only && !lo.objects.is_empty()).then_some(lo)
     }
 
     fn qualified_table(&self, t: &TableData) -> String {
@@ -515,7 +523,11 @@ impl Run<'_> {
         for t in &forced {
             self.exec(first, format!("TABLE {t} (row security off for the load)"), &format!("ALTER TABLE {t} NO FORCE ROW LEVEL SECURITY;")).await?;
         }
-        let moved = self.data().await?;
+        let mut moved = self.data().await?;
+        if let Some(lo) = plan.large_objects() {
+            self.progress.phase("large objects");
+            moved.2 += self.large_objects(first, lo).await?;
+        }
         for t in &forced {
             self.exec(first, format!("TABLE {t} (row security back on)"), &format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY;")).await?;
         }
@@ -798,6 +810,68 @@ impl Run<'_> {
         futures::future::try_join_all(workers).await?;
         let (rows, bytes) = *totals.lock().unwrap_or_else(|p| p.into_inner());
         Ok((plan.tables.len() as u64, rows, bytes))
+    }
+
+    /// Write the large objects' contents (created, with their owners and
+    /// privileges, by pre-data) in pieces: chunks are read, checked and
+    /// decompressed on a thread of their own; every object must get exactly
+    /// its recorded length and the stream must end there.
+    async fn large_objects(&self, client: &Client, lo: &LargeObjects) -> Result<u64, RestoreError> {
+        const PIECE: usize = 1 << 20;
+        let err = |message: String| RestoreError::Data { table: "large objects".into(), part: String::new(), message };
+        let mut reader = self.indexed.read_stream(lo.chunks.clone(), "the large objects");
+        let objects = lo.objects.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<(u32, i64, Vec<u8>), String>>(4);
+        let feeder = std::thread::Builder::new()
+            .name("pgkeep-restore-lo".into())
+            .spawn(move || {
+                use std::io::Read;
+                for o in &objects {
+                    let mut off = 0u64;
+                    while off < o.bytes {
+                        let n = (o.bytes - off).min(PIECE as u64) as usize;
+                        let mut buf = vec![0u8; n];
+                        if let Err(e) = reader.read_exact(&mut buf) {
+                            let _ = tx.blocking_send(Err(format!("large object {}: {e}", o.oid)));
+                            return;
+                        }
+                        if tx.blocking_send(Ok((o.oid, off as i64, buf))).is_err() {
+                            return;
+                        }
+                        off += n as u64;
+                    }
+                }
+                let mut rest = [0u8; 1];
+                if !matches!(reader.read(&mut rest), Ok(0)) {
+                    let _ = tx.blocking_send(Err("the stream is longer than its objects' recorded lengths".into()));
+                }
+            })
+            .map_err(|e| err(format!("cannot start a reader thread: {e}")))?;
+        let stmt = "SELECT pg_catalog.lo_put($1::pg_catalog.oid, $2::pg_catalog.int8, $3::pg_catalog.bytea)";
+        let mut written = 0u64;
+        let mut failure = None;
+        while let Some(item) = rx.recv().await {
+            match item {
+                Ok((oid, off, buf)) => {
+                    if let Err(e) = client.execute(stmt, &[&oid, &off, &buf]).await {
+                        failure = Some(format!("large object {oid}: {}", server_message(&e)));
+                        break;
+                    }
+                    written += buf.len() as u64;
+                    self.progress.bytes(buf.len() as u64);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(rx);
+        let _ = tokio::task::spawn_blocking(move || feeder.join()).await;
+        match failure {
+            Some(f) => self.failed(err(f)).map(|_| written),
+            None => Ok(written),
+        }
     }
 
     /// Feed one part to `COPY FROM`; chunks are read, checked and

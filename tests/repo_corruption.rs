@@ -398,7 +398,7 @@ fn snapshot_chunks(repo: &Repository) -> Vec<(String, Vec<Id>)> {
     repo.snapshots()
         .expect("snapshots")
         .into_iter()
-        .map(|(id, s)| (id.short(), s.chunk_refs().map(|(_, _, c)| *c).collect()))
+        .map(|(id, s)| (id.short(), s.chunk_refs().map(|(_, c)| *c).collect()))
         .collect()
 }
 

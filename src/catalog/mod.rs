@@ -53,11 +53,14 @@ pub struct ReadOptions {
     /// `setval(..., false)`, can only be told apart by reading the sequence
     /// itself, about a quarter of a millisecond each on the server.
     pub sequence_values: bool,
+    /// Large objects (`pg_dump --blobs` / `--no-blobs`): None reads them
+    /// when the whole database is in scope, as pg_dump does.
+    pub large_objects: Option<bool>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { sequence_values: true }
+        ReadOptions { sequence_values: true, large_objects: None }
     }
 }
 
@@ -117,6 +120,7 @@ pub async fn read_catalog_with(
         relations: resolved.relations.clone(),
         database_level,
         sequence_values: opts.sequence_values,
+        large_objects: opts.large_objects.unwrap_or(database_level),
     };
     let mut aliases = BTreeMap::new();
     let mut warnings = resolved.warnings.clone();

@@ -67,6 +67,8 @@ pub(super) struct Reader<'a> {
     /// Database-level objects (extensions, casts, ...) are in scope.
     pub database_level: bool,
     pub sequence_values: bool,
+    /// Large objects are in scope.
+    pub large_objects: bool,
 }
 
 impl Reader<'_> {
@@ -1380,7 +1382,7 @@ impl Reader<'_> {
     }
 
     pub async fn large_objects(&self) -> R<Vec<LargeObject>> {
-        if !self.database_level {
+        if !self.large_objects {
             return Ok(Vec::new());
         }
         let sql = format!(

@@ -17,7 +17,7 @@ use super::id::Id;
 use super::index::{read_pack_table, IndexFile};
 use super::lock;
 use super::pack::{self, Codec, PackEntry};
-use super::snapshot::{self, Snapshot};
+use super::snapshot;
 use super::Repository;
 
 /// A pack as the index files describe it: size, entries, and which index
@@ -134,22 +134,12 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
             }
         };
         let mut missing = 0usize;
-        for (t, part, c) in snap.chunk_refs() {
-            let who = format!(
-                "snapshot {} table {} part {part}",
-                id.short(),
-                Snapshot::describe_table(t)
-            );
+        for (stream, c) in snap.chunk_refs() {
+            let who = format!("snapshot {} {stream}", id.short());
             if !chunk_home.contains_key(c) {
                 missing += 1;
                 if missing <= 20 {
-                    r.problem(
-                        &object,
-                        format!(
-                            "chunk {c} of table {} part {part} is not in the index",
-                            Snapshot::describe_table(t)
-                        ),
-                    );
+                    r.problem(&object, format!("chunk {c} of {stream} is not in the index"));
                 }
             }
             let u = users.entry(*c).or_default();

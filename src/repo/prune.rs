@@ -69,7 +69,7 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
     let snapshots = repo.snapshots()?;
     report.snapshots = snapshots.len();
     for (_, s) in &snapshots {
-        used.extend(s.chunk_refs().map(|(_, _, c)| *c));
+        used.extend(s.chunk_refs().map(|(_, c)| *c));
     }
 
     // What is there, pack by pack, from every index file.
@@ -148,7 +148,7 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
     if let Some(missing) = used.iter().find(|c| !claimed.contains(c)) {
         let holder = snapshots
             .iter()
-            .find(|(_, s)| s.chunk_refs().any(|(_, _, c)| c == missing))
+            .find(|(_, s)| s.chunk_refs().any(|(_, c)| c == missing))
             .map(|(id, _)| id.short())
             .unwrap_or_default();
         return Err(RepoError::ChunkNotIndexed {

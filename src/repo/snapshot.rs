@@ -198,6 +198,43 @@ pub struct Totals {
     pub dedup_raw_bytes: u64,
 }
 
+/// Large objects' contents: every object's bytes one after the other, in
+/// the order of `objects`, stored as one chunked stream (so small objects
+/// share chunks and unchanged ones deduplicate).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LargeObjects {
+    pub objects: Vec<LargeObjectData>,
+    /// Sum of the objects' lengths: the stream's length.
+    pub raw_bytes: u64,
+    pub new_stored_bytes: u64,
+    pub chunks: Vec<Id>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LargeObjectData {
+    pub oid: u32,
+    pub bytes: u64,
+}
+
+/// The stream a chunk of a snapshot belongs to.
+#[derive(Clone, Copy, Debug)]
+pub enum StreamRef<'a> {
+    /// Part `n` of a table's data.
+    Part(&'a TableData, usize),
+    LargeObjects,
+}
+
+impl std::fmt::Display for StreamRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamRef::Part(t, i) => write!(f, "table {} part {i}", Snapshot::describe_table(t)),
+            StreamRef::LargeObjects => f.write_str("the large objects"),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Snapshot {
@@ -227,6 +264,10 @@ pub struct Snapshot {
     /// bare: a restore refuses those where a bare name is also a system
     /// object's.
     pub qualified_names: bool,
+    /// Large objects' contents (their metadata — owner, privileges,
+    /// comment — are `LARGE OBJECT` entries of `ddl`). None: the snapshot
+    /// holds no large-object data.
+    pub large_objects: Option<LargeObjects>,
     pub tables: Vec<TableData>,
     /// Objects that could not be dumped, and other things a restore must
     /// know about.
@@ -260,14 +301,17 @@ impl Snapshot {
         }
     }
 
-    /// Every chunk id the snapshot references, in stream order.
-    pub fn chunk_refs(&self) -> impl Iterator<Item = (&TableData, usize, &Id)> {
-        self.tables.iter().flat_map(|t| {
+    /// Every chunk id the snapshot references, in stream order, with the
+    /// stream that uses it.
+    pub fn chunk_refs(&self) -> impl Iterator<Item = (StreamRef<'_>, &Id)> {
+        let tables = self.tables.iter().flat_map(|t| {
             t.parts
                 .iter()
                 .enumerate()
-                .flat_map(move |(i, p)| p.chunks.iter().map(move |c| (t, i, c)))
-        })
+                .flat_map(move |(i, p)| p.chunks.iter().map(move |c| (StreamRef::Part(t, i), c)))
+        });
+        let blobs = self.large_objects.iter().flat_map(|l| l.chunks.iter().map(|c| (StreamRef::LargeObjects, c)));
+        tables.chain(blobs)
     }
 
     pub fn encode(&self) -> Vec<u8> {

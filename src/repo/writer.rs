@@ -366,13 +366,10 @@ impl BackupSession {
         self.drain()?;
         {
             let known = self.shared.known.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((t, part, c)) = snap.chunk_refs().find(|(_, _, c)| !known.contains(c)) {
+            if let Some((s, c)) = snap.chunk_refs().find(|(_, c)| !known.contains(c)) {
                 return Err(RepoError::ChunkNotIndexed {
                     chunk: *c,
-                    needed_by: format!(
-                        "table {} part {part} of the new snapshot",
-                        Snapshot::describe_table(t)
-                    ),
+                    needed_by: format!("{s} of the new snapshot"),
                 });
             }
         }
