@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use crate::copy::binary::BinaryFraming;
 use crate::copy::{RowCounter, TextRows};
-use crate::repo::snapshot::{CopyFormat, TableData};
+use crate::repo::snapshot::{CopyFormat, LargeObjects, TableData};
 use crate::repo::{Id, IndexedRepository, RepoError, Repository, Snapshot};
 
 #[derive(Clone, Debug)]
@@ -112,9 +112,44 @@ pub fn verify(repo: &Repository, ids: &[Id], opts: &VerifyOptions) -> Result<Ver
             read_tables(&indexed, &snap, &mut sr.tables, opts.threads.max(1));
         }
         report.bytes_read += sr.tables.iter().map(|t| t.bytes_read).sum::<u64>();
+        if let Some(lo) = &snap.large_objects {
+            let (problems, read) = large_objects(&indexed, lo, opts.read_data);
+            sr.problems.extend(problems);
+            report.bytes_read += read;
+        }
         report.snapshots.push(sr);
     }
     Ok(report)
+}
+
+/// The large objects' stream: lengths add up, every chunk is indexed, and
+/// with `read_data` every chunk reads back (hash-checked) to exactly that
+/// length. Returns the problems and the bytes read.
+fn large_objects(indexed: &IndexedRepository, lo: &LargeObjects, read_data: bool) -> (Vec<String>, u64) {
+    let mut problems = Vec::new();
+    let sum: u64 = lo.objects.iter().map(|o| o.bytes).sum();
+    if sum != lo.raw_bytes {
+        problems.push(format!("large objects: their lengths add up to {sum} bytes, the stream records {}", lo.raw_bytes));
+    }
+    if let Some(c) = lo.chunks.iter().find(|c| indexed.index.get(c).is_none()) {
+        problems.push(format!("large objects: chunk {c} is not in the index"));
+        return (problems, 0);
+    }
+    if !read_data {
+        return (problems, 0);
+    }
+    let mut reader = indexed.read_stream(lo.chunks.clone(), "the large objects");
+    match std::io::copy(&mut reader, &mut std::io::sink()) {
+        Ok(n) if n == lo.raw_bytes => (problems, n),
+        Ok(n) => {
+            problems.push(format!("large objects: the stream holds {n} bytes, the manifest records {}", lo.raw_bytes));
+            (problems, n)
+        }
+        Err(e) => {
+            problems.push(format!("large objects: {e}"));
+            (problems, 0)
+        }
+    }
 }
 
 /// Manifest-level consistency.

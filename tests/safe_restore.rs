@@ -496,6 +496,8 @@ async fn large_objects_round_trip_with_contents() {
     assert_eq!(lo.objects.len(), 4);
     assert_eq!(lo.raw_bytes, 1_600_000 + 5_000_012 + 2_097_152);
     assert!(snap.chunk_refs().any(|(s, _)| matches!(s, pgkeep::repo::snapshot::StreamRef::LargeObjects)));
+    let report = pgkeep::verify::verify(&repo, &[id], &pgkeep::verify::VerifyOptions { read_data: true, threads: 2 }).unwrap();
+    assert!(report.snapshots.iter().all(|s| s.problems.is_empty()) && report.bytes_read >= lo.raw_bytes, "{report:?}");
 
     let target = pgcluster::unique_db_name("safe_lo_dst");
     restore_into(&repo, &id, cluster, &target, RestoreOptions { create: true, jobs: 2, ..Default::default() }).await.unwrap_or_else(|e| panic!("{e}"));
