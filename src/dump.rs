@@ -25,7 +25,7 @@ use tokio_postgres::Client;
 use crate::catalog::{self, CatalogError, RelKind, ScopeKind, ScopeSpec};
 use crate::conn::ResolvedConn;
 use crate::copy::{self, RowCounter};
-use crate::ddl::quote::quote_qualified;
+use crate::ddl::quote::{quote_ident, quote_qualified};
 use crate::ddl::{self, DdlError, RenderOptions};
 use crate::progress::Progress;
 use crate::repo::snapshot::{
@@ -298,6 +298,11 @@ async fn run(
     snap.search_path = rendered.search_path.clone();
     snap.qualified_names = true;
     snap.warnings = rendered.warnings.clone();
+    if let Some(rel) = &cat.relative_schema {
+        if let Some(w) = shadowing_warning(leader, rel).await? {
+            snap.warnings.push(w);
+        }
+    }
     let stamped = Snapshot::stamped(started);
     snap.time_start = stamped.time_start;
     snap.time_end = match opts.start_time {
@@ -365,6 +370,46 @@ async fn copy_large_objects(leader: &Client, session: &BackupSession, oids: &[u3
         )));
     }
     Ok(LargeObjects { objects, raw_bytes: summary.raw_bytes, new_stored_bytes: summary.new_stored_bytes, chunks: summary.chunks })
+}
+
+/// Objects of the one schema of a relative snapshot whose names are also
+/// `pg_catalog` objects' names: the server writes references to them in
+/// view bodies, defaults and expressions qualified with the schema's name
+/// (the bare name would find the system object), so a restore under
+/// another name keeps pointing those references at this schema. Said in
+/// the snapshot rather than found out later.
+async fn shadowing_warning(leader: &Client, schema: &str) -> Result<Option<String>, DumpError> {
+    let rows = leader
+        .query(
+            "SELECT DISTINCT x.name FROM ( \
+               SELECT c.relname::pg_catalog.text AS name, c.relnamespace AS ns FROM pg_catalog.pg_class c \
+               UNION ALL SELECT p.proname::pg_catalog.text, p.pronamespace FROM pg_catalog.pg_proc p \
+               UNION ALL SELECT t.typname::pg_catalog.text, t.typnamespace FROM pg_catalog.pg_type t \
+               UNION ALL SELECT o.oprname::pg_catalog.text, o.oprnamespace FROM pg_catalog.pg_operator o) x \
+             JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.ns AND n.nspname OPERATOR(pg_catalog.=) $1 \
+             WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND c.relname::pg_catalog.text OPERATOR(pg_catalog.=) x.name) \
+                OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND p.proname::pg_catalog.text OPERATOR(pg_catalog.=) x.name) \
+                OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND t.typname::pg_catalog.text OPERATOR(pg_catalog.=) x.name) \
+                OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator o WHERE o.oprnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND o.oprname::pg_catalog.text OPERATOR(pg_catalog.=) x.name) \
+             ORDER BY 1",
+            &[&schema],
+        )
+        .await
+        .map_err(|e| DumpError::Server { context: format!("schema {}: names shared with pg_catalog", quote_ident(schema)), message: server_message(&e) })?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let names: Vec<String> = rows.iter().take(8).map(|r| quote_ident(r.get::<_, &str>(0)).into_owned()).collect();
+    Ok(Some(format!(
+        "schema {} has {} object name{} that pg_catalog also uses ({}{}): references to them in view bodies, defaults and expressions name schema {} explicitly, so a restore under another schema name keeps pointing them at {}",
+        quote_ident(schema),
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        if rows.len() > 8 { ", ..." } else { "" },
+        quote_ident(schema),
+        quote_ident(schema)
+    )))
 }
 
 async fn read_source(leader: &Client, conn: &ResolvedConn) -> Result<Source, DumpError> {

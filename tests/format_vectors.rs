@@ -1883,6 +1883,8 @@ mod generate {
             ],
             relative_schema: None,
             search_path: String::new(),
+            qualified_names: true,
+            large_objects: None,
             tables: vec![
                 TableData {
                     schema: "public".into(),

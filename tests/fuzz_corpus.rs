@@ -434,6 +434,7 @@ fn sample_snapshot() -> Snapshot {
         relative_schema: None,
         search_path: String::new(),
         qualified_names: true,
+        large_objects: None,
     }
 }
 

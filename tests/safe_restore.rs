@@ -182,6 +182,7 @@ async fn catalog_named_tenant_objects_never_touch_pg_catalog() {
     let repo = new_repo(dir.path());
     let (id, snap) = backup_schema(&repo, cluster, &db, "t1").await;
     assert!(snap.qualified_names);
+    assert!(snap.warnings.iter().any(|w| w.contains("pg_catalog also uses") && w.contains("pg_class") && w.contains("lower")), "{:?}", snap.warnings);
     // Every statement of the snapshot names t1's objects qualified.
     for e in &snap.ddl {
         for stmt in ["ALTER VIEW pg_stat", "ALTER TABLE pg_class", "ON FUNCTION pg_read_file", "COMMENT ON VIEW pg_stat", "ON TABLE pg_class", "DOMAIN int4"] {
