@@ -172,7 +172,9 @@ pub async fn backup(
     }
     let started = opts.start_time.unwrap_or_else(chrono::Utc::now);
     let t0 = Instant::now();
-    let jobs = opts.jobs.max(1);
+    // Bounded: each session is a connection slot on the server (and
+    // `jobs + 1` must not overflow into a pool without workers).
+    let jobs = opts.jobs.clamp(1, crate::restore::MAX_JOBS);
     progress.phase("connecting");
     let sessions = SnapshotSessions::open(conn, jobs + 1).await?;
     let result = run(repo, conn, opts, progress, &sessions, started, t0).await;
@@ -255,6 +257,18 @@ async fn run(
         }
     };
 
+    // Every planned part must have been copied exactly once: a backup that
+    // did not copy everything fails loudly (a worker pool that never ran,
+    // say with no sessions, must not "succeed" with 0 rows).
+    let planned: usize = tables.iter().map(|t| t.parts.len()).sum();
+    let copied: BTreeSet<(usize, usize)> = results.iter().flatten().map(|r| (r.table, r.part)).collect();
+    let copied_count: usize = results.iter().map(Vec::len).sum();
+    if copied.len() != planned || copied_count != planned {
+        let _ = tokio::task::spawn_blocking(move || session.abort()).await;
+        return Err(DumpError::Invalid(format!(
+            "the backup copied {copied_count} of {planned} planned table parts; no snapshot was written"
+        )));
+    }
     let blobs = if cat.large_objects.is_empty() || opts.schema_only {
         None
     } else {
@@ -506,7 +520,7 @@ async fn plan_tables(
     let split_bytes = if opts.split_bytes == 0 {
         0
     } else {
-        (total / (opts.jobs.max(1) as u64 * 4)).clamp(MIN_SPLIT_BYTES.min(opts.split_bytes), opts.split_bytes)
+        (total / (opts.jobs.clamp(1, crate::restore::MAX_JOBS) as u64 * 4)).clamp(MIN_SPLIT_BYTES.min(opts.split_bytes), opts.split_bytes)
     };
     let mut out = Vec::new();
     for r in rels {

@@ -509,3 +509,20 @@ async fn large_objects_round_trip_with_contents() {
     assert!(snap.large_objects.is_none());
     assert!(!snap.ddl.iter().any(|e| e.kind == "LARGE OBJECT"));
 }
+
+/// A backup asked for 2^64-1 sessions copies every row (before: the session
+/// count overflowed to a pool without workers and the backup "succeeded"
+/// with 0 rows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absurd_job_counts_still_copy_everything() {
+    let cluster = shared();
+    let db = cluster.fresh_database("safe_jobs").await.unwrap();
+    let c = client(cluster, &db).await;
+    exec(&c, "CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 1000);").await;
+    let dir = common::fast_tempdir();
+    let repo = new_repo(dir.path());
+    let (_, snap) = dump::backup(&repo, &conn(cluster, &db), &BackupOptions { jobs: usize::MAX, ..Default::default() }, &Silent)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(snap.totals.rows, 1000);
+}
