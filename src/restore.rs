@@ -700,10 +700,14 @@ impl Run<'_> {
     /// an in-place restore, or on tables this restore just created).
     fn forced_row_security(&self) -> Vec<String> {
         let plan = self.plan;
+        let by_id: HashMap<u32, &DdlEntry> = plan.entries.iter().map(|e| (e.id, *e)).collect();
         let mut out = Vec::new();
         for t in &plan.tables {
             let (Some(id), Some(_)) = (t.ddl_entry, plan.load_role(t.ddl_entry)) else { continue };
-            let Some(e) = plan.entries.iter().find(|e| e.id == id) else { continue };
+            let Some(e) = by_id.get(&id) else { continue };
+            if !e.create_sql.contains(" FORCE ROW LEVEL SECURITY;") {
+                continue;
+            }
             let q = plan.qualified_table(t);
             let sql = plan.create_sql(e);
             let forced = [q.clone(), quote_ident(&t.name).into_owned()]
