@@ -213,6 +213,17 @@ async fn catalog_named_tenant_objects_never_touch_pg_catalog() {
     // own; see the README (Security model) for names that shadow.
     let plain = |v: &[String]| -> Vec<String> { v.iter().filter(|l| l.starts_with("summary") || l.starts_with("accounts.id")).cloned().collect() };
     assert_eq!(plain(&source_bindings), plain(&copy_bindings));
+    // A snapshot as pgkeep 0.1.0 wrote it (names bare, run under
+    // search_path) is refused, naming the names pg_catalog shares.
+    let mut legacy = snap.clone();
+    legacy.qualified_names = false;
+    let session = repo.begin_backup("legacy", 1).unwrap();
+    let legacy_id = session.commit(&legacy).unwrap();
+    let err = restore_into(&repo, &legacy_id, cluster, &db, RestoreOptions { target_schema: Some("t1_legacy".into()), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RestoreError::Unsafe(_)) && err.to_string().contains("pg_class"), "{err}");
+    assert_same_lines("pg_catalog after a refused legacy restore", &system_before, &system_objects(&c).await);
     let owner: String = c
         .query_one("SELECT pg_catalog.pg_get_userbyid(relowner)::text FROM pg_catalog.pg_class WHERE oid = 't1_copy.pg_stat_activity'::regclass", &[])
         .await
