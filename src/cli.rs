@@ -93,7 +93,7 @@ pub struct DdlArgs {
     #[arg(long, value_name = "SECTION")]
     pub section: Vec<String>,
     /// Sessions that read the catalog at once (on one exported snapshot).
-    #[arg(long, short = 'j', default_value_t = 2)]
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = jobs_parser())]
     pub jobs: usize,
     /// Leave out sequence values (setval), as `pg_dump --schema-only` does;
     /// saves reading every sequence on servers before 18.
@@ -130,7 +130,7 @@ pub struct BackupArgs {
     #[arg(long)]
     pub label: Option<String>,
     /// Sessions copying tables at once.
-    #[arg(long, short = 'j', default_value_t = 2)]
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = jobs_parser())]
     pub jobs: usize,
     /// Seconds to wait for each table's lock before giving up.
     #[arg(long, default_value_t = 30.0)]
@@ -164,7 +164,7 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub tenant: Option<String>,
     /// Sessions loading data and building indexes at once.
-    #[arg(long, short = 'j', default_value_t = 2)]
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = jobs_parser())]
     pub jobs: usize,
     /// Create the database first (connecting to the `postgres` database).
     #[arg(long, short = 'C')]
@@ -287,7 +287,7 @@ pub enum Command {
         #[arg(long)]
         read_data: bool,
         /// Tables read at once.
-        #[arg(short = 'j', long, default_value_t = default_threads())]
+        #[arg(short = 'j', long, default_value_t = default_threads(), value_parser = jobs_parser())]
         jobs: usize,
         #[arg(long)]
         json: bool,
@@ -345,7 +345,7 @@ pub enum Command {
         #[arg(long)]
         read_data: bool,
         /// Threads reading packs.
-        #[arg(short = 'j', long, default_value_t = default_threads())]
+        #[arg(short = 'j', long, default_value_t = default_threads(), value_parser = jobs_parser())]
         jobs: usize,
         #[arg(long)]
         json: bool,
@@ -430,6 +430,13 @@ fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
+        .min(crate::sessions::MAX_JOBS)
+}
+
+/// `-j`/`--jobs`: 1 ..= 64 (a huge count would overflow session and split
+/// arithmetic rather than go faster).
+fn jobs_parser() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::sessions::MAX_JOBS as u64)
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -668,7 +675,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                     // Written beside the target and renamed, so a failed
                     // export never leaves a file that looks complete.
                     let tmp = path.with_extension(format!("pgkeep-tmp-{}", std::process::id()));
-                    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+                    let file = {
+                        use std::os::unix::fs::OpenOptionsExt;
+                        // Tenants' rows: readable by the owner only.
+                        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)
+                    }
+                    .with_context(|| format!("creating {}", tmp.display()))?;
                     let mut file = std::io::BufWriter::new(file);
                     let res = crate::export::export(&indexed, t, &opts, &mut file, &mut warn);
                     let res = res.map_err(anyhow::Error::from).and_then(|s| {

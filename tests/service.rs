@@ -384,6 +384,26 @@ async fn api_end_to_end() {
     }
     let (s, sc) = api.get("/api/v1/schedules").await;
     assert_eq!((s, sc["editable"].as_bool()), (200, Some(false)));
+    repository_is_private(&env.dir.path().join("repo"));
+}
+
+/// After init, backups, restores, job records, locks and prune, no file or
+/// directory in the repository is readable, writable or searchable by
+/// group or others (whatever the umask the tests run under).
+fn repository_is_private(root: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut seen = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        let mode = m.permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", p.display());
+        seen += 1;
+        if m.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    assert!(seen > 260, "{seen} entries");
 }
 
 /// A local webhook receiver: collects the JSON bodies it is sent.

@@ -185,6 +185,7 @@ fn body_or_default<T: Default + for<'de> Deserialize<'de>>(bytes: &[u8]) -> Resu
 
 fn dump_for(svc: &Service, body: &BackupBody) -> Result<DumpConfig, Response> {
     if let Some(d) = &body.dump {
+        d.validate().map_err(|e| bad(format!("dump: {e}")))?;
         return Ok(d.clone());
     }
     match &body.schedule {
@@ -349,6 +350,7 @@ async fn restore_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum:
         return bad(format!("{tenant:?} is not a valid tenant name"));
     }
     let body: RestoreBody = or_respond!(body_or_default(&body));
+    let jobs = or_respond!(crate::sessions::check_jobs(body.jobs.unwrap_or(2)).map_err(bad));
     let snaps = svc.snapshots_where(|s| s.tenant.as_deref() == Some(tenant.as_str()));
     let source_tenant = svc.known_tenants().get(&tenant).cloned();
     if snaps.is_empty() && source_tenant.is_none() {
@@ -399,7 +401,7 @@ async fn restore_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum:
             format!("restoring tenant {tenant} in place replaces its objects: set \"clean\": true, or give a target_tenant"),
         );
     }
-    let spec = RestoreSpec { snapshot: chosen, target, clean: body.clean, validate_only: body.validate_only, jobs: body.jobs.unwrap_or(2) };
+    let spec = RestoreSpec { snapshot: chosen, target, clean: body.clean, validate_only: body.validate_only, jobs };
     match svc.submit(JobSpec::Restore(spec), Some(target_name.clone()), Trigger::Api) {
         Ok(r) => accepted(json!({ "job": r.id, "snapshot": chosen.to_hex(), "target_tenant": target_name })),
         Err(e) => from_service(e),
