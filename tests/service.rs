@@ -650,3 +650,66 @@ async fn failing_row_contents_stay_out_of_job_records_and_webhooks() {
         assert!(!text.contains("078-05-1120") && !text.contains("Whitcher"), "row contents leaked: {text}");
     }
 }
+
+/// A tenant is its schema, matched exactly: backing up `tenant_Acme` saves
+/// schema "tenant_Acme", not the case-folded `tenant_acme` next to it.
+/// `latest` and `at` skip schema-only and table-filtered snapshots (in the
+/// API and in `latest --tenant`); a restore target must be a tenant of the
+/// source, never a system schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_are_exact_and_latest_picks_only_full_snapshots() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_exact", &["tenant_a"]).await;
+    let c = cluster.connect(&db).await.unwrap();
+    c.batch_execute(
+        "CREATE SCHEMA \"tenant_Acme\"; CREATE TABLE \"tenant_Acme\".t (id int); INSERT INTO \"tenant_Acme\".t SELECT generate_series(1, 7); \
+         CREATE SCHEMA tenant_acme; CREATE TABLE tenant_acme.t (id int); INSERT INTO tenant_acme.t SELECT generate_series(1, 50);",
+    )
+    .await
+    .unwrap();
+    let env = Env { dir: common::fast_tempdir(), db };
+    let config = write_config(&env, cluster, "");
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    svc.refresh_tenants().await;
+    let api = start_api(svc.clone()).await;
+
+    let (s, q) = api.post("/api/v1/tenants/tenant_Acme/backups", json!({})).await;
+    assert_eq!(s, 202, "{q}");
+    let job = api.job(q["job"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["rows"], 7, "{job}");
+    let tables: Vec<&str> = job["tables"].as_array().unwrap().iter().map(|t| t["table"].as_str().unwrap()).collect();
+    assert_eq!(tables, vec!["tenant_Acme.t"], "{job}");
+
+    // One full backup, then a schema-only and a table-filtered one.
+    let mut ids = Vec::new();
+    for dump in [json!({}), json!({"schema_only": true}), json!({"tables": ["orders"]})] {
+        let (s, q) = api.post("/api/v1/tenants/tenant_a/backups", json!({ "dump": dump })).await;
+        assert_eq!(s, 202, "{q}");
+        let job = api.job(q["job"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        ids.push(job["snapshot"].as_str().unwrap().to_string());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let full = &ids[0];
+    let (s, r) = api.post("/api/v1/tenants/tenant_a/restore", json!({"validate_only": true})).await;
+    assert_eq!((s, r["snapshot"].as_str()), (202, Some(full.as_str())), "{r}");
+    let now = Utc::now().to_rfc3339();
+    let (s, r) = api.post("/api/v1/tenants/tenant_a/restore", json!({"validate_only": true, "at": now})).await;
+    assert_eq!((s, r["snapshot"].as_str()), (202, Some(full.as_str())), "{r}");
+    let (s, r) = api.post("/api/v1/tenants/tenant_a/restore", json!({"validate_only": true, "snapshot": ids[1]})).await;
+    assert_eq!((s, r["snapshot"].as_str()), (202, Some(ids[1].as_str())), "a partial snapshot named by id: {r}");
+    assert_eq!(svc.repo.resolve_snapshot("latest", Some("tenant_a")).unwrap().to_hex(), *full);
+    let repo = env.dir.path().join("repo");
+    let shown = common::pgkeep_ok(&["show", "--repo", repo.to_str().unwrap(), "latest", "--tenant", "tenant_a"]);
+    assert!(shown.contains(&full[..8]), "{shown}");
+
+    // Targets: only tenants of the source, never system schemas.
+    for target in ["information_schema", "pg_catalog", "pg_temp_1", "public", "acme_other"] {
+        let (s, e) = api.post("/api/v1/tenants/tenant_a/restore", json!({"target_tenant": target})).await;
+        assert_eq!(s, 400, "{target}: {e}");
+    }
+    let (s, r) = api.post("/api/v1/tenants/tenant_a/restore", json!({"target_tenant": "tenant_a2"})).await;
+    assert_eq!(s, 202, "{r}");
+    assert_eq!(api.job(r["job"].as_str().unwrap()).await["status"], "succeeded");
+}
