@@ -93,7 +93,7 @@ pub struct DdlArgs {
     #[arg(long, value_name = "SECTION")]
     pub section: Vec<String>,
     /// Sessions that read the catalog at once (on one exported snapshot).
-    #[arg(long, short = 'j', default_value_t = 2, value_parser = parse_jobs)]
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = jobs_parser())]
     pub jobs: usize,
     /// Leave out sequence values (setval), as `pg_dump --schema-only` does;
     /// saves reading every sequence on servers before 18.
@@ -130,7 +130,7 @@ pub struct BackupArgs {
     #[arg(long)]
     pub label: Option<String>,
     /// Sessions copying tables at once.
-    #[arg(long, short = 'j', default_value_t = 2, value_parser = parse_jobs)]
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = jobs_parser())]
     pub jobs: usize,
     /// Seconds to wait for each table's lock before giving up.
     #[arg(long, default_value_t = 30.0)]
@@ -171,7 +171,7 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub tenant: Option<String>,
     /// Sessions loading data and building indexes at once.
-    #[arg(long, short = 'j', default_value_t = 2, value_parser = parse_jobs)]
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = jobs_parser())]
     pub jobs: usize,
     /// Create the database first (connecting to the `postgres` database).
     #[arg(long, short = 'C')]
@@ -300,7 +300,7 @@ pub enum Command {
         #[arg(long)]
         read_data: bool,
         /// Tables read at once.
-        #[arg(short = 'j', long, default_value_t = default_threads(), value_parser = parse_jobs)]
+        #[arg(short = 'j', long, default_value_t = default_threads(), value_parser = jobs_parser())]
         jobs: usize,
         #[arg(long)]
         json: bool,
@@ -358,7 +358,7 @@ pub enum Command {
         #[arg(long)]
         read_data: bool,
         /// Threads reading packs.
-        #[arg(short = 'j', long, default_value_t = default_threads(), value_parser = parse_jobs)]
+        #[arg(short = 'j', long, default_value_t = default_threads(), value_parser = jobs_parser())]
         jobs: usize,
         #[arg(long)]
         json: bool,
@@ -441,8 +441,15 @@ pub enum DebugCommand {
 
 fn default_threads() -> usize {
     std::thread::available_parallelism()
-        .map(|n| n.get().min(crate::restore::MAX_JOBS))
+        .map(|n| n.get())
         .unwrap_or(2)
+        .min(crate::sessions::MAX_JOBS)
+}
+
+/// `-j`/`--jobs`: 1 ..= 64 (a huge count would overflow session and split
+/// arithmetic rather than go faster).
+fn jobs_parser() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::sessions::MAX_JOBS as u64)
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -681,7 +688,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                     // Written beside the target and renamed, so a failed
                     // export never leaves a file that looks complete.
                     let tmp = path.with_extension(format!("pgkeep-tmp-{}", std::process::id()));
-                    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+                    let file = {
+                        use std::os::unix::fs::OpenOptionsExt;
+                        // Tenants' rows: readable by the owner only.
+                        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)
+                    }
+                    .with_context(|| format!("creating {}", tmp.display()))?;
                     let mut file = std::io::BufWriter::new(file);
                     let res = crate::export::export(&indexed, t, &opts, &mut file, &mut warn);
                     let res = res.map_err(anyhow::Error::from).and_then(|s| {
@@ -1224,12 +1236,3 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// `-j`: at least one session or thread, and not more than a server or this
-/// machine can sensibly serve (sessions each hold a connection slot).
-fn parse_jobs(s: &str) -> Result<usize, String> {
-    let n: usize = s.parse().map_err(|_| format!("{s:?} is not a whole number"))?;
-    if !(1..=crate::restore::MAX_JOBS).contains(&n) {
-        return Err(format!("{n} is out of range: between 1 and {}", crate::restore::MAX_JOBS));
-    }
-    Ok(n)
-}

@@ -521,7 +521,119 @@ fn percent_decode(s: &str) -> Result<String, ConnError> {
         .map_err(|_| ConnError::Uri(format!("percent-encoded value is not UTF-8: \"{s}\"")))
 }
 
+/// The URI as error messages may show it: the password in the authority
+/// part and the value of every secret query parameter replaced by `****`.
+pub fn redact_uri(s: &str) -> String {
+    let prefix = uri_prefix_len(s).unwrap_or(0);
+    let (head, rest) = s.split_at(prefix);
+    let mut out = head.to_string();
+    // Up to the last '@' before the query, not the first '@' or '/' as the
+    // parser reads it: a password holding an unescaped '/' or '@' (the
+    // usual way such a URI is malformed) is hidden whole.
+    let query_start = rest.find('?').unwrap_or(rest.len());
+    let mut rest = rest;
+    if let Some(cred_end) = rest[..query_start].rfind('@') {
+        let cred = &rest[..cred_end];
+        match cred.split_once(':') {
+            Some((u, _)) => {
+                out.push_str(u);
+                out.push_str(":****");
+            }
+            None => out.push_str(cred),
+        }
+        out.push('@');
+        rest = &rest[cred_end + 1..];
+    }
+    match rest.split_once('?') {
+        None => out.push_str(rest),
+        Some((before, query)) => {
+            out.push_str(before);
+            out.push('?');
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if is_secret(&percent_decode(k).unwrap_or_else(|_| k.to_string())) => {
+                        format!("{k}=****")
+                    }
+                    _ => p.to_string(),
+                })
+                .collect();
+            out.push_str(&params.join("&"));
+        }
+    }
+    out
+}
+
 fn parse_uri(s: &str) -> Result<ConnSpec, ConnError> {
+    // Messages quote the URI without its secrets.
+    let shown = redact_uri(s);
+    // libpq reads the credentials up to the first '@' or '/': a password
+    // with an unescaped '/' or a second '@' would be split into a host, a
+    // port and a database name, and some later message (an invalid port, a
+    // failed connection) would show a piece of it. Refuse such a URI here.
+    {
+        let rest = &s[uri_prefix_len(s).unwrap_or(0)..];
+        let query_start = rest.find('?').unwrap_or(rest.len());
+        let strict = rest.find(['@', '/']).filter(|&i| rest[i..].starts_with('@'));
+        let generous = rest[..query_start].rfind('@');
+        if let Some(g) = generous {
+            if strict != Some(g) && rest[..g].contains(':') {
+                return Err(ConnError::Uri(format!(
+                    "malformed URI \"{shown}\": the user name or password holds an unescaped '@' or '/'; \
+                     percent-encode them (%40, %2F)"
+                )));
+            }
+        }
+    }
+    parse_uri_inner(s, &shown).map_err(|e| {
+        // A malformed URI may have been split where the password holds a
+        // delimiter, so a piece of the password can surface as a host, a
+        // port or a database name in the message: if any piece of what
+        // may be the password shows, say less.
+        let text = e.to_string();
+        if uri_secret_pieces(s).iter().any(|p| text.contains(p.as_str())) {
+            ConnError::Uri(format!(
+                "malformed URI \"{shown}\" (details withheld: they would show part of the password; \
+                 percent-encode reserved characters such as '@', '/', ':', '?' in the user name and password)"
+            ))
+        } else {
+            e
+        }
+    })
+}
+
+/// What in a URI may be a secret (the password, read generously, and the
+/// values of secret query parameters), cut at URI delimiters into the
+/// pieces a parser could have taken for other fields.
+fn uri_secret_pieces(s: &str) -> Vec<String> {
+    let rest = &s[uri_prefix_len(s).unwrap_or(0)..];
+    let query_start = rest.find('?').unwrap_or(rest.len());
+    let mut secrets = Vec::new();
+    if let Some(cred_end) = rest[..query_start].rfind('@') {
+        if let Some((_, pw)) = rest[..cred_end].split_once(':') {
+            secrets.push(pw.to_string());
+        }
+    }
+    for p in rest[query_start..].trim_start_matches('?').split('&') {
+        if let Some((k, v)) = p.split_once('=') {
+            if is_secret(&percent_decode(k).unwrap_or_else(|_| k.to_string())) {
+                secrets.push(v.to_string());
+            }
+        }
+    }
+    let mut pieces = Vec::new();
+    for secret in secrets {
+        if let Ok(d) = percent_decode(&secret) {
+            pieces.push(d);
+        }
+        pieces.extend(secret.split([':', '/', '?', ',', '@', '[', ']', '&', '=']).map(str::to_string));
+        pieces.push(secret);
+    }
+    pieces.retain(|p| !p.is_empty());
+    pieces
+}
+
+fn parse_uri_inner(s: &str, shown: &str) -> Result<ConnSpec, ConnError> {
     let mut spec = ConnSpec::new();
     let prefix = uri_prefix_len(s).unwrap_or(0);
     let mut rest = &s[prefix..];
@@ -556,12 +668,12 @@ fn parse_uri(s: &str) -> Result<ConnSpec, ConnError> {
         if let Some(after) = rest.strip_prefix('[') {
             let close = after.find(']').ok_or_else(|| {
                 ConnError::Uri(format!(
-                    "end of string reached when looking for matching \"]\" in IPv6 host address in URI: \"{s}\""
+                    "end of string reached when looking for matching \"]\" in IPv6 host address in URI: \"{shown}\""
                 ))
             })?;
             if close == 0 {
                 return Err(ConnError::Uri(format!(
-                    "IPv6 host address may not be empty in URI: \"{s}\""
+                    "IPv6 host address may not be empty in URI: \"{shown}\""
                 )));
             }
             host = &after[..close];
@@ -570,7 +682,7 @@ fn parse_uri(s: &str) -> Result<ConnSpec, ConnError> {
                 if !matches!(c, ':' | '/' | '?' | ',') {
                     let pos = s.len() - rest.len() + 1;
                     return Err(ConnError::Uri(format!(
-                        "unexpected character \"{c}\" at position {pos} in URI (expected \":\" or \"/\"): \"{s}\""
+                        "unexpected character \"{c}\" at position {pos} in URI (expected \":\" or \"/\"): \"{shown}\""
                     )));
                 }
             }
@@ -2238,6 +2350,19 @@ async fn connect_host(
         }
         (_, Some(t)) => only_error(attempt(conn, host, &cfg, Plain::Require, Some(t)).await)?,
     };
+    // Before any statement that carries a literal, in a round trip of its
+    // own: with standard_conforming_strings off (a server or role default,
+    // or a pooler's) backslashes in '…' literals are escapes, and every
+    // literal pgkeep quotes assumes they are not.
+    client
+        .simple_query("SET standard_conforming_strings = on")
+        .await
+        .map_err(|e| ConnError::Connect {
+            server: host.server_phrase(),
+            kind: FailureKind::Other,
+            sqlstate: e.as_db_error().map(|d| d.code().code().to_string()),
+            detail: format!("could not set standard_conforming_strings: {}", error_chain(&e)),
+        })?;
     check_session_attrs(&client, host, attrs).await?;
     Ok((client, handle))
 }

@@ -174,7 +174,7 @@ pub async fn backup(
     let t0 = Instant::now();
     // Bounded: each session is a connection slot on the server (and
     // `jobs + 1` must not overflow into a pool without workers).
-    let jobs = opts.jobs.clamp(1, crate::restore::MAX_JOBS);
+    let jobs = opts.jobs.clamp(1, crate::sessions::MAX_JOBS);
     progress.phase("connecting");
     let sessions = SnapshotSessions::open(conn, jobs + 1).await?;
     let result = run(repo, conn, opts, progress, &sessions, started, t0).await;
@@ -520,7 +520,7 @@ async fn plan_tables(
     let split_bytes = if opts.split_bytes == 0 {
         0
     } else {
-        (total / (opts.jobs.clamp(1, crate::restore::MAX_JOBS) as u64 * 4)).clamp(MIN_SPLIT_BYTES.min(opts.split_bytes), opts.split_bytes)
+        (total / (opts.jobs.clamp(1, crate::sessions::MAX_JOBS) as u64 * 4)).clamp(MIN_SPLIT_BYTES.min(opts.split_bytes), opts.split_bytes)
     };
     let mut out = Vec::new();
     for r in rels {

@@ -346,7 +346,7 @@ fn stmt_err(object: String) -> impl FnOnce(tokio_postgres::Error) -> RestoreErro
 }
 
 /// The most sessions a restore opens.
-pub const MAX_JOBS: usize = 64;
+pub const MAX_JOBS: usize = crate::sessions::MAX_JOBS;
 
 /// Restore snapshot `id` into the database `conn` names. With
 /// `opts.create`, `maintenance` is where `CREATE DATABASE` runs.

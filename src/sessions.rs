@@ -18,14 +18,33 @@ pub enum SessionError {
     Conn(#[from] ConnError),
     #[error("{context} on {server}: {message}")]
     Server { context: String, server: String, message: String },
+    #[error("{n} sessions asked for: give between 1 and {MAX_JOBS} jobs (plus the leader)")]
+    TooManySessions { n: usize },
 }
 
-/// A server error as psql would print it: severity, message, detail, hint.
+/// The most parallel jobs (sessions, workers) a backup or restore may
+/// use: `-j`, the service's `jobs`, the API's `jobs` are held to 1 ..= this.
+pub const MAX_JOBS: usize = 64;
+
+/// Check a parallelism given by a user: 1 ..= [`MAX_JOBS`].
+pub fn check_jobs(jobs: usize) -> Result<usize, String> {
+    if (1..=MAX_JOBS).contains(&jobs) {
+        Ok(jobs)
+    } else {
+        Err(format!("jobs must be between 1 and {MAX_JOBS}, not {jobs}"))
+    }
+}
+
+/// A server error as psql would print it — severity, message, SQLSTATE,
+/// hint — but without a DETAIL that may carry row contents. These messages
+/// end up in job records, webhooks and logs, which are not allowed to see
+/// tenants' rows: a constraint violation's "Failing row contains (…)" or
+/// "Key (email)=(…) already exists" stays on the server (its log has it).
 pub fn server_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
-            let mut m = format!("{}: {}", db.severity(), db.message());
-            if let Some(d) = db.detail() {
+            let mut m = format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code());
+            if let Some(d) = db.detail().filter(|d| !detail_may_hold_row_data(db.code().code(), d)) {
                 m.push_str(&format!(" (DETAIL: {d})"));
             }
             if let Some(h) = db.hint() {
@@ -44,6 +63,18 @@ pub fn server_message(e: &tokio_postgres::Error) -> String {
             m
         }
     }
+}
+
+/// Whether a server DETAIL may quote row contents: every detail of a data
+/// exception (class 22) or an integrity constraint violation (class 23),
+/// and any detail that looks like a row or key image.
+pub fn detail_may_hold_row_data(sqlstate: &str, detail: &str) -> bool {
+    sqlstate.starts_with("22")
+        || sqlstate.starts_with("23")
+        || detail.contains("row contains")
+        || detail.contains(")=(")
+        || detail.starts_with("Key ")
+        || detail.contains("Array value")
 }
 
 /// The SQLSTATE of a server error, if it is one.
@@ -84,9 +115,14 @@ impl SnapshotSessions {
             server: server.clone(),
             message: server_message(&e),
         };
+        // A leader plus at most MAX_JOBS workers; a count past that is a
+        // caller's overflow (jobs = usize::MAX + 1 wraps to 0), not a wish.
+        if n == 0 || n > MAX_JOBS + 1 {
+            return Err(SessionError::TooManySessions { n });
+        }
         let mut clients = Vec::new();
         let mut tasks = Vec::new();
-        for _ in 0..n.max(1) {
+        for _ in 0..n {
             let (c, t) = conn.connect().await?;
             clients.push(c);
             tasks.push(t);

@@ -746,3 +746,56 @@ async fn client_certificate_authentication() {
     assert!(text.contains("group or world access"), "{text}");
     assert!(text.contains("loose.key"), "{text}");
 }
+
+/// A malformed URI never echoes its password, whole or in pieces: not when
+/// the parser names the URI (IPv6 bracket), nor when an unescaped '/' or
+/// '@' in the password makes part of it look like a port or host.
+#[test]
+fn malformed_uri_does_not_echo_its_password() {
+    for (uri, secret) in [
+        ("postgresql://app:Hunter2Secret@[::1/db", "Hunter2Secret"),
+        ("postgresql://app:Hunter2Secret@[]/db", "Hunter2Secret"),
+        ("postgresql://app:Hunter2Secret@[::1]x/db", "Hunter2Secret"),
+        ("postgresql://app:Hun/ter2Secret@host/db", "ter2Secret"),
+        ("postgresql://app:Hun/ter2Secret@host/db", "Hun"),
+        ("postgresql://app:abc:Hunter2Secret@host:notaport/db", "Hunter2Secret"),
+        ("postgresql://h/db?password=Hunter2Secret&port=x", "Hunter2Secret"),
+        ("postgresql://h/db?password=Hunter2Secret&nosuch=1", "Hunter2Secret"),
+    ] {
+        let Err(e) = ConnSpec::parse(uri).and_then(|s| s.resolve(&env(&[]))) else {
+            continue;
+        };
+        let text = e.to_string();
+        assert!(!text.contains(secret), "{uri}: {text}");
+        assert!(!format!("{e:?}").contains(secret), "{uri}: {e:?}");
+    }
+    assert_eq!(
+        conn::redact_uri("postgres://u:p%40ss@h:5/d?sslmode=disable&password=x"),
+        "postgres://u:****@h:5/d?sslmode=disable&password=****"
+    );
+}
+
+/// A role (or server) with standard_conforming_strings off: every session
+/// pgkeep opens turns it on before it sends any literal.
+#[tokio::test]
+async fn sessions_turn_standard_conforming_strings_on() {
+    let f = fixture();
+    let admin = connect_ok(&resolve(&f.socket_conninfo, &env(&[]))).await;
+    admin
+        .batch_execute(
+            "DROP ROLE IF EXISTS scs_off; CREATE ROLE scs_off LOGIN; \
+             ALTER ROLE scs_off SET standard_conforming_strings = off",
+        )
+        .await
+        .unwrap();
+    let r = resolve(&format!("{} user=scs_off", f.socket_conninfo), &env(&[]));
+    let client = connect_ok(&r).await;
+    let scs: String = client.query_one("SHOW standard_conforming_strings", &[]).await.unwrap().get(0);
+    assert_eq!(scs, "on");
+    // A literal quoted the standard way means what it says.
+    let v: String = client.simple_query("SELECT 'a\\b'").await.unwrap().into_iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+        _ => None,
+    }).unwrap();
+    assert_eq!(v, "a\\b");
+}

@@ -450,7 +450,7 @@ fn jobs_are_bounded() {
             let out = cmd.args(["--repo", "/nonexistent", "-d", "dbname=x", "-j", bad]).output().unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{verb} -j {bad}: {err}");
-            assert!(err.contains("between 1 and 64") || err.contains("not a whole number"), "{verb} -j {bad}: {err}");
+            assert!(err.contains("1..=64") && err.contains("--jobs"), "{verb} -j {bad}: {err}");
         }
     }
 }

@@ -384,6 +384,26 @@ async fn api_end_to_end() {
     }
     let (s, sc) = api.get("/api/v1/schedules").await;
     assert_eq!((s, sc["editable"].as_bool()), (200, Some(false)));
+    repository_is_private(&env.dir.path().join("repo"));
+}
+
+/// After init, backups, restores, job records, locks and prune, no file or
+/// directory in the repository is readable, writable or searchable by
+/// group or others (whatever the umask the tests run under).
+fn repository_is_private(root: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut seen = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        let mode = m.permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", p.display());
+        seen += 1;
+        if m.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    assert!(seen > 260, "{seen} entries");
 }
 
 /// A local webhook receiver: collects the JSON bodies it is sent.
@@ -539,4 +559,157 @@ async fn killed_during_a_backup_the_service_recovers() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}: {}", std::fs::read_to_string(env.dir.path().join("serve.log")).unwrap_or_default());
+}
+
+/// `jobs` out of 1..=64 is refused with a message naming it: in the config
+/// file, in an API body (2^64−1 once made a backup "succeed" with 0 rows),
+/// and on the command line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_out_of_range_is_refused_everywhere() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_jobs", &["tenant_j"]).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let config = write_config(&env, cluster, "");
+    let text = std::fs::read_to_string(env.dir.path().join("pgkeep.toml")).unwrap();
+    for n in ["0", "65", "9223372036854775807"] {
+        let bad = format!("{text}\n[[schedules]]\nname = \"s\"\ncron = \"0 0 2 * * *\"\ntimezone = \"UTC\"\nsource = \"main\"\ndump = {{ jobs = {n} }}\n");
+        let e = Config::parse(&bad, "pgkeep.toml").unwrap_err().to_string();
+        assert!(e.contains("jobs must be between 1 and 64") && e.contains(n), "{n}: {e}");
+    }
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    svc.refresh_tenants().await;
+    let api = start_api(svc.clone()).await;
+    for n in [json!(0), json!(65), json!(u64::MAX)] {
+        let (s, e) = api.post("/api/v1/tenants/tenant_j/backups", json!({"dump": {"jobs": n}})).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"].as_str().unwrap().contains("jobs must be between 1 and 64"), "{e}");
+        let (s, e) = api.post("/api/v1/tenants/tenant_j/restore", json!({"jobs": n, "target_tenant": "tenant_j2"})).await;
+        assert!(s == 400 || s == 404, "{e}");
+    }
+    assert!(svc.jobs.all().is_empty(), "no job was queued");
+    let (s, q) = api.post("/api/v1/tenants/tenant_j/backups", json!({"dump": {"jobs": 64}})).await;
+    assert_eq!(s, 202, "{q}");
+    let job = api.job(q["job"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["rows"].as_u64()), (Some("succeeded"), Some(3200)), "{job}");
+    let (s, e) = api.post("/api/v1/tenants/tenant_j/restore", json!({"jobs": u64::MAX, "target_tenant": "tenant_j2"})).await;
+    assert_eq!(s, 400, "{e}");
+    let repo = env.dir.path().join("repo");
+    for n in ["0", "65", "18446744073709551615"] {
+        let o = common::pgkeep(&["backup", "-d", "dbname=nothing", "--repo", repo.to_str().unwrap(), "-j", n]);
+        assert!(!o.status.success());
+        let err = common::stderr(&o);
+        assert!(err.contains("1..=64") && !err.contains("panicked"), "{n}: {err}");
+    }
+}
+
+/// A restore that fails on a CHECK constraint: the server's DETAIL
+/// ("Failing row contains (…)", the tenant's row) reaches neither the job
+/// record nor the webhook; the SQLSTATE and message do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_row_contents_stay_out_of_job_records_and_webhooks() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_rowdata", &["tenant_r"]).await;
+    let c = cluster.connect(&db).await.unwrap();
+    c.batch_execute(
+        "CREATE FUNCTION public.accept(text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true'; \
+         CREATE TABLE tenant_r.secrets (id int PRIMARY KEY, note text CHECK (public.accept(note))); \
+         INSERT INTO tenant_r.secrets VALUES (1, 'SSN 078-05-1120 of Mrs Whitcher');",
+    )
+    .await
+    .unwrap();
+    // The server itself puts the row in DETAIL; server_message does not.
+    let e = c.execute("INSERT INTO tenant_r.customers VALUES (1, 'SSN 078-05-1120 dup')", &[]).await.unwrap_err();
+    assert!(format!("{e}").contains("078-05-1120") || e.as_db_error().unwrap().detail().is_some_and(|d| d.contains("(id)=(1)")));
+    let m = pgkeep::sessions::server_message(&e);
+    assert!(m.contains("SQLSTATE 23505") && !m.contains("(id)=(1)"), "{m}");
+
+    let env = Env { dir: common::fast_tempdir(), db };
+    let (url, got) = webhook_receiver().await;
+    let config = write_config(&env, cluster, &format!("[[alerts.webhooks]]\nurl = \"{url}\"\n"));
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    svc.refresh_tenants().await;
+    let api = start_api(svc.clone()).await;
+    let (s, q) = api.post("/api/v1/tenants/tenant_r/backups", json!({})).await;
+    assert_eq!(s, 202, "{q}");
+    assert_eq!(api.job(q["job"].as_str().unwrap()).await["status"], "succeeded");
+    // Now the check refuses every row the restore loads.
+    c.batch_execute("CREATE OR REPLACE FUNCTION public.accept(text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT false'")
+        .await
+        .unwrap();
+    let (s, r) = api.post("/api/v1/tenants/tenant_r/restore", json!({"target_tenant": "tenant_r_copy"})).await;
+    assert_eq!(s, 202, "{r}");
+    let job = api.job(r["job"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("23514"), "{error}");
+    svc.alerts.flush(Duration::from_secs(10)).await;
+    let alerts = got.lock().unwrap().clone();
+    assert!(!alerts.is_empty());
+    let record = std::fs::read_to_string(env.dir.path().join("repo/jobs").join(job["id"].as_str().unwrap())).unwrap();
+    for text in [job.to_string(), serde_json::to_string(&alerts).unwrap(), record] {
+        assert!(!text.contains("078-05-1120") && !text.contains("Whitcher"), "row contents leaked: {text}");
+    }
+}
+
+/// A tenant is its schema, matched exactly: backing up `tenant_Acme` saves
+/// schema "tenant_Acme", not the case-folded `tenant_acme` next to it.
+/// `latest` and `at` skip schema-only and table-filtered snapshots (in the
+/// API and in `latest --tenant`); a restore target must be a tenant of the
+/// source, never a system schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_are_exact_and_latest_picks_only_full_snapshots() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_exact", &["tenant_a"]).await;
+    let c = cluster.connect(&db).await.unwrap();
+    c.batch_execute(
+        "CREATE SCHEMA \"tenant_Acme\"; CREATE TABLE \"tenant_Acme\".t (id int); INSERT INTO \"tenant_Acme\".t SELECT generate_series(1, 7); \
+         CREATE SCHEMA tenant_acme; CREATE TABLE tenant_acme.t (id int); INSERT INTO tenant_acme.t SELECT generate_series(1, 50);",
+    )
+    .await
+    .unwrap();
+    let env = Env { dir: common::fast_tempdir(), db };
+    let config = write_config(&env, cluster, "");
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    svc.refresh_tenants().await;
+    let api = start_api(svc.clone()).await;
+
+    let (s, q) = api.post("/api/v1/tenants/tenant_Acme/backups", json!({})).await;
+    assert_eq!(s, 202, "{q}");
+    let job = api.job(q["job"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["rows"], 7, "{job}");
+    let tables: Vec<&str> = job["tables"].as_array().unwrap().iter().map(|t| t["table"].as_str().unwrap()).collect();
+    assert_eq!(tables, vec!["tenant_Acme.t"], "{job}");
+
+    // One full backup, then a schema-only and a table-filtered one.
+    let mut ids = Vec::new();
+    for dump in [json!({}), json!({"schema_only": true}), json!({"tables": ["orders"]})] {
+        let (s, q) = api.post("/api/v1/tenants/tenant_a/backups", json!({ "dump": dump })).await;
+        assert_eq!(s, 202, "{q}");
+        let job = api.job(q["job"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        ids.push(job["snapshot"].as_str().unwrap().to_string());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let full = &ids[0];
+    let (s, r) = api.post("/api/v1/tenants/tenant_a/restore", json!({"validate_only": true})).await;
+    assert_eq!((s, r["snapshot"].as_str()), (202, Some(full.as_str())), "{r}");
+    let now = Utc::now().to_rfc3339();
+    let (s, r) = api.post("/api/v1/tenants/tenant_a/restore", json!({"validate_only": true, "at": now})).await;
+    assert_eq!((s, r["snapshot"].as_str()), (202, Some(full.as_str())), "{r}");
+    let (s, r) = api.post("/api/v1/tenants/tenant_a/restore", json!({"validate_only": true, "snapshot": ids[1]})).await;
+    assert_eq!((s, r["snapshot"].as_str()), (202, Some(ids[1].as_str())), "a partial snapshot named by id: {r}");
+    assert_eq!(svc.repo.resolve_snapshot("latest", Some("tenant_a")).unwrap().to_hex(), *full);
+    let repo = env.dir.path().join("repo");
+    let shown = common::pgkeep_ok(&["show", "--repo", repo.to_str().unwrap(), "latest", "--tenant", "tenant_a"]);
+    assert!(shown.contains(&full[..8]), "{shown}");
+
+    // Targets: only tenants of the source, never system schemas.
+    for target in ["information_schema", "pg_catalog", "pg_temp_1", "public", "acme_other"] {
+        let (s, e) = api.post("/api/v1/tenants/tenant_a/restore", json!({"target_tenant": target})).await;
+        assert_eq!(s, 400, "{target}: {e}");
+    }
+    let (s, r) = api.post("/api/v1/tenants/tenant_a/restore", json!({"target_tenant": "tenant_a2"})).await;
+    assert_eq!(s, 202, "{r}");
+    assert_eq!(api.job(r["job"].as_str().unwrap()).await["status"], "succeeded");
 }

@@ -7,6 +7,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::error::{RepoError, Result};
@@ -115,20 +116,21 @@ impl LocalBackend {
                 if entries.next().is_some() {
                     return Err(RepoError::AlreadyExists(root.to_path_buf()));
                 }
+                // An empty directory made by someone else: the repository
+                // holds tenants' rows, so only its owner may list it.
+                fs::set_permissions(root, fs::Permissions::from_mode(DIR_MODE))
+                    .map_err(|e| RepoError::io("cannot restrict permissions of", root, e))?;
             }
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                fs::create_dir_all(root)
-                    .map_err(|e| RepoError::io("cannot create directory", root, e))?;
+                create_private_dir(root)?;
             }
             Err(e) => return Err(RepoError::io("cannot open", root, e)),
         }
         for d in ["data", "index", "snapshots", "locks", TMP_DIR] {
-            let p = root.join(d);
-            fs::create_dir_all(&p).map_err(|e| RepoError::io("cannot create directory", &p, e))?;
+            create_private_dir(&root.join(d))?;
         }
         for i in 0..=255u8 {
-            let p = root.join("data").join(hex::encode([i]));
-            fs::create_dir_all(&p).map_err(|e| RepoError::io("cannot create directory", &p, e))?;
+            create_private_dir(&root.join("data").join(hex::encode([i])))?;
         }
         sync_dir(root)?;
         Ok(LocalBackend {
@@ -190,6 +192,29 @@ impl LocalBackend {
 /// How old a temporary file must be before `clean_tmp` takes it for a
 /// crashed writer's leftover.
 pub const TMP_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Mode of every directory pgkeep creates in a repository: the owner only.
+pub const DIR_MODE: u32 = 0o700;
+/// Mode of every file pgkeep writes in a repository: the owner only
+/// (snapshots, packs and job records carry tenants' rows and names).
+pub const FILE_MODE: u32 = 0o600;
+
+/// `create_dir_all`, each directory it creates made with [`DIR_MODE`]
+/// whatever the process umask.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+        .map_err(|e| RepoError::io("cannot create directory", dir, e))
+}
+
+/// Open options for a new private file ([`FILE_MODE`]), failing if it exists.
+pub fn private_create_new() -> OpenOptions {
+    let mut o = OpenOptions::new();
+    o.write(true).create_new(true).mode(FILE_MODE);
+    o
+}
 
 fn sync_dir(dir: &Path) -> Result<()> {
     let f = File::open(dir).map_err(|e| RepoError::io("cannot open directory", dir, e))?;
@@ -313,12 +338,9 @@ impl Backend for LocalBackend {
         ));
         let result = (|| {
             if let Some(dir) = tmp.parent().filter(|d| !d.exists()) {
-                fs::create_dir_all(dir)
-                    .map_err(|e| RepoError::io("cannot create directory", dir, e))?;
+                create_private_dir(dir)?;
             }
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
+            let mut f = private_create_new()
                 .open(&tmp)
                 .map_err(|e| RepoError::io("cannot create", &tmp, e))?;
             f.write_all(data)
@@ -333,8 +355,7 @@ impl Backend for LocalBackend {
                 if e.kind() != ErrorKind::NotFound || parent.exists() {
                     return Err(RepoError::io("cannot rename into", &dest, e));
                 }
-                fs::create_dir_all(parent)
-                    .map_err(|e| RepoError::io("cannot create directory", parent, e))?;
+                create_private_dir(parent)?;
                 fs::rename(&tmp, &dest)
                     .map_err(|e| RepoError::io("cannot rename into", &dest, e))?;
             }

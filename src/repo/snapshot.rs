@@ -322,6 +322,20 @@ impl Snapshot {
         envelope::open_value(Kind::Snapshot, bytes, object)
     }
 
+    /// Whether the snapshot holds all of what it was taken of, definitions
+    /// and data: not schema-only or data-only, no table included or
+    /// excluded, no table's data left out. Only such snapshots are picked
+    /// by `latest --tenant` and the service's `latest` and `at`; the others
+    /// are restored only when named by id.
+    pub fn holds_full_data(&self) -> bool {
+        let sc = &self.scope;
+        !sc.schema_only
+            && !sc.data_only
+            && sc.include_tables.is_empty()
+            && sc.exclude_tables.is_empty()
+            && sc.exclude_table_data.is_empty()
+    }
+
     /// "tenant/schema.table" style name used in messages.
     pub fn describe_table(t: &TableData) -> String {
         if t.schema.is_empty() {
@@ -380,7 +394,9 @@ pub fn resolve(backend: &dyn Backend, spec: &str, tenant: Option<&str>) -> Resul
         let mut best: Option<(Option<chrono::DateTime<chrono::FixedOffset>>, Id)> = None;
         for id in ids {
             let s = load(backend, &id)?;
-            if tenant.is_some() && s.tenant.as_deref() != tenant {
+            // A tenant's latest is the newest snapshot that can bring the
+            // tenant back: a schema-only or table-filtered one cannot.
+            if tenant.is_some() && (s.tenant.as_deref() != tenant || !s.holds_full_data()) {
                 continue;
             }
             let t = start_time(&s);
@@ -390,7 +406,9 @@ pub fn resolve(backend: &dyn Backend, spec: &str, tenant: Option<&str>) -> Resul
         }
         return best.map(|(_, id)| id).ok_or_else(|| {
             RepoError::SnapshotNotFound(match tenant {
-                Some(t) => format!("latest (tenant {t})"),
+                Some(t) => format!(
+                    "latest (tenant {t}; only snapshots with all of the tenant's definitions and data count, name others by id)"
+                ),
                 None => "latest".into(),
             })
         });

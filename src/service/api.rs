@@ -185,6 +185,7 @@ fn body_or_default<T: Default + for<'de> Deserialize<'de>>(bytes: &[u8]) -> Resu
 
 fn dump_for(svc: &Service, body: &BackupBody) -> Result<DumpConfig, Response> {
     if let Some(d) = &body.dump {
+        d.validate().map_err(|e| bad(format!("dump: {e}")))?;
         return Ok(d.clone());
     }
     match &body.schedule {
@@ -342,6 +343,8 @@ struct RestoreBody {
     /// Check the snapshot is restorable (every chunk read and parsed) without touching the server.
     validate_only: bool,
     jobs: Option<usize>,
+    /// Allow the `postgres` database as the target (database tenants).
+    allow_postgres: bool,
 }
 
 async fn restore_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum::body::Bytes) -> Response {
@@ -349,11 +352,16 @@ async fn restore_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum:
         return bad(format!("{tenant:?} is not a valid tenant name"));
     }
     let body: RestoreBody = or_respond!(body_or_default(&body));
+    let jobs = or_respond!(crate::sessions::check_jobs(body.jobs.unwrap_or(2)).map_err(bad));
     let snaps = svc.snapshots_where(|s| s.tenant.as_deref() == Some(tenant.as_str()));
     let source_tenant = svc.known_tenants().get(&tenant).cloned();
     if snaps.is_empty() && source_tenant.is_none() {
         return not_found(format!("unknown tenant {tenant:?}"));
     }
+    // `latest` and `at` pick only snapshots with all of the tenant's
+    // definitions and data; a schema-only or table-filtered one is
+    // restored only when named by id.
+    let full = |s: &&super::SnapshotSummary| s.full_data;
     let chosen = match (&body.snapshot, body.at) {
         (Some(_), Some(_)) => return bad("give either snapshot or at, not both"),
         (Some(s), None) if s != "latest" => match snapshot_arg(&svc, s) {
@@ -365,41 +373,74 @@ async fn restore_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum:
             }
             Err(r) => return r,
         },
-        (_, Some(at)) => match snaps.iter().rev().find(|s| s.start().is_some_and(|t| t <= at)) {
+        (_, Some(at)) => match snaps.iter().rev().filter(full).find(|s| s.start().is_some_and(|t| t <= at)) {
             Some(s) => s.id.parse::<Id>().unwrap_or_default(),
-            None => return not_found(format!("tenant {tenant} has no backup at or before {}", at.to_rfc3339())),
+            None => {
+                return not_found(format!(
+                    "tenant {tenant} has no complete backup (all definitions and data) at or before {}",
+                    at.to_rfc3339()
+                ))
+            }
         },
-        _ => match snaps.last() {
+        _ => match snaps.iter().rev().find(full) {
             Some(s) => s.id.parse::<Id>().unwrap_or_default(),
-            None => return not_found(format!("tenant {tenant} has no backup")),
+            None => {
+                return not_found(format!(
+                    "tenant {tenant} has no complete backup (all definitions and data); name a partial one by id"
+                ))
+            }
         },
     };
     let target_name = body.target_tenant.clone().unwrap_or_else(|| tenant.clone());
     if !tenants::is_tenant_name(&target_name) {
         return bad(format!("{target_name:?} is not a valid tenant name"));
     }
-    // The target lives where the source tenant lives (same source, same
-    // mode); it need not exist yet.
-    let template = match source_tenant.or_else(|| svc.known_tenants().values().next().cloned()) {
-        Some(t) => t,
-        None => return bad("no source is configured to restore into"),
+    // The target lives in the source tenant's source, in the place that
+    // source keeps its tenants; it need not exist yet. A tenant no longer
+    // discovered has no source to fall back on, unless only one source is
+    // configured (then there is no other).
+    let source = match &source_tenant {
+        Some(t) => svc.config.source(&t.source),
+        None if svc.config.sources.len() == 1 => svc.config.sources.first(),
+        None => {
+            return error(
+                StatusCode::CONFLICT,
+                format!(
+                    "tenant {tenant} is not discovered in any source now, and more than one source is configured: \
+                     recreate its schema or database so discovery finds it, or restore with the command line"
+                ),
+            )
+        }
+    };
+    let Some(source) = source else {
+        return bad("no source is configured to restore into");
     };
     let target = Tenant {
         name: target_name.clone(),
-        source: template.source.clone(),
-        place: match template.place {
-            Place::Schema(_) => Place::Schema(target_name.clone()),
-            Place::Database(_) => Place::Database(target_name.clone()),
-            Place::Whole => Place::Whole,
+        source: source.name.clone(),
+        place: match &source.tenants {
+            super::config::TenantDiscovery::Schema { .. } => Place::Schema(target_name.clone()),
+            super::config::TenantDiscovery::Database { .. } => Place::Database(target_name.clone()),
+            super::config::TenantDiscovery::Whole { .. } => Place::Whole,
         },
     };
+    if let Err(e) = tenants::check_restore_target(&source.tenants, &target, body.allow_postgres) {
+        return bad(e);
+    }
     if target_name == tenant && !body.clean && !body.validate_only {
         return error(
             StatusCode::CONFLICT,
             format!("restoring tenant {tenant} in place replaces its objects: set \"clean\": true, or give a target_tenant"),
         );
     }
-    let spec = RestoreSpec { snapshot: chosen, target, clean: body.clean, validate_only: body.validate_only, jobs: body.jobs.unwrap_or(2) };
+    let spec = RestoreSpec {
+        snapshot: chosen,
+        target,
+        clean: body.clean,
+        validate_only: body.validate_only,
+        jobs,
+        allow_postgres: body.allow_postgres,
+    };
     match svc.submit(JobSpec::Restore(spec), Some(target_name.clone()), Trigger::Api) {
         Ok(r) => accepted(json!({ "job": r.id, "snapshot": chosen.to_hex(), "target_tenant": target_name })),
         Err(e) => from_service(e),

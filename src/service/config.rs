@@ -141,6 +141,14 @@ pub struct DumpConfig {
     pub lock_wait_timeout: Duration,
 }
 
+impl DumpConfig {
+    /// Settings a backup can run with: `jobs` within 1 ..= 64.
+    pub fn validate(&self) -> Result<(), String> {
+        crate::sessions::check_jobs(self.jobs)?;
+        Ok(())
+    }
+}
+
 impl Default for DumpConfig {
     fn default() -> Self {
         DumpConfig {
@@ -286,9 +294,7 @@ impl Config {
             super::schedule::parse_cron(&sc.cron).map_err(|e| bad(format!("schedule {:?}: {e}", sc.name)))?;
             parse_zone(&sc.timezone).map_err(|e| bad(format!("schedule {:?}: {e}", sc.name)))?;
             sc.retention.validate().map_err(|e| bad(format!("schedule {:?}: retention: {e}", sc.name)))?;
-            if sc.dump.jobs == 0 {
-                return Err(bad(format!("schedule {:?}: dump.jobs must be at least 1", sc.name)));
-            }
+            sc.dump.validate().map_err(|e| bad(format!("schedule {:?}: dump: {e}", sc.name)))?;
         }
         Ok(())
     }

@@ -91,8 +91,17 @@ pub async fn check(svc: &Service) -> (bool, Vec<Check>) {
             detail: outcome.err().unwrap_or_else(|| "ok".into()),
         });
     }
-    let probe = svc.config.repository.join("tmp").join(format!("health-{}", svc.instance));
-    let writable = std::fs::write(&probe, b"pgkeep health probe").and_then(|_| std::fs::remove_file(&probe));
+    // A name of its own per probe: two concurrent /health calls (or two
+    // services on one repository) never remove each other's file.
+    let probe = svc
+        .config
+        .repository
+        .join("tmp")
+        .join(format!("health-{}-{}", svc.instance, hex::encode(rand::random::<[u8; 8]>())));
+    let writable = crate::repo::backend::private_create_new()
+        .open(&probe)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"pgkeep health probe"))
+        .and_then(|_| std::fs::remove_file(&probe));
     checks.push(Check {
         name: "repository writable".into(),
         ok: writable.is_ok(),

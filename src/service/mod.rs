@@ -69,6 +69,8 @@ pub struct RestoreSpec {
     pub clean: bool,
     pub validate_only: bool,
     pub jobs: usize,
+    /// The target may be the `postgres` database (asked for explicitly).
+    pub allow_postgres: bool,
 }
 
 impl JobSpec {
@@ -114,6 +116,9 @@ pub struct SnapshotSummary {
     pub new_stored_bytes: u64,
     pub duration_ms: u64,
     pub status: &'static str,
+    /// All of the tenant's definitions and data (not schema-only, data-only
+    /// or table-filtered): only these are picked by `latest` and `at`.
+    pub full_data: bool,
 }
 
 impl SnapshotSummary {
@@ -131,6 +136,7 @@ impl SnapshotSummary {
             new_stored_bytes: s.totals.new_stored_bytes,
             duration_ms: s.totals.duration_ms,
             status: if s.tags.iter().any(|t| t == RESTORE_POINT_TAG) { "complete, restore point" } else { "complete" },
+            full_data: s.holds_full_data(),
         }
     }
 
@@ -473,8 +479,10 @@ impl Service {
             .source(&tenant.source)
             .ok_or_else(|| Failure::new(format!("source {} is not configured", tenant.source)))?;
         let conn = tenants::connection(source, &tenant).map_err(Failure::new)?;
+        // The tenant's one schema, exactly: a quoted pattern keeps case
+        // (`Acme` is not `acme`) and makes `.`, `*`, `?` literal.
         let include_schemas = match &tenant.place {
-            Place::Schema(s) => vec![s.clone()],
+            Place::Schema(s) => vec![tenants::exact_pattern(s)],
             _ => Vec::new(),
         };
         let opts = BackupOptions {
@@ -545,8 +553,21 @@ impl Service {
         let conn = tenants::connection(source, &r.target).map_err(Failure::new)?;
         let mut opts = crate::restore::RestoreOptions { jobs: r.jobs.max(1), clean: r.clean, ..Default::default() };
         let mut maintenance = None;
+        tenants::check_restore_target(&source.tenants, &r.target, r.allow_postgres).map_err(Failure::new)?;
         match &r.target.place {
             Place::Schema(schema) => {
+                // A tenant is its schema: a snapshot of another schema (one
+                // an old pgkeep case-folded, `Acme` saved as `acme`) is not
+                // this tenant's backup.
+                if let (Some(rel), Some(t)) = (&snap.relative_schema, &snap.tenant) {
+                    if matches!(source.tenants, config::TenantDiscovery::Schema { .. }) && rel != t {
+                        return Err(Failure::new(format!(
+                            "snapshot {} holds schema {rel:?}, not tenant {t}'s schema {t:?}: refusing to restore it as tenant {}",
+                            r.snapshot.short(),
+                            r.target.name
+                        )));
+                    }
+                }
                 if snap.relative_schema.is_none() {
                     return Err(Failure::new(format!(
                         "snapshot {} is not of one schema; it cannot be restored as tenant {}",
@@ -556,7 +577,8 @@ impl Service {
                 }
                 opts.target_schema = Some(schema.clone());
             }
-            Place::Database(_) => {
+            Place::Database(db) => {
+                tenants::check_not_template(source, db).await.map_err(Failure::new)?;
                 if !r.clean {
                     opts.create = true;
                     let mut spec = crate::conn::ConnSpec::parse(&source.connection).map_err(|e| Failure::new(e.to_string()))?;
