@@ -458,7 +458,7 @@ async fn read_source(leader: &Client, conn: &ResolvedConn) -> Result<Source, Dum
 async fn lock_tables(leader: &Client, relations: &[u32], timeout: Duration) -> Result<(), DumpError> {
     let rows = leader
         .query(
-            "SELECT n.nspname::text, c.relname::text FROM unnest($1::oid[]) AS s(oid) \
+            "SELECT n.nspname::text, c.relname::text FROM pg_catalog.unnest($1::oid[]) AS s(oid) \
              JOIN pg_catalog.pg_class c ON c.oid = s.oid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind IN ('r','p') ORDER BY c.oid",
             &[&relations],

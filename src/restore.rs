@@ -734,7 +734,7 @@ impl Run<'_> {
         }
         let rows = client
             .query(
-                "SELECT n.nspname::text, c.relname::text FROM unnest($1::text[], $2::text[]) AS w(s, r) \
+                "SELECT n.nspname::text, c.relname::text FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS w(s, r) \
                  JOIN pg_catalog.pg_namespace n ON n.nspname = w.s \
                  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.r ORDER BY 1, 2",
                 &[&schemas, &names],

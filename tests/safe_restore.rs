@@ -537,3 +537,45 @@ async fn absurd_job_counts_still_copy_everything() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(snap.totals.rows, 1000);
 }
+
+/// A tenant schema full of traps for pgkeep's own catalog queries —
+/// functions and operators that match their arguments better than
+/// `pg_catalog`'s polymorphic ones (`unnest(oid[])`, `length(text)`,
+/// `substr(text, int)`, `<>(oid, int)`) and try to make their owner
+/// superuser — backed up with `-n` and restored: pgkeep never calls them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_functions_never_capture_pgkeeps_own_queries() {
+    let cluster = shared();
+    let db = cluster.fresh_database("safe_traps").await.unwrap();
+    let role = format!("{db}_owner");
+    let c = client(cluster, &db).await;
+    exec(&c, &format!("CREATE ROLE \"{role}\" NOLOGIN NOSUPERUSER; CREATE SCHEMA t5 AUTHORIZATION \"{role}\";")).await;
+    let trap = format!("BEGIN EXECUTE 'ALTER ROLE \"{role}\" SUPERUSER'; EXCEPTION WHEN OTHERS THEN NULL; END;");
+    exec(
+        &c,
+        &format!(
+            "SET ROLE \"{role}\";
+             CREATE FUNCTION t5.unnest(oid[]) RETURNS SETOF oid LANGUAGE plpgsql AS $f$ BEGIN {trap} RETURN QUERY SELECT pg_catalog.unnest($1); END $f$;
+             CREATE FUNCTION t5.unnest(text[]) RETURNS SETOF text LANGUAGE plpgsql AS $f$ BEGIN {trap} RETURN QUERY SELECT pg_catalog.unnest($1); END $f$;
+             CREATE FUNCTION t5.length(text) RETURNS int LANGUAGE plpgsql AS $f$ BEGIN {trap} RETURN pg_catalog.length($1); END $f$;
+             CREATE FUNCTION t5.substr(text, int) RETURNS text LANGUAGE plpgsql AS $f$ BEGIN {trap} RETURN pg_catalog.substr($1, $2); END $f$;
+             CREATE FUNCTION t5.ne(oid, int) RETURNS boolean LANGUAGE plpgsql AS $f$ BEGIN {trap} RETURN $1 OPERATOR(pg_catalog.<>) $2::pg_catalog.oid; END $f$;
+             CREATE OPERATOR t5.<> (LEFTARG = oid, RIGHTARG = int, FUNCTION = t5.ne);
+             CREATE TABLE t5.items (id int PRIMARY KEY, v text);
+             CREATE STATISTICS t5.items_stats ON id, v FROM t5.items;
+             CREATE POLICY p ON t5.items TO PUBLIC USING (true);
+             INSERT INTO t5.items SELECT g, 'x' FROM generate_series(1, 10) g;
+             RESET ROLE;"
+        ),
+    )
+    .await;
+    let dir = common::fast_tempdir();
+    let repo = new_repo(dir.path());
+    let (id, _) = backup_schema(&repo, cluster, &db, "t5").await;
+    assert!(!is_superuser(&c, &role).await, "the backup ran a tenant function as superuser");
+    let err = restore_into(&repo, &id, cluster, &db, RestoreOptions::default()).await.unwrap_err();
+    assert!(matches!(err, RestoreError::NotEmpty(_)), "{err}");
+    restore_into(&repo, &id, cluster, &db, RestoreOptions { target_schema: Some("t5_copy".into()), ..Default::default() }).await.unwrap_or_else(|e| panic!("{e}"));
+    restore_into(&repo, &id, cluster, &db, RestoreOptions { clean: true, ..Default::default() }).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!is_superuser(&c, &role).await, "a restore ran a tenant function as superuser");
+}

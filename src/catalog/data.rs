@@ -28,7 +28,7 @@ pub async fn table_sizes(client: &Client, tables: &[u32]) -> Result<HashMap<u32,
         .query(
             "SELECT s.oid, (pg_catalog.pg_relation_size(s.oid) / pg_catalog.current_setting('block_size')::int8), \
                pg_catalog.pg_table_size(s.oid) \
-             FROM unnest($1::oid[]) AS s(oid)",
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid)",
             &[&tables],
         )
         .await
@@ -51,7 +51,7 @@ pub async fn table_sizes(client: &Client, tables: &[u32]) -> Result<HashMap<u32,
 /// types and composites, whose receive functions insist on the oids).
 pub async fn text_only_types(client: &Client, types: &[u32]) -> Result<HashMap<u32, String>, CatalogError> {
     let sql = "WITH RECURSIVE t(root, oid) AS ( \
-           SELECT x, x FROM unnest($1::oid[]) AS x \
+           SELECT x, x FROM pg_catalog.unnest($1::oid[]) AS x \
            UNION \
            SELECT t.root, n.next FROM t JOIN pg_catalog.pg_type p ON p.oid = t.oid \
            CROSS JOIN LATERAL ( \
@@ -118,7 +118,7 @@ pub async fn value_types(
     };
     let sql = format!(
         "WITH RECURSIVE d(root, oid, depth) AS ( \
-           SELECT x, x, 0 FROM unnest($1::oid[]) AS x \
+           SELECT x, x, 0 FROM pg_catalog.unnest($1::oid[]) AS x \
            UNION ALL \
            SELECT d.root, t.typbasetype, d.depth + 1 FROM d JOIN pg_catalog.pg_type t ON t.oid = d.oid \
            WHERE t.typtype = 'd' AND d.depth < 100 \

@@ -120,7 +120,7 @@ impl Reader<'_> {
                (SELECT ip.initprivs::text[] FROM pg_catalog.pg_init_privs ip \
                  WHERE ip.objoid = n.oid AND ip.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass \
                    AND ip.objsubid = 0) \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_namespace n ON n.oid = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_namespace n ON n.oid = s.oid \
              {} ORDER BY n.nspname",
             descr("d", "pg_namespace", "n.oid")
         );
@@ -160,7 +160,7 @@ impl Reader<'_> {
             "SELECT c.oid, n.nspname, c.collname, pg_catalog.pg_get_userbyid(c.collowner), NULL::text[], \
                d.description, c.collprovider::text, c.collisdeterministic, c.collcollate, c.collctype, \
                {locale}, {rules} \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_collation c ON c.collnamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_collation c ON c.collnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace {}",
             descr("d", "pg_collation", "c.oid")
         );
@@ -232,7 +232,7 @@ impl Reader<'_> {
                t.typcollation <> 0, \
                ARRAY[t.typinput, t.typoutput, t.typreceive, t.typsend, t.typmodin, t.typmodout, t.typanalyze]::oid[], \
                t.typisdefined, {mr_comment} \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_type t ON t.typnamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_type t ON t.typnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
              LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype \
              LEFT JOIN pg_catalog.pg_range rg ON rg.rngtypid = t.oid \
@@ -341,7 +341,7 @@ impl Reader<'_> {
                     "SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), \
                        CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::pg_catalog.regcollation::text END, \
                        d.description \
-                     FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_attribute a ON a.attrelid = s.oid \
+                     FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_attribute a ON a.attrelid = s.oid \
                      JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
                      LEFT JOIN pg_catalog.pg_description d ON d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass \
                        AND d.objoid = a.attrelid AND d.objsubid = a.attnum \
@@ -373,7 +373,7 @@ impl Reader<'_> {
         if !domain_oids.is_empty() {
             let sql = format!(
                 "SELECT c.contypid, c.oid, c.conname, pg_catalog.pg_get_constraintdef(c.oid), c.convalidated, d.description \
-                 FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_constraint c ON c.contypid = s.oid {} \
+                 FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_constraint c ON c.contypid = s.oid {} \
                  WHERE c.contype = 'c' ORDER BY c.contypid, c.conname",
                 descr("d", "pg_constraint", "c.oid")
             );
@@ -409,7 +409,7 @@ impl Reader<'_> {
                d.description, pg_catalog.acldefault('s', c.relowner)::text[], \
                pg_catalog.format_type(q.seqtypid, NULL), q.seqstart, q.seqincrement, q.seqmin, q.seqmax, \
                q.seqcache, q.seqcycle, c.relpersistence = 'u', dep.refobjid, a.attname, dep.deptype::text, {last} \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_class c ON c.oid = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_class c ON c.oid = s.oid \
              JOIN pg_catalog.pg_sequence q ON q.seqrelid = c.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_catalog.pg_depend dep ON dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
@@ -512,7 +512,7 @@ impl Reader<'_> {
                fs.srvname, ft.ftoptions, c.reltype, \
                (SELECT r.oid FROM pg_catalog.pg_rewrite r WHERE r.ev_class = c.oid AND r.rulename = '_RETURN'), \
                (SELECT t.typarray FROM pg_catalog.pg_type t WHERE t.oid = c.reltype) \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_class c ON c.oid = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_class c ON c.oid = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid \
              LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam AND c.relkind IN ('r','m','p') \
@@ -596,7 +596,7 @@ impl Reader<'_> {
                CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END, \
                {compression}, {stat}, a.attoptions, a.attfdwoptions, a.attislocal, a.attinhcount > 0, \
                a.attacl::text[], d.description \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_attribute a ON a.attrelid = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_attribute a ON a.attrelid = s.oid \
              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
              LEFT JOIN pg_catalog.pg_description d ON d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass \
@@ -644,7 +644,7 @@ impl Reader<'_> {
                c.convalidated, c.conislocal, NULLIF(c.conparentid, 0), NULLIF(c.conindid, 0), d.description, \
                CASE WHEN c.contype = 'n' THEN (SELECT a.attname::text FROM pg_catalog.pg_attribute a \
                    WHERE a.attrelid = c.conrelid AND a.attnum = c.conkey[1]) END \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_constraint c ON c.conrelid = s.oid {} \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_constraint c ON c.conrelid = s.oid {} \
              WHERE c.contype IN ({kinds}) ORDER BY c.conrelid, c.conname",
             descr("d", "pg_constraint", "c.oid"),
             // 18 catalogs NOT NULL as constraints, with names of their own.
@@ -682,14 +682,14 @@ impl Reader<'_> {
             "SELECT ic.oid, n.nspname, ic.relname, NULL::text, NULL::text[], d.description, \
                i.indrelid, pg_catalog.pg_get_indexdef(i.indexrelid), i.indisclustered, i.indisreplident, \
                h.inhparent, COALESCE(st.cols, '{{}}'), COALESCE(st.targets, '{{}}'), ts.spcname, k.oid, ic.reloptions \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_index i ON i.indrelid = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_index i ON i.indrelid = s.oid \
              JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
              JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace \
              LEFT JOIN pg_catalog.pg_inherits h ON h.inhrelid = i.indexrelid \
              LEFT JOIN pg_catalog.pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid \
                AND k.contype IN ('p','u','x') \
-             LEFT JOIN (SELECT ia.attrelid, array_agg(ia.attnum::int4 ORDER BY ia.attnum) AS cols, \
-                          array_agg({stat} ORDER BY ia.attnum) AS targets \
+             LEFT JOIN (SELECT ia.attrelid, pg_catalog.array_agg(ia.attnum::int4 ORDER BY ia.attnum) AS cols, \
+                          pg_catalog.array_agg({stat} ORDER BY ia.attnum) AS targets \
                         FROM pg_catalog.pg_attribute ia JOIN pg_catalog.pg_class x ON x.oid = ia.attrelid AND x.relkind IN ('i','I') \
                         WHERE {stat} IS NOT NULL GROUP BY ia.attrelid) st ON st.attrelid = i.indexrelid \
              LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = ic.reltablespace {} \
@@ -734,8 +734,8 @@ impl Reader<'_> {
                p.procost, p.prorows, p.proretset, NULLIF(p.prosupport, 0)::pg_catalog.regproc::text, \
                p.proconfig, p.prosrc, NULLIF(p.probin, '-'), {body}, \
                (SELECT pg_catalog.string_agg('FOR TYPE ' || pg_catalog.format_type(tt, NULL), ', ') \
-                  FROM unnest(p.protrftypes) AS tt) \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_proc p ON p.pronamespace = s.oid \
+                  FROM pg_catalog.unnest(p.protrftypes) AS tt) \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_proc p ON p.pronamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
              JOIN pg_catalog.pg_language l ON l.oid = p.prolang {} \
              WHERE p.prokind IN ('f','p','w') \
@@ -786,7 +786,7 @@ impl Reader<'_> {
                {}, {}, CASE WHEN a.aggmtranstype <> 0 THEN pg_catalog.format_type(a.aggmtranstype, NULL) END, \
                a.aggmtransspace, {}, a.aggmfinalextra, a.aggmfinalmodify::text, a.aggminitval, \
                NULLIF(a.aggsortop, 0)::pg_catalog.regoper::text, p.proparallel::text, p.proisstrict \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_proc p ON p.pronamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_proc p ON p.pronamespace = s.oid \
              JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace {} \
              WHERE p.prokind = 'a'",
@@ -840,7 +840,7 @@ impl Reader<'_> {
                o.oprcode::pg_catalog.regproc::text, NULLIF(o.oprcom, 0)::pg_catalog.regoper::text, \
                NULLIF(o.oprnegate, 0)::pg_catalog.regoper::text, NULLIF(o.oprrest, 0)::pg_catalog.regproc::text, \
                NULLIF(o.oprjoin, 0)::pg_catalog.regproc::text, o.oprcanhash, o.oprcanmerge \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_operator o ON o.oprnamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_operator o ON o.oprnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace {} \
              WHERE o.oprcode <> 0",
             descr("d", "pg_operator", "o.oid")
@@ -869,7 +869,7 @@ impl Reader<'_> {
         let fam_sql = format!(
             "SELECT f.oid, n.nspname, f.opfname, pg_catalog.pg_get_userbyid(f.opfowner), NULL::text[], d.description, \
                am.amname \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_opfamily f ON f.opfnamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_opfamily f ON f.opfnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace \
              JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod {}",
             descr("d", "pg_opfamily", "f.oid")
@@ -878,7 +878,7 @@ impl Reader<'_> {
             "SELECT c.oid, n.nspname, c.opcname, pg_catalog.pg_get_userbyid(c.opcowner), NULL::text[], d.description, \
                am.amname, c.opcdefault, pg_catalog.format_type(c.opcintype, NULL), {}, c.opcfamily, \
                CASE WHEN c.opckeytype <> 0 THEN pg_catalog.format_type(c.opckeytype, NULL) END \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_opclass c ON c.opcnamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_opclass c ON c.opcnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace \
              JOIN pg_catalog.pg_am am ON am.oid = c.opcmethod \
              JOIN pg_catalog.pg_opfamily f ON f.oid = c.opcfamily \
@@ -1028,7 +1028,7 @@ impl Reader<'_> {
             "SELECT c.oid, n.nspname, c.conname, pg_catalog.pg_get_userbyid(c.conowner), NULL::text[], d.description, \
                pg_catalog.pg_encoding_to_char(c.conforencoding)::text, pg_catalog.pg_encoding_to_char(c.contoencoding)::text, \
                c.conproc::pg_catalog.regproc::text, c.condefault \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_conversion c ON c.connamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_conversion c ON c.connamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace {}",
             descr("d", "pg_conversion", "c.oid")
         );
@@ -1050,7 +1050,7 @@ impl Reader<'_> {
         let parsers = format!(
             "SELECT p.oid, n.nspname, p.prsname, NULL::text, NULL::text[], d.description, \
                {}, {}, {}, {}, NULLIF(p.prsheadline, 0)::pg_catalog.regproc::text \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_parser p ON p.prsnamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_parser p ON p.prsnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace {}",
             rp("p.prsstart"),
             rp("p.prstoken"),
@@ -1061,7 +1061,7 @@ impl Reader<'_> {
         let templates = format!(
             "SELECT t.oid, n.nspname, t.tmplname, NULL::text, NULL::text[], d.description, \
                NULLIF(t.tmplinit, 0)::pg_catalog.regproc::text, {} \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_template t ON t.tmplnamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_template t ON t.tmplnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace {}",
             rp("t.tmpllexize"),
             descr("d", "pg_ts_template", "t.oid")
@@ -1069,7 +1069,7 @@ impl Reader<'_> {
         let dicts = format!(
             "SELECT t.oid, n.nspname, t.dictname, pg_catalog.pg_get_userbyid(t.dictowner), NULL::text[], d.description, \
                {}, t.dictinitoption \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_dict t ON t.dictnamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_dict t ON t.dictnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = t.dictnamespace \
              JOIN pg_catalog.pg_ts_template tt ON tt.oid = t.dicttemplate \
              JOIN pg_catalog.pg_namespace tn ON tn.oid = tt.tmplnamespace {}",
@@ -1085,7 +1085,7 @@ impl Reader<'_> {
                  FROM (SELECT DISTINCT maptokentype FROM pg_catalog.pg_ts_config_map WHERE mapcfg = c.oid) m \
                  JOIN pg_catalog.ts_token_type(c.cfgparser) tt ON tt.tokid = m.maptokentype \
                  ORDER BY m.maptokentype) \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_config c ON c.cfgnamespace = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_ts_config c ON c.cfgnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace \
              JOIN pg_catalog.pg_ts_parser p ON p.oid = c.cfgparser \
              JOIN pg_catalog.pg_namespace pn ON pn.oid = p.prsnamespace {}",
@@ -1140,7 +1140,7 @@ impl Reader<'_> {
         let sql = format!(
             "SELECT t.oid, t.tgrelid, t.tgname, pg_catalog.pg_get_triggerdef(t.oid, true), t.tgenabled::text, \
                NULLIF(t.tgconstraint, 0), d.description, NULLIF(t.tgparentid, 0) \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_trigger t ON t.tgrelid = s.oid {} \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_trigger t ON t.tgrelid = s.oid {} \
              LEFT JOIN pg_catalog.pg_trigger pt ON pt.oid = t.tgparentid \
              WHERE NOT t.tgisinternal AND (t.tgparentid = 0 OR t.tgenabled <> pt.tgenabled) \
              ORDER BY t.tgrelid, t.tgname",
@@ -1188,7 +1188,7 @@ impl Reader<'_> {
     pub async fn rules(&self) -> R<Vec<Rule>> {
         let sql = format!(
             "SELECT r.oid, r.ev_class, r.rulename, pg_catalog.pg_get_ruledef(r.oid, true), r.ev_enabled::text, d.description \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_rewrite r ON r.ev_class = s.oid {} \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_rewrite r ON r.ev_class = s.oid {} \
              WHERE r.rulename <> '_RETURN' ORDER BY r.ev_class, r.rulename",
             descr("d", "pg_rewrite", "r.oid")
         );
@@ -1209,10 +1209,10 @@ impl Reader<'_> {
     pub async fn policies(&self) -> R<Vec<Policy>> {
         let sql = format!(
             "SELECT p.oid, p.polrelid, p.polname, p.polcmd::text, p.polpermissive, \
-               ARRAY(SELECT pg_catalog.pg_get_userbyid(x) FROM unnest(p.polroles) AS x WHERE x <> 0 ORDER BY 1), \
+               ARRAY(SELECT pg_catalog.pg_get_userbyid(x) FROM pg_catalog.unnest(p.polroles) AS x WHERE x <> 0::pg_catalog.oid ORDER BY 1), \
                pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid), \
                d.description \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_policy p ON p.polrelid = s.oid {} \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_policy p ON p.polrelid = s.oid {} \
              ORDER BY p.polrelid, p.polname",
             descr("d", "pg_policy", "p.oid")
         );
@@ -1244,10 +1244,10 @@ impl Reader<'_> {
         let sql = format!(
             "SELECT x.oid, n.nspname, x.stxname, pg_catalog.pg_get_userbyid(x.stxowner), NULL::text[], d.description, \
                x.stxrelid, \
-               substr(pg_catalog.pg_get_statisticsobjdef(x.oid), \
-                 length('CREATE STATISTICS ' || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(x.stxname)) + 1), \
+               pg_catalog.substr(pg_catalog.pg_get_statisticsobjdef(x.oid), \
+                 pg_catalog.length('CREATE STATISTICS ' || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(x.stxname)) + 1), \
                {target} \
-             FROM unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_statistic_ext x ON x.stxrelid = s.oid \
+             FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_statistic_ext x ON x.stxrelid = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = x.stxnamespace {}",
             descr("d", "pg_statistic_ext", "x.oid")
         );
@@ -1541,7 +1541,7 @@ impl Reader<'_> {
             .q(
                 "dependencies",
                 "SELECT d.classid, d.objid, d.refclassid, d.refobjid \
-                 FROM unnest($1::oid[], $2::oid[]) AS k(c, o) \
+                 FROM ROWS FROM (pg_catalog.unnest($1::oid[]), pg_catalog.unnest($2::oid[])) AS k(c, o) \
                  JOIN pg_catalog.pg_depend d ON d.classid = k.c AND d.objid = k.o \
                  WHERE d.deptype NOT IN ('p','e') AND d.refobjid >= 16384",
                 &[&classes, &objs],

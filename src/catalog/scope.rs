@@ -76,7 +76,7 @@ async fn match_schemas(
     let regexes: Vec<&str> = patterns.iter().map(|p| p.name_regex.as_str()).collect();
     let sql = format!(
         "SELECT p.i::int4, n.oid, n.nspname \
-         FROM unnest($1::text[]) WITH ORDINALITY AS p(re, i) \
+         FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS p(re, i) \
          JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.~) p.re COLLATE pg_catalog.default \
          WHERE {SYSTEM_SCHEMA_FILTER} ORDER BY n.nspname"
     );
@@ -103,7 +103,7 @@ async fn match_relations(
     let name_res: Vec<&str> = patterns.iter().map(|p| p.name_regex.as_str()).collect();
     let sql = format!(
         "SELECT p.i::int4, c.oid \
-         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(sre, nre, i) \
+         FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) WITH ORDINALITY AS p(sre, nre, i) \
          JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.~) p.nre COLLATE pg_catalog.default \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r','p','f','v','m','S') \
@@ -182,7 +182,7 @@ pub async fn resolve(
         };
         let rows = client
             .query(
-                "SELECT c.oid, c.relnamespace FROM unnest($1::oid[]) AS s(oid) \
+                "SELECT c.oid, c.relnamespace FROM pg_catalog.unnest($1::oid[]) AS s(oid) \
                  JOIN pg_catalog.pg_class c ON c.oid = s.oid",
                 &[&rels.iter().copied().collect::<Vec<u32>>()],
             )
@@ -201,7 +201,7 @@ pub async fn resolve(
         // A table's own sequences (serial, identity) come with it, as in pg_dump.
         let owned = client
             .query(
-                "SELECT d.objid FROM unnest($1::oid[]) AS s(oid) \
+                "SELECT d.objid FROM pg_catalog.unnest($1::oid[]) AS s(oid) \
                  JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass \
                    AND d.refobjid = s.oid AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass \
                    AND d.deptype IN ('a','i') \
@@ -267,7 +267,7 @@ pub async fn resolve(
     let schema_oids: Vec<u32> = out.schemas.iter().map(|s| s.0).collect();
     let rows = client
         .query(
-            "SELECT c.oid FROM unnest($1::oid[]) AS s(oid) \
+            "SELECT c.oid FROM pg_catalog.unnest($1::oid[]) AS s(oid) \
              JOIN pg_catalog.pg_class c ON c.relnamespace = s.oid \
              WHERE c.relkind IN ('r','p','f','v','m','S') \
                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e \

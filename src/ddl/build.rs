@@ -1292,7 +1292,10 @@ impl<'a> B<'a> {
                 o.right.as_deref().unwrap_or("NONE")
             );
             self.decorate(&mut sql, &format!("OPERATOR {sig}"), None, m);
-            let mut it = self.item(key(class::PG_OPERATOR, m.oid), "OPERATOR", Section::PreData, prio::OPERATOR, m.schema.as_deref(), &sig);
+            // The entry's name is the schema-less signature: the same in the
+            // rendering under the placeholder, which is how restores find it.
+            let entry_name = format!("{} ({}, {})", m.name, o.left.as_deref().unwrap_or("NONE"), o.right.as_deref().unwrap_or("NONE"));
+            let mut it = self.item(key(class::PG_OPERATOR, m.oid), "OPERATOR", Section::PreData, prio::OPERATOR, m.schema.as_deref(), &entry_name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP OPERATOR IF EXISTS {sig};\n"));

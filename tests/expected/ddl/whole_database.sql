@@ -1111,7 +1111,7 @@ ALTER AGGREGATE shared.product(numeric) OWNER TO ddl_owner;
 COMMENT ON AGGREGATE shared.product(numeric) IS 'normal aggregate';
 
 --
--- Name: shared.!== (shared.address, shared.address); Type: OPERATOR; Schema: shared; Owner: postgres
+-- Name: !== (shared.address, shared.address); Type: OPERATOR; Schema: shared; Owner: postgres
 --
 
 CREATE OPERATOR shared.!== (
@@ -1126,7 +1126,7 @@ CREATE OPERATOR shared.!== (
 ALTER OPERATOR shared.!== (shared.address, shared.address) OWNER TO postgres;
 
 --
--- Name: shared.< (shared.ddl_text, shared.ddl_text); Type: OPERATOR; Schema: shared; Owner: postgres
+-- Name: < (shared.ddl_text, shared.ddl_text); Type: OPERATOR; Schema: shared; Owner: postgres
 --
 
 CREATE OPERATOR shared.< (
@@ -1142,7 +1142,7 @@ ALTER OPERATOR shared.< (shared.ddl_text, shared.ddl_text) OWNER TO postgres;
 COMMENT ON OPERATOR shared.< (shared.ddl_text, shared.ddl_text) IS 'less than';
 
 --
--- Name: shared.<= (shared.ddl_text, shared.ddl_text); Type: OPERATOR; Schema: shared; Owner: postgres
+-- Name: <= (shared.ddl_text, shared.ddl_text); Type: OPERATOR; Schema: shared; Owner: postgres
 --
 
 CREATE OPERATOR shared.<= (
@@ -1157,7 +1157,7 @@ CREATE OPERATOR shared.<= (
 ALTER OPERATOR shared.<= (shared.ddl_text, shared.ddl_text) OWNER TO postgres;
 
 --
--- Name: shared.= (shared.ddl_text, shared.ddl_text); Type: OPERATOR; Schema: shared; Owner: ddl_owner
+-- Name: = (shared.ddl_text, shared.ddl_text); Type: OPERATOR; Schema: shared; Owner: ddl_owner
 --
 
 CREATE OPERATOR shared.= (
@@ -1172,7 +1172,7 @@ CREATE OPERATOR shared.= (
 ALTER OPERATOR shared.= (shared.ddl_text, shared.ddl_text) OWNER TO ddl_owner;
 
 --
--- Name: shared.=== (shared.address, shared.address); Type: OPERATOR; Schema: shared; Owner: postgres
+-- Name: === (shared.address, shared.address); Type: OPERATOR; Schema: shared; Owner: postgres
 --
 
 CREATE OPERATOR shared.=== (
@@ -1187,7 +1187,7 @@ CREATE OPERATOR shared.=== (
 ALTER OPERATOR shared.=== (shared.address, shared.address) OWNER TO postgres;
 
 --
--- Name: shared.> (shared.ddl_text, shared.ddl_text); Type: OPERATOR; Schema: shared; Owner: postgres
+-- Name: > (shared.ddl_text, shared.ddl_text); Type: OPERATOR; Schema: shared; Owner: postgres
 --
 
 CREATE OPERATOR shared.> (
@@ -1202,7 +1202,7 @@ CREATE OPERATOR shared.> (
 ALTER OPERATOR shared.> (shared.ddl_text, shared.ddl_text) OWNER TO postgres;
 
 --
--- Name: shared.>= (shared.ddl_text, shared.ddl_text); Type: OPERATOR; Schema: shared; Owner: postgres
+-- Name: >= (shared.ddl_text, shared.ddl_text); Type: OPERATOR; Schema: shared; Owner: postgres
 --
 
 CREATE OPERATOR shared.>= (
@@ -1217,7 +1217,7 @@ CREATE OPERATOR shared.>= (
 ALTER OPERATOR shared.>= (shared.ddl_text, shared.ddl_text) OWNER TO postgres;
 
 --
--- Name: shared.@# (NONE, shared.address); Type: OPERATOR; Schema: shared; Owner: postgres
+-- Name: @# (NONE, shared.address); Type: OPERATOR; Schema: shared; Owner: postgres
 --
 
 CREATE OPERATOR shared.@# (
