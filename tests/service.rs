@@ -227,7 +227,7 @@ impl Api {
 async fn start_api(svc: Arc<Service>) -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, api::router(svc)).await.unwrap() });
+    tokio::spawn(api::serve(listener, svc, std::future::pending()));
     Api { base: format!("http://{addr}"), http: http_client() }
 }
 
@@ -247,7 +247,12 @@ async fn api_end_to_end() {
     assert_eq!(s, 401);
     let (s, _) = api.call("GET", "/api/v1/backups", None, Some("wrong-token-wrong-token")).await;
     assert_eq!(s, 401);
+    // /health without the token: ok or not, nothing else (no hosts,
+    // roles, paths or tenants); with it, the checks.
     let (s, health) = api.call("GET", "/health", None, None).await;
+    assert!(s == 200 || s == 503, "{health}");
+    assert_eq!(health.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["ok"], "{health}");
+    let (s, health) = api.call("GET", "/health", None, Some(TOKEN)).await;
     assert!(s == 200 || s == 503, "{health}");
     assert!(health["checks"].as_array().unwrap().iter().any(|c| c["name"] == "source main reachable" && c["ok"] == true), "{health}");
     let doc: Value = serde_json::from_str(api::OPENAPI).unwrap();
@@ -712,4 +717,88 @@ async fn tenants_are_exact_and_latest_picks_only_full_snapshots() {
     let (s, r) = api.post("/api/v1/tenants/tenant_a/restore", json!({"target_tenant": "tenant_a2"})).await;
     assert_eq!(s, 202, "{r}");
     assert_eq!(api.job(r["job"].as_str().unwrap()).await["status"], "succeeded");
+}
+
+/// ~300 idle, half-open connections to the API of a `pgkeep serve` whose
+/// file descriptors are limited (256): the connection cap keeps them from
+/// taking the descriptors a backup needs, the header timeout closes them,
+/// and a backup round still completes and /health answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_do_not_starve_backups() {
+    use std::os::unix::process::CommandExt;
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_idle", &["tenant_i1", "tenant_i2"]).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    write_config(&env, cluster, &format!("listen = \"127.0.0.1:{port}\"\nhttp = {{ header_timeout = \"2s\", max_connections = 32 }}\n"));
+    let cfg = env.dir.path().join("pgkeep.toml");
+    let mut cmd = std::process::Command::new(common::bin());
+    cmd.args(["serve", "--config", cfg.to_str().unwrap()])
+        .stderr(std::fs::File::create(env.dir.path().join("serve.log")).unwrap());
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit { rlim_cur: 256, rlim_max: 256 };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    /// Kills the service if the test fails before it stops it.
+    struct KillOnDrop(Option<std::process::Child>);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            if let Some(c) = self.0.as_mut() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+    let mut guard = KillOnDrop(Some(cmd.spawn().unwrap()));
+    let api = Api { base: format!("http://127.0.0.1:{port}"), http: http_client() };
+    let mut up = false;
+    for _ in 0..200 {
+        if let Ok(r) = api.http.get(format!("{}/health", api.base)).send().await {
+            up = r.status() == 200 || r.status() == 503;
+            if up {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the service did not come up");
+    // Connect and say nothing.
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+    }
+    let (s, q) = tokio::time::timeout(Duration::from_secs(90), api.post("/api/v1/backups/run", json!({})))
+        .await
+        .expect("the API answered within 90 s despite 300 idle connections");
+    assert_eq!(s, 202, "{q}");
+    let ids: Vec<String> = q["jobs"].as_array().unwrap().iter().map(|j| j["job"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids.len(), 2, "{q}");
+    for id in &ids {
+        let status = wait_for("the backup round", Duration::from_secs(120), || {
+            let rec = std::fs::read(env.dir.path().join("repo/jobs").join(id)).ok()?;
+            let v: Value = serde_json::from_slice(&rec).ok()?;
+            matches!(v["status"].as_str(), Some("succeeded" | "failed")).then(|| v)
+        })
+        .await;
+        assert_eq!(status["status"], "succeeded", "{status}");
+    }
+    let (s, h) = tokio::time::timeout(Duration::from_secs(90), api.call("GET", "/health", None, None))
+        .await
+        .expect("/health answered");
+    assert!(s == 200 || s == 503, "{h}");
+    assert!(h["ok"].is_boolean(), "{h}");
+    drop(idle);
+    let mut child = guard.0.take().unwrap();
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}: {}", std::fs::read_to_string(env.dir.path().join("serve.log")).unwrap_or_default());
 }

@@ -82,11 +82,64 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/api/v1/schedules", get(schedules))
         .route("/api/v1/stats", get(stats))
         .route_layer(middleware::from_fn_with_state(svc.clone(), auth));
+    let request_timeout = svc.config.http.request_timeout;
     Router::new()
         .route("/health", get(health))
         .merge(authed)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route".into()) })
+        .layer(middleware::from_fn(move |req: Request, next: Next| async move {
+            match tokio::time::timeout(request_timeout, next.run(req)).await {
+                Ok(r) => r,
+                Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, format!("no answer within {request_timeout:?}")),
+            }
+        }))
         .with_state(svc)
+}
+
+/// Serve the API on `listener` until `shutdown` completes, within the
+/// limits of `config.http`: at most `max_connections` connections at once
+/// (the listener stops accepting at the cap, so further clients wait in
+/// the kernel's backlog and cost no file descriptor here), request
+/// headers within `header_timeout` (which also closes idle keep-alive and
+/// half-open connections), and answers within `request_timeout` (see
+/// [`router`]).
+pub async fn serve(listener: tokio::net::TcpListener, svc: Arc<Service>, shutdown: impl std::future::Future<Output = ()>) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let limits = svc.config.http.clone();
+    let app = router(svc);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            _ = &mut shutdown => return,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "API: cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => return,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let header_timeout = limits.header_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "API connection closed");
+            }
+        });
+    }
 }
 
 /// An error response: `{"error": "..."}`.
@@ -115,13 +168,17 @@ fn accepted(body: Value) -> Response {
     (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
-async fn auth(State(svc): Svc, headers: HeaderMap, req: Request, next: Next) -> Response {
+fn has_token(svc: &Service, headers: &HeaderMap) -> bool {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !constant_time_eq(given.as_bytes(), svc.token.as_bytes()) {
+    constant_time_eq(given.as_bytes(), svc.token.as_bytes())
+}
+
+async fn auth(State(svc): Svc, headers: HeaderMap, req: Request, next: Next) -> Response {
+    if !has_token(&svc, &headers) {
         let mut r = error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token".into());
         r.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         return r;
@@ -152,9 +209,14 @@ fn snapshot_arg(svc: &Service, id: &str) -> Result<Id, Response> {
     svc.resolve_snapshot_id(id).ok_or_else(|| not_found(format!("no snapshot {id} (or the prefix is ambiguous)")))
 }
 
-async fn health(State(svc): Svc) -> Response {
-    let (ok, checks) = super::health::check(&svc).await;
+/// `/health`: without the token only `{"ok": bool}` (and the status
+/// code); the checks, which name hosts, roles, paths and tenants, need it.
+async fn health(State(svc): Svc, headers: HeaderMap) -> Response {
+    let (ok, checks) = super::health::cached_check(&svc).await;
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    if !has_token(&svc, &headers) {
+        return (status, Json(json!({ "ok": ok }))).into_response();
+    }
     let failing: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
     (status, Json(json!({ "ok": ok, "failing": failing, "checks": checks }))).into_response()
 }

@@ -39,6 +39,14 @@ pub struct Config {
     pub admin_token_file: Option<PathBuf>,
     /// An environment variable holding the admin token.
     pub admin_token_env: Option<String>,
+    /// The API's limits: a client must send a request's headers within
+    /// `header_timeout` (idle keep-alive connections are closed after it
+    /// too), a request is answered within `request_timeout`, and at most
+    /// `max_connections` connections are open (more wait in the listen
+    /// backlog), so idle or half-open connections cannot take the file
+    /// descriptors backups need.
+    #[serde(default)]
+    pub http: HttpConfig,
     /// Jobs (backups, restores, verifies, prunes) running at once.
     #[serde(default = "default_max_jobs")]
     pub max_concurrent_jobs: usize,
@@ -75,6 +83,30 @@ pub struct Config {
     pub schedules: Vec<ScheduleConfig>,
     #[serde(default)]
     pub alerts: AlertsConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    #[serde(with = "duration_str")]
+    pub header_timeout: Duration,
+    #[serde(with = "duration_str")]
+    pub request_timeout: Duration,
+    pub max_connections: usize,
+    /// How long `/health` reuses its last probes (a login to every source).
+    #[serde(with = "duration_str")]
+    pub health_cache: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_connections: 64,
+            health_cache: Duration::from_secs(15),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -261,6 +293,12 @@ impl Config {
         let bad = |message: String| ConfigError::Invalid { path: origin.to_string(), message };
         if self.max_concurrent_jobs == 0 {
             return Err(bad("max_concurrent_jobs must be at least 1".into()));
+        }
+        if !(1..=10_000).contains(&self.http.max_connections) {
+            return Err(bad("http.max_connections must be between 1 and 10000".into()));
+        }
+        if self.http.header_timeout.is_zero() || self.http.request_timeout.is_zero() {
+            return Err(bad("http.header_timeout and http.request_timeout must be more than 0s".into()));
         }
         if self.admin_token_file.is_some() == self.admin_token_env.is_some() {
             return Err(bad(

@@ -68,6 +68,21 @@ pub fn stale_tenants(svc: &Service, now: DateTime<Utc>) -> Vec<Stale> {
     out
 }
 
+/// The checks, run at most once per `http.health_cache`: `/health` may be
+/// polled by every load balancer and monitor there is, and each run logs in
+/// to every source. Concurrent callers wait for one run.
+pub async fn cached_check(svc: &Service) -> (bool, Vec<Check>) {
+    let mut cache = svc.health_cache.lock().await;
+    if let Some((at, ok, checks)) = cache.as_ref() {
+        if at.elapsed() < svc.config.http.health_cache {
+            return (*ok, checks.clone());
+        }
+    }
+    let (ok, checks) = check(svc).await;
+    *cache = Some((std::time::Instant::now(), ok, checks.clone()));
+    (ok, checks)
+}
+
 /// Run every check; healthy when all pass.
 pub async fn check(svc: &Service) -> (bool, Vec<Check>) {
     let mut checks = Vec::new();

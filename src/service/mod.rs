@@ -168,6 +168,8 @@ pub struct Service {
     /// schedule per tenant and due time, low disk), so each is sent once.
     alerted: Mutex<std::collections::HashSet<String>>,
     pub started_at: DateTime<Utc>,
+    /// The last `/health` probes and when they ran (see `http.health_cache`).
+    pub(crate) health_cache: tokio::sync::Mutex<Option<(std::time::Instant, bool, Vec<health::Check>)>>,
 }
 
 impl Service {
@@ -215,6 +217,7 @@ impl Service {
             schedules,
             alerted: Mutex::new(Default::default()),
             started_at: now,
+            health_cache: tokio::sync::Mutex::new(None),
         }))
     }
 
@@ -912,9 +915,9 @@ pub async fn serve(config: Config) -> Result<(), ServiceError> {
     let stop = Arc::new(Notify::new());
     let server = {
         let stop = stop.clone();
-        let app = api::router(svc.clone());
+        let app = svc.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(async move { stop.notified().await }).await;
+            api::serve(listener, app, async move { stop.notified().await }).await;
         })
     };
     wait_for_signal().await;
