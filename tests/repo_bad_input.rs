@@ -846,3 +846,53 @@ fn prune_keeps_a_repacked_pack_a_killed_prune_left_unindexed() {
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     f.assert_intact(1);
 }
+
+/// Seal `payload` as a snapshot and store it under its hash, as a hostile
+/// writer with access to the repository could.
+fn plant_snapshot(root: &Path, payload: &[u8]) -> Id {
+    let bytes = envelope::seal(Kind::Snapshot, payload);
+    let id = Id::hash(&bytes);
+    std::fs::write(root.join("snapshots").join(id.to_hex()), &bytes).unwrap();
+    id
+}
+
+/// Tiny manifests that declare huge arrays, strings, maps or binaries, or
+/// decompress into a flood of empty structs, fail with an error naming the
+/// file, without the reader allocating for what they declare (a 236-byte
+/// manifest once made the decoder take 1.5 GB, a 1.9 KB one over 4 GB);
+/// the intact snapshots still read.
+#[test]
+fn hostile_manifest_sizes_are_refused_without_allocating() {
+    let f = fixture();
+    let mut flood = vec![0x81, 0xa6];
+    flood.extend_from_slice(b"tables");
+    flood.extend_from_slice(&[0xdd, 0x02, 0x00, 0x00, 0x00]);
+    flood.extend(std::iter::repeat_n(0x80u8, 32 << 20));
+    let hostile: Vec<(&str, Vec<u8>)> = vec![
+        ("array of 2^32-1 tables", [&[0x81, 0xa6][..], b"tables", &[0xdd, 0xff, 0xff, 0xff, 0xff, 0x80, 0x80]].concat()),
+        ("string of 4 GiB", [&[0x81, 0xa5][..], b"label", &[0xdb, 0xff, 0xff, 0xff, 0xf0, b'x']].concat()),
+        ("map of 2^32-1 entries", vec![0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, b'a', 0xc0]),
+        ("binary of 4 GiB", [&[0x81, 0xa6][..], b"parent", &[0xc6, 0xff, 0xff, 0xff, 0xf0, 0]].concat()),
+        ("32 MiB of empty structs in a few KiB", flood),
+    ];
+    for (what, payload) in hostile {
+        let id = plant_snapshot(f.root(), &payload);
+        let size = std::fs::metadata(f.snapshot_file(&id)).unwrap().len();
+        assert!(size < 16 << 10, "{what}: the planted manifest is {size} bytes");
+        let repo = Repository::open(f.root()).unwrap();
+        let err = repo.load_snapshot(&id).expect_err(what).to_string();
+        assert!(err.contains(&format!("snapshot {}", id.short())), "{what}: {err}");
+        let shown = pgkeep(&["show", "--repo", &f.arg(), &id.to_hex()]);
+        assert!(!shown.status.success(), "{what}");
+        assert!(stderr(&shown).contains(&id.short()), "{what}: {}", stderr(&shown));
+        std::fs::remove_file(f.snapshot_file(&id)).unwrap();
+    }
+    // No `pgkeep show` above (nor any child of this test binary) grew
+    // anywhere near what the manifests declared.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out pointer.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    assert!(ru.ru_maxrss < 512 * 1024, "a child used {} KiB", ru.ru_maxrss);
+    f.assert_intact(0);
+    f.assert_intact(1);
+}

@@ -802,3 +802,30 @@ async fn idle_connections_do_not_starve_backups() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}: {}", std::fs::read_to_string(env.dir.path().join("serve.log")).unwrap_or_default());
 }
+
+/// One unreadable manifest (garbage, or a hostile size) does not stop the
+/// service: it opens, serves the other snapshots, and /health names the
+/// bad file (to the token holder).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_manifest_is_reported_and_the_rest_served() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_badmanifest", &["tenant_m"]).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let config = write_config(&env, cluster, "");
+    let repo = Repository::open(&env.dir.path().join("repo")).unwrap();
+    let (good, _) = common::put(&repo, "good", &[("public.t", &b"rows"[..])]);
+    let hostile = pgkeep::repo::envelope::seal(pgkeep::repo::envelope::Kind::Snapshot, &[0xdd, 0xff, 0xff, 0xff, 0xff, 0x80]);
+    let bad = pgkeep::repo::Id::hash(&hostile);
+    std::fs::write(env.dir.path().join("repo/snapshots").join(bad.to_hex()), &hostile).unwrap();
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    let ids: Vec<String> = svc.snapshot_list().into_iter().map(|s| s.id).collect();
+    assert_eq!(ids, vec![good.to_hex()]);
+    let api = start_api(svc.clone()).await;
+    let (_, h) = api.call("GET", "/health", None, Some(TOKEN)).await;
+    let check = h["checks"].as_array().unwrap().iter().find(|c| c["name"] == "snapshots readable").cloned().unwrap();
+    assert_eq!(check["ok"], false, "{h}");
+    assert!(check["detail"].as_str().unwrap().contains(&bad.short()), "{check}");
+    let (s, list) = api.get("/api/v1/backups").await;
+    assert_eq!(s, 200);
+    assert_eq!(list["backups"].as_array().unwrap().len(), 1, "{list}");
+}

@@ -169,6 +169,9 @@ pub struct Service {
     alerted: Mutex<std::collections::HashSet<String>>,
     pub started_at: DateTime<Utc>,
     /// The last `/health` probes and when they ran (see `http.health_cache`).
+    /// Snapshots that could not be read when the service opened the
+    /// repository (each error names the file); `/health` reports them.
+    pub unreadable_snapshots: Vec<String>,
     pub(crate) health_cache: tokio::sync::Mutex<Option<(std::time::Instant, bool, Vec<health::Check>)>>,
 }
 
@@ -185,12 +188,15 @@ impl Service {
         for u in unreadable {
             tracing::warn!("{u}");
         }
-        let snapshots = repo
-            .snapshots()
-            .map_err(|source| ServiceError::Repo { path: config.repository.display().to_string(), source })?
-            .iter()
-            .map(|(id, s)| (id.to_hex(), SnapshotSummary::of(id, s)))
-            .collect();
+        // A snapshot that cannot be read is reported and left out; the
+        // rest are served (`pgkeep check` says more about the damage).
+        let (readable, unreadable) = repo
+            .snapshots_lenient()
+            .map_err(|source| ServiceError::Repo { path: config.repository.display().to_string(), source })?;
+        for e in &unreadable {
+            tracing::error!(error = %e, "skipping an unreadable snapshot; run `pgkeep check`");
+        }
+        let snapshots = readable.iter().map(|(id, s)| (id.to_hex(), SnapshotSummary::of(id, s))).collect();
         let schedules = config
             .schedules
             .iter()
@@ -218,6 +224,7 @@ impl Service {
             alerted: Mutex::new(Default::default()),
             started_at: now,
             health_cache: tokio::sync::Mutex::new(None),
+            unreadable_snapshots: unreadable.iter().map(|e| e.to_string()).collect(),
         }))
     }
 
