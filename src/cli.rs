@@ -350,6 +350,10 @@ pub enum Command {
         /// Rewrite packs whose garbage exceeds this percentage.
         #[arg(long, default_value_t = 50.0)]
         max_unused_percent: f64,
+        /// Delete packs no index lists only when older than this ("1h",
+        /// "30m", "0s"): a running backup indexes its packs after writing them.
+        #[arg(long, default_value = "1h", value_parser = parse_grace)]
+        unindexed_grace: std::time::Duration,
     },
     /// Check the repository's structure, and with --read-data every byte.
     Check {
@@ -446,6 +450,13 @@ fn default_threads() -> usize {
         .min(crate::sessions::MAX_JOBS)
 }
 
+fn parse_grace(s: &str) -> std::result::Result<std::time::Duration, String> {
+    crate::service::retention::parse_duration(s)
+        .ok()
+        .and_then(|d| d.to_std().ok())
+        .ok_or_else(|| format!("invalid duration {s:?} (use e.g. \"0s\", \"30m\", \"1h\")"))
+}
+
 /// `-j`/`--jobs`: 1 ..= 64 (a huge count would overflow session and split
 /// arithmetic rather than go faster).
 fn jobs_parser() -> clap::builder::RangedU64ValueParser<usize> {
@@ -538,6 +549,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             repo,
             dry_run,
             max_unused_percent,
+            unindexed_grace,
         } => {
             if !(0.0..=100.0).contains(&max_unused_percent) {
                 bail!("--max-unused-percent must be between 0 and 100, got {max_unused_percent}");
@@ -548,6 +560,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 &PruneOptions {
                     dry_run,
                     repack_threshold: max_unused_percent / 100.0,
+                    unindexed_grace,
                 },
             )?;
             println!(

@@ -1939,6 +1939,9 @@ mod generate {
             created: T1.into(),
             refreshed: T1.into(),
             nonce: Id::hash(b"pgkeep format v1 test vector lock nonce"),
+            // A lock as pgkeep 0.1.0 wrote it (no boot id, no pid namespace).
+            boot_id: None,
+            pid_namespace: None,
         };
         let lock_bytes = envelope::seal_value(Kind::Lock, &lock);
         let lock_id = Id::hash(&lock_bytes);

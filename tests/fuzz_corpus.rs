@@ -270,6 +270,8 @@ fn sample_lock(exclusive: bool) -> LockInfo {
         created: "2026-01-02T03:04:05.000006Z".into(),
         refreshed: "2026-01-02T03:09:05.000006Z".into(),
         nonce: Id([0x17; 32]),
+        boot_id: None,
+        pid_namespace: None,
     }
 }
 

@@ -816,6 +816,7 @@ fn prune_keeps_a_repacked_pack_a_killed_prune_left_unindexed() {
     let opts = PruneOptions {
         dry_run: false,
         repack_threshold: 0.0,
+        unindexed_grace: std::time::Duration::ZERO,
     };
     // What a prune would write, made on a copy of the repository.
     let copy = fast_tempdir();
@@ -844,5 +845,166 @@ fn prune_keeps_a_repacked_pack_a_killed_prune_left_unindexed() {
     )
     .expect("check runs");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+    f.assert_intact(1);
+}
+
+/// Seal `payload` as a snapshot and store it under its hash, as a hostile
+/// writer with access to the repository could.
+fn plant_snapshot(root: &Path, payload: &[u8]) -> Id {
+    let bytes = envelope::seal(Kind::Snapshot, payload);
+    let id = Id::hash(&bytes);
+    std::fs::write(root.join("snapshots").join(id.to_hex()), &bytes).unwrap();
+    id
+}
+
+/// Tiny manifests that declare huge arrays, strings, maps or binaries, or
+/// decompress into a flood of empty structs, fail with an error naming the
+/// file, without the reader allocating for what they declare (a 236-byte
+/// manifest once made the decoder take 1.5 GB, a 1.9 KB one over 4 GB);
+/// the intact snapshots still read.
+#[test]
+fn hostile_manifest_sizes_are_refused_without_allocating() {
+    let f = fixture();
+    let mut flood = vec![0x81, 0xa6];
+    flood.extend_from_slice(b"tables");
+    flood.extend_from_slice(&[0xdd, 0x02, 0x00, 0x00, 0x00]);
+    flood.extend(std::iter::repeat_n(0x80u8, 32 << 20));
+    let hostile: Vec<(&str, Vec<u8>)> = vec![
+        ("array of 2^32-1 tables", [&[0x81, 0xa6][..], b"tables", &[0xdd, 0xff, 0xff, 0xff, 0xff, 0x80, 0x80]].concat()),
+        ("string of 4 GiB", [&[0x81, 0xa5][..], b"label", &[0xdb, 0xff, 0xff, 0xff, 0xf0, b'x']].concat()),
+        ("map of 2^32-1 entries", vec![0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, b'a', 0xc0]),
+        ("binary of 4 GiB", [&[0x81, 0xa6][..], b"parent", &[0xc6, 0xff, 0xff, 0xff, 0xf0, 0]].concat()),
+        ("32 MiB of empty structs in a few KiB", flood),
+    ];
+    for (what, payload) in hostile {
+        let id = plant_snapshot(f.root(), &payload);
+        let size = std::fs::metadata(f.snapshot_file(&id)).unwrap().len();
+        assert!(size < 16 << 10, "{what}: the planted manifest is {size} bytes");
+        let repo = Repository::open(f.root()).unwrap();
+        let err = repo.load_snapshot(&id).expect_err(what).to_string();
+        assert!(err.contains(&format!("snapshot {}", id.short())), "{what}: {err}");
+        let shown = pgkeep(&["show", "--repo", &f.arg(), &id.to_hex()]);
+        assert!(!shown.status.success(), "{what}");
+        assert!(stderr(&shown).contains(&id.short()), "{what}: {}", stderr(&shown));
+        std::fs::remove_file(f.snapshot_file(&id)).unwrap();
+    }
+    // No `pgkeep show` above (nor any child of this test binary) grew
+    // anywhere near what the manifests declared.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out pointer.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    assert!(ru.ru_maxrss < 512 * 1024, "a child used {} KiB", ru.ru_maxrss);
+    f.assert_intact(0);
+    f.assert_intact(1);
+}
+
+/// A dead-looking pid proves nothing unless the lock comes from this host,
+/// this boot and this pid namespace: two containers with one host name
+/// once made a prune delete a running backup's packs. Locks without boot
+/// id and namespace (pgkeep 0.1.0's) are judged by age only.
+#[test]
+fn lock_liveness_needs_host_boot_and_pid_namespace() {
+    use pgkeep::repo::lock::{self, LockInfo};
+    let now = chrono::Utc::now();
+    let fresh = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let old = (now - chrono::TimeDelta::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    // A pid that is not running here.
+    let dead = {
+        let mut c = Command::new("true").spawn().unwrap();
+        let pid = c.id();
+        c.wait().unwrap();
+        pid
+    };
+    let here = LockInfo {
+        hostname: lock::hostname(),
+        pid: dead,
+        boot_id: lock::boot_id(),
+        pid_namespace: lock::pid_namespace(),
+        created: fresh.clone(),
+        refreshed: fresh.clone(),
+        purpose: "backup".into(),
+        ..LockInfo::default()
+    };
+    assert!(here.boot_id.is_some() && here.pid_namespace.is_some(), "this test needs Linux /proc");
+    assert!(lock::is_stale(&here, now), "same host, boot and namespace, dead pid: stale");
+    let other_container = LockInfo { pid_namespace: Some("pid:[1]".into()), ..here.clone() };
+    assert!(!lock::is_stale(&other_container, now), "another pid namespace: the pid proves nothing");
+    let other_boot = LockInfo { boot_id: Some("00000000-0000-0000-0000-000000000000".into()), ..here.clone() };
+    assert!(!lock::is_stale(&other_boot, now), "another boot: the pid proves nothing");
+    let old_format = LockInfo { boot_id: None, pid_namespace: None, ..here.clone() };
+    assert!(!lock::is_stale(&old_format, now), "an old lock, refreshed just now, is alive");
+    assert!(lock::is_stale(&LockInfo { refreshed: old.clone(), ..old_format.clone() }, now), "not refreshed for 2 h: stale");
+    assert!(lock::is_stale(&LockInfo { refreshed: old, ..other_container.clone() }, now));
+
+    // In a repository: a lock from "another container" blocks prune; the
+    // old format still reads.
+    let f = fixture();
+    let bytes = envelope::seal_value(Kind::Lock, &other_container);
+    std::fs::write(f.root().join("locks").join(Id::hash(&bytes).to_hex()), &bytes).unwrap();
+    let err = pgkeep_fails(&["prune", "--repo", &f.arg()]);
+    assert!(err.contains("locked"), "{err}");
+    let shown = pgkeep_ok(&["unlock", "--repo", &f.arg()]);
+    assert!(!shown.contains(&dead.to_string()), "unlock removed a live-looking lock: {shown}");
+    std::fs::remove_file(f.root().join("locks").join(Id::hash(&bytes).to_hex())).unwrap();
+    let old_bytes = envelope::seal_value(Kind::Lock, &old_format);
+    let read: LockInfo = envelope::open_value(Kind::Lock, &old_bytes, "lock").unwrap();
+    assert_eq!(read, old_format);
+}
+
+/// A backup whose lock was removed (a prune elsewhere took it for stale)
+/// or whose packs are gone does not write its snapshot.
+#[test]
+fn writer_rechecks_its_lock_and_packs_before_committing() {
+    let f = fixture();
+    let repo = Repository::open(f.root()).unwrap();
+    let before = repo.snapshots().unwrap().len();
+    // Lock lost.
+    let session = repo.begin_backup("test", 2).unwrap();
+    let sum = session.write_reader("public.x", &random_bytes(9, 300_000)[..]).unwrap();
+    for l in files_in(f.root(), "locks") {
+        std::fs::remove_file(f.root().join(l)).unwrap();
+    }
+    let err = session.commit(&snapshot_of("lost lock", &[("public.x", &sum)])).unwrap_err();
+    assert!(matches!(err, RepoError::LockLost { .. }), "{err}");
+    // Packs gone.
+    let packs_before: std::collections::BTreeSet<PathBuf> = files_in(f.root(), "data").into_iter().collect();
+    let session = repo.begin_backup("test", 2).unwrap();
+    let sum = session.write_reader("public.y", &random_bytes(10, 300_000)[..]).unwrap();
+    let mut snap = snapshot_of("lost packs", &[("public.y", &sum)]);
+    snap.tables[0].name = "y".into();
+    // Enough data that full packs go out before the commit; then remove
+    // them, as a prune that ignored the session's lock would.
+    let _ = session.write_reader("public.z", &random_bytes(11, 2_000_000)[..]).unwrap();
+    let new: Vec<PathBuf> = files_in(f.root(), "data").into_iter().filter(|p| !packs_before.contains(p)).collect();
+    assert!(!new.is_empty(), "a full pack is written before the commit");
+    for p in &new {
+        std::fs::remove_file(f.root().join(p)).unwrap();
+    }
+    let err = session.commit(&snap).unwrap_err();
+    assert!(matches!(err, RepoError::PackGone { .. } | RepoError::ChunkNotIndexed { .. }), "{err}");
+    assert_eq!(repo.snapshots().unwrap().len(), before, "no snapshot was written");
+}
+
+/// Prune leaves unindexed packs younger than the grace period alone (a
+/// running backup indexes its packs after writing them) and removes them
+/// once they are older, or with no grace.
+#[test]
+fn prune_spares_young_unindexed_packs() {
+    use pgkeep::repo::prune::{prune, PruneOptions};
+    let f = fixture();
+    // An unindexed pack, just written: one of another repository's.
+    let other = fast_tempdir();
+    let repo2 = Repository::init(other.path(), small_config()).unwrap();
+    put(&repo2, "other", &[("public.o", &random_bytes(77, 400_000)[..])]);
+    let rel = files_in(other.path(), "data").into_iter().next().unwrap();
+    std::fs::copy(other.path().join(&rel), f.root().join(&rel)).unwrap();
+    let repo = Repository::open(f.root()).unwrap();
+    let r = prune(&repo, &PruneOptions::default()).unwrap();
+    assert_eq!((r.unindexed_packs_deleted, r.unindexed_packs_spared), (0, 1), "{r:?}");
+    assert!(f.root().join(&rel).exists());
+    let out = pgkeep_ok(&["prune", "--unindexed-grace", "0s", "--repo", &f.arg()]);
+    assert!(out.contains("1 unindexed removed"), "{out}");
+    assert!(!f.root().join(&rel).exists());
+    f.assert_intact(0);
     f.assert_intact(1);
 }

@@ -392,7 +392,8 @@ fn killed_writers_and_prunes_lose_nothing() {
     }
 
     // Finally: a prune that completes leaves no trace of the crashes.
-    pgkeep_ok(&["prune", "--repo", &w.repo_arg()]);
+    // (No grace for unindexed packs: every writer is gone.)
+    pgkeep_ok(&["prune", "--unindexed-grace", "0s", "--repo", &w.repo_arg()]);
     let out = pgkeep_ok(&["check", "--repo", &w.repo_arg(), "--read-data"]);
     assert!(
         !out.contains("not in any index"),

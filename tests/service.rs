@@ -802,3 +802,83 @@ async fn idle_connections_do_not_starve_backups() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}: {}", std::fs::read_to_string(env.dir.path().join("serve.log")).unwrap_or_default());
 }
+
+/// One unreadable manifest (garbage, or a hostile size) does not stop the
+/// service: it opens, serves the other snapshots, and /health names the
+/// bad file (to the token holder).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_manifest_is_reported_and_the_rest_served() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_badmanifest", &["tenant_m"]).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let config = write_config(&env, cluster, "");
+    let repo = Repository::open(&env.dir.path().join("repo")).unwrap();
+    let (good, _) = common::put(&repo, "good", &[("public.t", &b"rows"[..])]);
+    let hostile = pgkeep::repo::envelope::seal(pgkeep::repo::envelope::Kind::Snapshot, &[0xdd, 0xff, 0xff, 0xff, 0xff, 0x80]);
+    let bad = pgkeep::repo::Id::hash(&hostile);
+    std::fs::write(env.dir.path().join("repo/snapshots").join(bad.to_hex()), &hostile).unwrap();
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    let ids: Vec<String> = svc.snapshot_list().into_iter().map(|s| s.id).collect();
+    assert_eq!(ids, vec![good.to_hex()]);
+    let api = start_api(svc.clone()).await;
+    let (_, h) = api.call("GET", "/health", None, Some(TOKEN)).await;
+    let check = h["checks"].as_array().unwrap().iter().find(|c| c["name"] == "snapshots readable").cloned().unwrap();
+    assert_eq!(check["ok"], false, "{h}");
+    assert!(check["detail"].as_str().unwrap().contains(&bad.short()), "{check}");
+    let (s, list) = api.get("/api/v1/backups").await;
+    assert_eq!(s, 200);
+    assert_eq!(list["backups"].as_array().unwrap().len(), 1, "{list}");
+}
+
+/// The top-level `retention` applies to backups made through the API, in
+/// the top-level `timezone` (keep_daily counts Berlin's days, not UTC's),
+/// and a schedule without a time zone takes the top-level one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn top_level_retention_and_timezone_take_effect() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_toplevel", &["tenant_t"]).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let config = write_config(
+        &env,
+        cluster,
+        r#"
+timezone = "Europe/Berlin"
+retention = { keep_daily = 2 }
+
+[[schedules]]
+name = "nightly"
+cron = "0 0 2 * * *"
+source = "main"
+"#,
+    );
+    assert_eq!(config.schedules[0].timezone, "Europe/Berlin");
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 22, 30, 0).unwrap());
+    let svc = Service::open(config, Arc::new(clock.clone())).unwrap();
+    svc.refresh_tenants().await;
+    let api = start_api(svc.clone()).await;
+    let (_, sc) = api.get("/api/v1/schedules").await;
+    assert_eq!(sc["schedules"][0]["timezone"], "Europe/Berlin", "{sc}");
+    // 22:30 and 23:30 UTC are 23:30 on March 1st and 00:30 on March 2nd in
+    // Berlin; 23:45 UTC is March 2nd there too.
+    let mut ids = Vec::new();
+    for (n, (h, m)) in [(22, 30), (23, 30), (23, 45)].into_iter().enumerate() {
+        clock.set(Utc.with_ymd_and_hms(2026, 3, 1, h, m, 0).unwrap());
+        let (s, q) = api.post("/api/v1/tenants/tenant_t/backups", json!({})).await;
+        assert_eq!(s, 202, "{q}");
+        let job = api.job(q["job"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        ids.push(job["snapshot"].as_str().unwrap().to_string());
+        wait_for("retention after the API backup", Duration::from_secs(60), || {
+            let r = svc.jobs.query(usize::MAX, |r| r.kind == JobKind::Retention && r.status.is_done());
+            (r.len() == n + 1 && svc.running_jobs() == 0).then_some(())
+        })
+        .await;
+    }
+    let mut left: Vec<String> = svc.snapshot_list().into_iter().map(|s| s.id).collect();
+    left.sort();
+    let mut want = vec![ids[0].clone(), ids[2].clone()];
+    want.sort();
+    assert_eq!(left, want, "keep_daily 2 in Berlin keeps the newest of March 1st and of March 2nd");
+    let failed = svc.jobs.query(usize::MAX, |r| r.status != JobStatus::Succeeded);
+    assert!(failed.is_empty(), "{failed:#?}");
+}

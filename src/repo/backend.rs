@@ -64,6 +64,11 @@ pub trait Backend: Send + Sync + 'static {
     /// storage; a crash before leaves no file under `name`.
     fn write(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()>;
     fn remove(&self, ft: FileType, name: &str) -> Result<()>;
+    /// When the file was last written, if the backend knows (prune spares
+    /// young unindexed packs: a running backup may be about to index them).
+    fn modified(&self, _ft: FileType, _name: &str) -> Result<Option<std::time::SystemTime>> {
+        Ok(None)
+    }
 }
 
 /// A repository in a local directory.
@@ -366,6 +371,15 @@ impl Backend for LocalBackend {
             let _ = fs::remove_file(&tmp);
         }
         result
+    }
+
+    fn modified(&self, ft: FileType, name: &str) -> Result<Option<std::time::SystemTime>> {
+        let p = self.path(ft, name);
+        match fs::metadata(&p).and_then(|m| m.modified()) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(RepoError::io("cannot stat", p, e)),
+        }
     }
 
     fn remove(&self, ft: FileType, name: &str) -> Result<()> {

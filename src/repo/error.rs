@@ -45,6 +45,12 @@ pub enum RepoError {
         file: String,
     },
 
+    #[error("the repository lock {file} is no longer held: {why}; the snapshot was not written (its data may have been pruned): run the backup again")]
+    LockLost { file: String, why: String },
+
+    #[error("pack {pack} that the new snapshot needs is gone (a prune may have removed it); the snapshot was not written: run the backup again")]
+    PackGone { pack: String },
+
     #[error("no snapshot matches {0:?}; `pgkeep snapshots` lists them")]
     SnapshotNotFound(String),
 

@@ -38,6 +38,16 @@ pub struct LockInfo {
     pub refreshed: String,
     /// Random, so two locks written in the same microsecond differ.
     pub nonce: Id,
+    /// The holder's boot (Linux: /proc/sys/kernel/random/boot_id). With
+    /// `hostname` and `pid_namespace` it says whether `pid` can be judged
+    /// here: two containers may share a host name, a rebooted host reuses
+    /// pids. Written only when known (older readers ignore the key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
+    /// The holder's pid namespace (Linux: readlink /proc/self/ns/pid, e.g.
+    /// "pid:[4026531836]"). Written only when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid_namespace: Option<String>,
 }
 
 impl LockInfo {
@@ -55,6 +65,33 @@ pub fn hostname() -> String {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// This boot's id (/proc/sys/kernel/random/boot_id), if readable.
+pub fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// This process's pid namespace (readlink /proc/self/ns/pid), if readable.
+pub fn pid_namespace() -> Option<String> {
+    std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// Whether the lock's `pid` names a process this one can see: same host
+/// name, same boot, same pid namespace, all three known. Otherwise only
+/// the lock's age can tell it is stale.
+pub fn same_pid_space(info: &LockInfo) -> bool {
+    info.hostname == hostname()
+        && info.boot_id.is_some()
+        && info.boot_id == boot_id()
+        && info.pid_namespace.is_some()
+        && info.pid_namespace == pid_namespace()
 }
 
 /// Start time of a process, field 22 of /proc/PID/stat.
@@ -75,7 +112,10 @@ fn process_alive(pid: u32) -> bool {
 }
 
 pub fn is_stale(info: &LockInfo, now: chrono::DateTime<chrono::Utc>) -> bool {
-    if info.hostname == hostname() {
+    // A lock without boot id and pid namespace (written by pgkeep 0.1.0)
+    // is judged by its age, like one from another host: its pid may be a
+    // process in another container with the same host name.
+    if same_pid_space(info) {
         if !process_alive(info.pid) {
             return true;
         }
@@ -140,6 +180,8 @@ pub fn acquire(backend: Arc<dyn Backend>, exclusive: bool, purpose: &str) -> Res
         hostname: hostname(),
         pid,
         pid_start: process_start(pid),
+        boot_id: boot_id(),
+        pid_namespace: pid_namespace(),
         purpose: purpose.into(),
         created: now.clone(),
         refreshed: now,
@@ -240,6 +282,35 @@ fn refresh_loop(
             }
             Err(e) => tracing::warn!(error = %e, "cannot refresh repository lock"),
         }
+    }
+}
+
+impl LockGuard {
+    /// Check the lock is still held: its current file exists and still
+    /// says it is ours. A writer calls this before it commits, so that a
+    /// prune that removed the lock (judging it stale) and maybe the
+    /// writer's packs cannot be followed by a snapshot that needs them.
+    pub fn verify(&self) -> Result<()> {
+        let mut last = String::new();
+        // Twice: the refresher may have just replaced the file we named.
+        for _ in 0..2 {
+            let name = self.name.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            match read_lock(self.backend.as_ref(), &name) {
+                Ok(info) if info.pid == std::process::id() && info.hostname == hostname() => return Ok(()),
+                Ok(_) => {
+                    return Err(RepoError::LockLost {
+                        file: self.backend.relative_path(FileType::Lock, &name),
+                        why: "it names another holder".into(),
+                    })
+                }
+                Err(RepoError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => last = name,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(RepoError::LockLost {
+            file: self.backend.relative_path(FileType::Lock, &last),
+            why: "it was removed (another process took it for stale)".into(),
+        })
     }
 }
 

@@ -142,6 +142,28 @@ impl Repository {
         Ok(out)
     }
 
+    /// All snapshots that can be read, oldest first, and the error of each
+    /// one that cannot (naming its file): one damaged or hostile manifest
+    /// must not hide the others from a long-running reader such as `serve`.
+    pub fn snapshots_lenient(&self) -> Result<(Vec<(Id, Snapshot)>, Vec<RepoError>)> {
+        let mut out = Vec::new();
+        let mut bad = Vec::new();
+        for id in snapshot::list_ids(self.backend.as_ref())? {
+            match snapshot::load(self.backend.as_ref(), &id) {
+                Ok(s) => out.push((id, s)),
+                // Forgotten between the listing and the read.
+                Err(RepoError::SnapshotNotFound(_)) => {}
+                Err(e) => bad.push(e),
+            }
+        }
+        out.sort_by(|a, b| {
+            snapshot::start_time(&a.1)
+                .cmp(&snapshot::start_time(&b.1))
+                .then(a.0.cmp(&b.0))
+        });
+        Ok((out, bad))
+    }
+
     pub fn load_snapshot(&self, id: &Id) -> Result<Snapshot> {
         snapshot::load(self.backend.as_ref(), id)
     }

@@ -23,13 +23,21 @@ pub struct PruneOptions {
     pub dry_run: bool,
     /// Rewrite a pack when more than this fraction of its bytes is garbage.
     pub repack_threshold: f64,
+    /// Packs no index lists are deleted only when older than this: a
+    /// backup writes its packs before it indexes them, and one on another
+    /// host (or whose lock this prune could not see) may be about to.
+    pub unindexed_grace: std::time::Duration,
 }
+
+/// Default [`PruneOptions::unindexed_grace`].
+pub const UNINDEXED_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl Default for PruneOptions {
     fn default() -> Self {
         PruneOptions {
             dry_run: false,
             repack_threshold: 0.5,
+            unindexed_grace: UNINDEXED_GRACE,
         }
     }
 }
@@ -42,6 +50,8 @@ pub struct PruneReport {
     pub packs_repacked: usize,
     pub packs_written: usize,
     pub unindexed_packs_deleted: usize,
+    /// Unindexed packs younger than the grace period, left alone.
+    pub unindexed_packs_spared: usize,
     pub chunks_kept: usize,
     pub chunks_removed: usize,
     pub bytes_before: u64,
@@ -158,11 +168,20 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
     }
 
     let indexed: HashSet<Id> = plans.iter().map(|p| p.id).collect();
-    let unindexed: Vec<Id> = on_disk
-        .keys()
-        .filter(|id| !indexed.contains(id))
-        .copied()
-        .collect();
+    let now = std::time::SystemTime::now();
+    let mut unindexed: Vec<Id> = Vec::new();
+    for id in on_disk.keys().filter(|id| !indexed.contains(id)) {
+        // Young (or of unknown age): a writer may be about to index it.
+        let old_enough = opts.unindexed_grace.is_zero()
+            || backend
+                .modified(FileType::Pack, &id.to_hex())?
+                .is_some_and(|t| now.duration_since(t).unwrap_or_default() >= opts.unindexed_grace);
+        if old_enough {
+            unindexed.push(*id);
+        } else {
+            report.unindexed_packs_spared += 1;
+        }
+    }
     report.unindexed_packs_deleted = unindexed.len();
 
     let mut keep_as_is = Vec::new();

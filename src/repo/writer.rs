@@ -79,6 +79,8 @@ struct Shared {
     open_pack: Mutex<PackBuilder>,
     /// Durable packs not yet listed in an index file.
     unindexed: Mutex<Vec<IndexPack>>,
+    /// Every pack this session wrote (checked again before the commit).
+    written: Mutex<Vec<Id>>,
     error: Mutex<Option<String>>,
     new_chunks: AtomicU64,
     new_raw: AtomicU64,
@@ -104,6 +106,7 @@ impl Shared {
         let (id, bytes, entries) = builder.finish();
         self.backend.write(FileType::Pack, &id.to_hex(), &bytes)?;
         self.packs_written.fetch_add(1, Ordering::Relaxed);
+        lock_ignoring_poison(&self.written).push(id);
         let batch = {
             let mut u = self.unindexed.lock().unwrap_or_else(|e| e.into_inner());
             u.push(IndexPack::from_entries(id, bytes.len() as u64, &entries));
@@ -212,6 +215,7 @@ impl BackupSession {
             new_raw: AtomicU64::new(0),
             new_stored: AtomicU64::new(0),
             packs_written: AtomicU64::new(0),
+            written: Mutex::new(Vec::new()),
             index_files: AtomicU64::new(0),
         });
         let threads = threads.max(1);
@@ -373,6 +377,20 @@ impl BackupSession {
                 });
             }
         }
+        // Before the manifest makes them needed: still locked (a prune on
+        // a host that took our lock for stale removes it first), and every
+        // pack this session wrote still there.
+        self._lock.verify()?;
+        let written: Vec<Id> = lock_ignoring_poison(&self.shared.written).clone();
+        for id in written {
+            match self.shared.backend.size(FileType::Pack, &id.to_hex()) {
+                Ok(_) => {}
+                Err(RepoError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(RepoError::PackGone { pack: self.shared.backend.relative_path(FileType::Pack, &id.to_hex()) })
+                }
+                Err(e) => return Err(e),
+            }
+        }
         snapshot::save(self.shared.backend.as_ref(), snap)
     }
 
@@ -498,4 +516,8 @@ impl Read for ChannelReader {
         let _ = self.current.split_to(n);
         Ok(n)
     }
+}
+
+fn lock_ignoring_poison<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

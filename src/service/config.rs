@@ -74,7 +74,8 @@ pub struct Config {
     /// health and stats). "0s" keeps every record.
     #[serde(default = "default_job_history", with = "duration_str")]
     pub job_history: Duration,
-    /// Time zone of the default retention's day/week buckets.
+    /// Time zone of the default retention's day/week buckets, and of
+    /// schedules that name none.
     #[serde(default = "default_tz")]
     pub timezone: String,
     #[serde(default)]
@@ -144,7 +145,9 @@ pub struct ScheduleConfig {
     pub name: String,
     /// Cron expression, 5 or 6 fields (seconds optional).
     pub cron: String,
-    /// IANA time zone the expression is read in.
+    /// IANA time zone the expression (and the schedule's retention) is
+    /// read in; default: the top-level `timezone`.
+    #[serde(default)]
     pub timezone: String,
     pub source: String,
     /// Which tenants: a SQL LIKE pattern on tenant names ("%" = all).
@@ -283,8 +286,13 @@ impl Config {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let config: Config =
+        let mut config: Config =
             toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.to_string(), message: e.to_string() })?;
+        for sc in &mut config.schedules {
+            if sc.timezone.is_empty() {
+                sc.timezone = config.timezone.clone();
+            }
+        }
         config.validate(origin)?;
         Ok(config)
     }

@@ -122,6 +122,15 @@ pub async fn check(svc: &Service) -> (bool, Vec<Check>) {
         ok: writable.is_ok(),
         detail: writable.err().map(|e| format!("{}: {e}", probe.display())).unwrap_or_else(|| "ok".into()),
     });
+    checks.push(Check {
+        name: "snapshots readable".into(),
+        ok: svc.unreadable_snapshots.is_empty(),
+        detail: if svc.unreadable_snapshots.is_empty() {
+            "ok".into()
+        } else {
+            format!("{} unreadable (run `pgkeep check`): {}", svc.unreadable_snapshots.len(), svc.unreadable_snapshots.join("; "))
+        },
+    });
     let free = free_disk(&svc.config.repository);
     checks.push(Check {
         name: "free disk".into(),

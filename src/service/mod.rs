@@ -169,6 +169,9 @@ pub struct Service {
     alerted: Mutex<std::collections::HashSet<String>>,
     pub started_at: DateTime<Utc>,
     /// The last `/health` probes and when they ran (see `http.health_cache`).
+    /// Snapshots that could not be read when the service opened the
+    /// repository (each error names the file); `/health` reports them.
+    pub unreadable_snapshots: Vec<String>,
     pub(crate) health_cache: tokio::sync::Mutex<Option<(std::time::Instant, bool, Vec<health::Check>)>>,
 }
 
@@ -185,12 +188,15 @@ impl Service {
         for u in unreadable {
             tracing::warn!("{u}");
         }
-        let snapshots = repo
-            .snapshots()
-            .map_err(|source| ServiceError::Repo { path: config.repository.display().to_string(), source })?
-            .iter()
-            .map(|(id, s)| (id.to_hex(), SnapshotSummary::of(id, s)))
-            .collect();
+        // A snapshot that cannot be read is reported and left out; the
+        // rest are served (`pgkeep check` says more about the damage).
+        let (readable, unreadable) = repo
+            .snapshots_lenient()
+            .map_err(|source| ServiceError::Repo { path: config.repository.display().to_string(), source })?;
+        for e in &unreadable {
+            tracing::error!(error = %e, "skipping an unreadable snapshot; run `pgkeep check`");
+        }
+        let snapshots = readable.iter().map(|(id, s)| (id.to_hex(), SnapshotSummary::of(id, s))).collect();
         let schedules = config
             .schedules
             .iter()
@@ -218,6 +224,7 @@ impl Service {
             alerted: Mutex::new(Default::default()),
             started_at: now,
             health_cache: tokio::sync::Mutex::new(None),
+            unreadable_snapshots: unreadable.iter().map(|e| e.to_string()).collect(),
         }))
     }
 
@@ -400,7 +407,16 @@ impl Service {
             }
         };
         match record.status {
-            JobStatus::Succeeded => tracing::info!(job = id, kind = kind.as_str(), "job succeeded"),
+            JobStatus::Succeeded => {
+                tracing::info!(job = id, kind = kind.as_str(), "job succeeded");
+                // A backup asked for through the API falls under the
+                // top-level retention (in its own job, after this one
+                // gives back its slot).
+                if kind == JobKind::Backup && record.trigger == Trigger::Api && !self.config.retention.is_empty() {
+                    let svc = self.clone();
+                    tokio::spawn(async move { svc.default_retention(Trigger::Api).await });
+                }
+            }
             _ => {
                 let error = record.error.clone().unwrap_or_default();
                 tracing::error!(job = id, kind = kind.as_str(), tenant = record.tenant.as_deref().unwrap_or("-"), error = %error, "job failed");
@@ -737,6 +753,7 @@ impl Service {
         }
         self.expire_job_records().await;
         if sc.retention.is_empty() || tenants.is_empty() || !self.is_accepting() {
+            self.default_retention(Trigger::After(sc.name.clone())).await;
             return;
         }
         let tz = config::parse_zone(&sc.timezone).unwrap_or(chrono_tz::UTC);
@@ -751,8 +768,42 @@ impl Service {
             }
         };
         let forgotten = done.details.get("forgotten").and_then(|v| v.as_u64()).unwrap_or(0);
-        if sc.prune && forgotten > 0 && done.status == JobStatus::Succeeded {
-            let _ = self.submit(JobSpec::Prune { dry_run: false }, None, trigger);
+        let pruning = sc.prune && forgotten > 0 && done.status == JobStatus::Succeeded;
+        if pruning {
+            let _ = self.submit(JobSpec::Prune { dry_run: false }, None, trigger.clone());
+        }
+        // The default policy only forgets; the schedule's prune (or the
+        // next one) frees the data.
+        self.default_retention(trigger).await;
+    }
+
+    /// The top-level `retention`, in the top-level `timezone`, over the
+    /// snapshots API and CLI requests made (tag `api`), per tenant. Runs
+    /// after every schedule round and after each API backup; waits for its
+    /// job. Nothing happens without a top-level policy.
+    pub async fn default_retention(self: &Arc<Self>, trigger: Trigger) -> Option<JobRecord> {
+        if self.config.retention.is_empty() || !self.is_accepting() {
+            return None;
+        }
+        let mut tenants: Vec<String> = self
+            .snapshots_where(|s| s.tags.iter().any(|t| t == API_TAG))
+            .into_iter()
+            .filter_map(|s| s.tenant)
+            .collect();
+        tenants.sort();
+        tenants.dedup();
+        if tenants.is_empty() {
+            return None;
+        }
+        let tz = config::parse_zone(&self.config.timezone).unwrap_or(chrono_tz::UTC);
+        let spec = JobSpec::Retention { tenants, tag: API_TAG.into(), policy: self.config.retention.clone(), tz, dry_run: false };
+        let job = self.submit(spec, None, trigger).ok()?;
+        loop {
+            match self.jobs.get(&job.id) {
+                Some(r) if r.status.is_done() => return Some(r),
+                None => return None,
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
         }
     }
 
