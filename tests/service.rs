@@ -882,3 +882,42 @@ source = "main"
     let failed = svc.jobs.query(usize::MAX, |r| r.status != JobStatus::Succeeded);
     assert!(failed.is_empty(), "{failed:#?}");
 }
+
+/// `/health` probes are cached: five calls in a row log in to the source
+/// once (counted by a TCP listener standing in for it), not five times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_probes_are_cached() {
+    let dir = common::fast_tempdir();
+    let repo = dir.path().join("repo");
+    Repository::init(&repo, RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).unwrap();
+    std::fs::write(dir.path().join("token"), TOKEN).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = listener.accept().await else { return };
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(s);
+        }
+    });
+    let text = format!(
+        "repository = \"{}\"\nadmin_token_file = \"{}\"\nmin_free_disk = \"1MiB\"\n\
+         [[sources]]\nname = \"main\"\nconnection = \"host=127.0.0.1 port={port} dbname=x user=x sslmode=disable connect_timeout=2\"\n\
+         tenants = {{ mode = \"whole\" }}\n",
+        repo.display(),
+        dir.path().join("token").display()
+    );
+    let config = Config::parse(&text, "pgkeep.toml").unwrap();
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    let api = start_api(svc.clone()).await;
+    for _ in 0..5 {
+        let (s, h) = api.call("GET", "/health", None, Some(TOKEN)).await;
+        assert_eq!(s, 503, "{h}");
+        assert!(h["failing"].as_array().unwrap().iter().any(|f| f == "source main reachable"), "{h}");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "one probe for five calls");
+    // The probe files are gone (each had a name of its own).
+    assert_eq!(std::fs::read_dir(repo.join("tmp")).unwrap().count(), 0);
+}

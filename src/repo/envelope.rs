@@ -176,7 +176,7 @@ pub fn open(kind: Kind, bytes: &[u8], object: &str) -> Result<Vec<u8>> {
 /// compress a few times, never hundreds; a tiny frame that inflates to
 /// gigabytes is an attack on the reader's memory.
 pub fn decompress_limit(compressed: usize) -> u64 {
-    (compressed as u64).saturating_mul(MAX_EXPANSION).max(MIN_EXPANSION_LIMIT).min(MAX_PAYLOAD)
+    (compressed as u64).saturating_mul(MAX_EXPANSION).clamp(MIN_EXPANSION_LIMIT, MAX_PAYLOAD)
 }
 
 /// See [`decompress_limit`].

@@ -53,6 +53,10 @@ pub struct IndexedRepository {
     _lock: Arc<lock::LockGuard>,
 }
 
+/// The snapshots that could be read, and the error of each one that could
+/// not ([`Repository::snapshots_lenient`]).
+pub type ReadableSnapshots = (Vec<(Id, Snapshot)>, Vec<RepoError>);
+
 impl Repository {
     /// Create a repository in `path` (a new or empty directory).
     pub fn init(path: &Path, config: RepoConfig) -> Result<Repository> {
@@ -145,7 +149,7 @@ impl Repository {
     /// All snapshots that can be read, oldest first, and the error of each
     /// one that cannot (naming its file): one damaged or hostile manifest
     /// must not hide the others from a long-running reader such as `serve`.
-    pub fn snapshots_lenient(&self) -> Result<(Vec<(Id, Snapshot)>, Vec<RepoError>)> {
+    pub fn snapshots_lenient(&self) -> Result<ReadableSnapshots> {
         let mut out = Vec::new();
         let mut bad = Vec::new();
         for id in snapshot::list_ids(self.backend.as_ref())? {
