@@ -930,6 +930,7 @@ fn print_archived_ddl(args: &DdlArgs, spec: &str, sections: &[crate::repo::snaps
         search_path: snap.search_path.clone(),
         database: snap.source.database.clone(),
         server_version_num: snap.source.server_version_num as i32,
+        rendered_rows: Default::default(),
     };
     let mut out = std::io::stdout().lock();
     out.write_all(rendered.script(sections).as_bytes())?;

@@ -116,6 +116,25 @@ pub(crate) struct Built {
     pub warnings: Vec<String>,
 }
 
+impl Built {
+    /// The catalog rows whose definitions these items carry: their own keys
+    /// and the parts rendered inside them (synthetic keys left out).
+    pub fn rendered_rows(&self) -> impl Iterator<Item = ObjRef> + '_ {
+        self.items
+            .iter()
+            .map(|i| match i.key.classid {
+                // Items keyed apart from their catalog's own objects (so the
+                // keys cannot collide) that still stand for one row each.
+                synth::USER_MAPPING => ObjRef { classid: class::PG_USER_MAPPING, objid: i.key.objid },
+                synth::LARGE_OBJECT => ObjRef { classid: class::PG_LARGEOBJECT_METADATA, objid: i.key.objid },
+                synth::DEFAULT_ACL => ObjRef { classid: class::PG_DEFAULT_ACL, objid: i.key.objid },
+                _ => i.key,
+            })
+            .chain(self.inline.keys().copied())
+            .filter(|k| k.classid < 0xFFFF_0000)
+    }
+}
+
 struct Namer<'a> {
     relative: Option<&'a str>,
     target: Option<&'a str>,
@@ -646,6 +665,19 @@ impl<'a> B<'a> {
                 }
                 if col.identity.is_some() {
                     s.push_str(&self.identity_clause(rel, col));
+                }
+                // A column the child declared itself (it was made on its own
+                // and then set to INHERIT) takes the parent's default when
+                // created with INHERITS; the source's child had none.
+                if col.default.is_none() && col.inherited && !is_partition {
+                    let parent_default = inherit_parents.iter().any(|p| {
+                        self.rel_by_oid
+                            .get(p)
+                            .is_some_and(|pr| pr.columns.iter().any(|pc| pc.name == col.name && pc.default.is_some() && pc.generated.is_none()))
+                    });
+                    if parent_default {
+                        after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} DROP DEFAULT;\n"));
+                    }
                 }
                 lines.push(s);
             } else {
@@ -1902,7 +1934,12 @@ pub(crate) fn build(cat: &Catalog, opts: &RenderOptions, split: &HashSet<ObjRef>
             .collect(),
     };
     for c in &cat.constraints {
-        if c.kind == 'c' && c.is_local {
+        // A partition is created on its own and then attached, and ATTACH
+        // PARTITION wants every CHECK of the parent already there: the
+        // inherited ones go into its CREATE TABLE too, and the server marks
+        // them inherited-only again when it attaches (as it does columns).
+        let partition = || b.rel_by_oid.get(&c.table).is_some_and(|r| r.partition_bound.is_some());
+        if c.kind == 'c' && (c.is_local || partition()) {
             b.checks_by_table.entry(c.table).or_default().push(c);
         }
     }

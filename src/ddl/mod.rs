@@ -59,6 +59,11 @@ pub struct Rendered {
     pub search_path: String,
     pub database: String,
     pub server_version_num: i32,
+    /// Every catalog row (class id, object id) whose definition the entries
+    /// carry, including rows that stand for another rendered object (a
+    /// table's row type, a constraint's index). What a scope holds and is
+    /// not here was left out, and a warning says so.
+    pub rendered_rows: HashSet<ObjRef>,
 }
 
 /// The header every script starts with: settings the statements rely on.
@@ -159,6 +164,10 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Result<Rendered, DdlError>
                     });
                 }
                 warnings.extend(built.warnings.iter().cloned());
+                let mut rendered_rows: HashSet<ObjRef> = built.rendered_rows().collect();
+                let stand_ins: Vec<ObjRef> =
+                    cat.aliases.iter().filter(|(_, target)| rendered_rows.contains(target)).map(|(row, _)| *row).collect();
+                rendered_rows.extend(stand_ins);
                 let search_path = match (&cat.relative_schema, &opts.target_schema) {
                     (_, Some(t)) => quote::quote_ident(t).into_owned(),
                     (Some(s), None) => quote::quote_ident(s).into_owned(),
@@ -170,6 +179,7 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Result<Rendered, DdlError>
                     search_path,
                     database: cat.database.clone(),
                     server_version_num: cat.server_version_num,
+                    rendered_rows,
                 });
             }
             sort::Outcome::Cycle(cycle) => {

@@ -1672,6 +1672,43 @@ USING ddl_heap;
 ALTER TABLE shared.am_table OWNER TO postgres;
 
 --
+-- Name: asset; Type: TABLE; Schema: shared; Owner: postgres
+--
+
+CREATE TABLE shared.asset (
+    id integer NOT NULL,
+    tag text DEFAULT 'x'::text,
+    CONSTRAINT asset_id_pos CHECK ((id > 0))
+);
+ALTER TABLE shared.asset OWNER TO postgres;
+
+--
+-- Name: asset_boat; Type: TABLE; Schema: Odd "Schema" ü; Owner: postgres
+--
+
+CREATE TABLE "Odd ""Schema"" ü".asset_boat (
+    id integer NOT NULL,
+    tag text,
+    hull text,
+    CONSTRAINT asset_id_pos CHECK ((id > 0))
+)
+INHERITS (shared.asset);
+ALTER TABLE ONLY "Odd ""Schema"" ü".asset_boat ALTER COLUMN tag DROP DEFAULT;
+ALTER TABLE "Odd ""Schema"" ü".asset_boat OWNER TO postgres;
+
+--
+-- Name: asset_car; Type: TABLE; Schema: reporting; Owner: postgres
+--
+
+CREATE TABLE reporting.asset_car (
+    plate text,
+    CONSTRAINT car_plate CHECK ((plate <> ''::text))
+)
+INHERITS (shared.asset);
+ALTER TABLE ONLY reporting.asset_car ALTER COLUMN tag SET DEFAULT 'car'::text;
+ALTER TABLE reporting.asset_car OWNER TO postgres;
+
+--
 -- Name: bookings; Type: TABLE; Schema: shared; Owner: postgres
 --
 
@@ -2057,6 +2094,51 @@ CREATE VIEW shared.invoker_view WITH (security_invoker=true, security_barrier=fa
  SELECT currencies.code
    FROM shared.currencies;
 ALTER VIEW shared.invoker_view OWNER TO postgres;
+
+--
+-- Name: ledger; Type: TABLE; Schema: shared; Owner: postgres
+--
+
+CREATE TABLE shared.ledger (
+    id integer NOT NULL,
+    amount numeric DEFAULT 0 NOT NULL,
+    booked date NOT NULL,
+    note text,
+    CONSTRAINT ledger_amount_sane CHECK ((amount > ('-1000000'::integer)::numeric))
+)
+PARTITION BY RANGE (booked);
+ALTER TABLE shared.ledger OWNER TO postgres;
+COMMENT ON CONSTRAINT ledger_amount_sane ON shared.ledger IS 'inherited by every partition';
+
+--
+-- Name: ledger_2025; Type: TABLE; Schema: Odd "Schema" ü; Owner: postgres
+--
+
+CREATE TABLE "Odd ""Schema"" ü".ledger_2025 (
+    booked date NOT NULL,
+    id integer NOT NULL,
+    amount numeric DEFAULT 0 NOT NULL,
+    note text,
+    CONSTRAINT ledger_2025_local CHECK ((id > 0)),
+    CONSTRAINT ledger_amount_sane CHECK ((amount > ('-1000000'::integer)::numeric))
+);
+ALTER TABLE "Odd ""Schema"" ü".ledger_2025 OWNER TO postgres;
+
+--
+-- Name: ledger_2024; Type: TABLE; Schema: reporting; Owner: postgres
+--
+
+CREATE TABLE reporting.ledger_2024 (
+    id integer NOT NULL,
+    amount numeric DEFAULT 7 NOT NULL,
+    booked date NOT NULL,
+    note text,
+    CONSTRAINT ledger_2024_amount_check CHECK ((amount >= (0)::numeric)),
+    CONSTRAINT ledger_2024_note CHECK ((note <> ''::text)),
+    CONSTRAINT ledger_amount_sane CHECK ((amount > ('-1000000'::integer)::numeric))
+);
+ALTER TABLE reporting.ledger_2024 OWNER TO postgres;
+COMMENT ON TABLE reporting.ledger_2024 IS 'partition in another schema';
 
 --
 -- Name: loop_view; Type: VIEW; Schema: shared; Owner: postgres
@@ -2495,6 +2577,18 @@ ALTER TABLE shared.rowcheck
 ALTER TABLE ONLY shared.rowcheck ALTER COLUMN val SET DEFAULT shared.rowcheck_default(NULL::shared.rowcheck);
 
 --
+-- Name: ledger_2025; Type: TABLE ATTACH; Schema: Odd "Schema" ü; Owner: -
+--
+
+ALTER TABLE ONLY shared.ledger ATTACH PARTITION "Odd ""Schema"" ü".ledger_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+
+--
+-- Name: ledger_2024; Type: TABLE ATTACH; Schema: reporting; Owner: -
+--
+
+ALTER TABLE ONLY shared.ledger ATTACH PARTITION reporting.ledger_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+
+--
 -- Name: buckets_0; Type: TABLE ATTACH; Schema: shared; Owner: -
 --
 
@@ -2745,6 +2839,27 @@ ALTER TABLE ONLY shared.fk15_parent
     ADD CONSTRAINT fk15_parent_pkey PRIMARY KEY (a, b);
 
 --
+-- Name: ledger ledger_pkey; Type: CONSTRAINT; Schema: shared; Owner: postgres
+--
+
+ALTER TABLE ONLY shared.ledger
+    ADD CONSTRAINT ledger_pkey PRIMARY KEY (id, booked);
+
+--
+-- Name: ledger_2025 ledger_2025_pkey; Type: CONSTRAINT; Schema: Odd "Schema" ü; Owner: postgres
+--
+
+ALTER TABLE ONLY "Odd ""Schema"" ü".ledger_2025
+    ADD CONSTRAINT ledger_2025_pkey PRIMARY KEY (id, booked);
+
+--
+-- Name: ledger_2024 ledger_2024_pkey; Type: CONSTRAINT; Schema: reporting; Owner: postgres
+--
+
+ALTER TABLE ONLY reporting.ledger_2024
+    ADD CONSTRAINT ledger_2024_pkey PRIMARY KEY (id, booked);
+
+--
 -- Name: pub15 pub15_pkey; Type: CONSTRAINT; Schema: shared; Owner: postgres
 --
 
@@ -2983,6 +3098,24 @@ CREATE UNIQUE INDEX inh_child_d_key ON shared.inh_child USING btree (d);
 ALTER TABLE ONLY shared.inh_child REPLICA IDENTITY USING INDEX inh_child_d_key;
 
 --
+-- Name: ledger_note_idx; Type: INDEX; Schema: shared; Owner: postgres
+--
+
+CREATE INDEX ledger_note_idx ON ONLY shared.ledger USING btree (note);
+
+--
+-- Name: ledger_2025_note; Type: INDEX; Schema: Odd "Schema" ü; Owner: postgres
+--
+
+CREATE INDEX ledger_2025_note ON "Odd ""Schema"" ü".ledger_2025 USING btree (note);
+
+--
+-- Name: ledger_2024_note_idx; Type: INDEX; Schema: reporting; Owner: postgres
+--
+
+CREATE INDEX ledger_2024_note_idx ON reporting.ledger_2024 USING btree (note);
+
+--
 -- Name: rooms_guest_gin; Type: INDEX; Schema: shared; Owner: postgres
 --
 
@@ -3038,6 +3171,30 @@ CREATE INDEX orders_customer_idx ON tenant_b.orders USING btree (customer_id) IN
 
 CREATE INDEX orders_open_idx ON tenant_b.orders USING btree (id DESC) WHERE (status <> 'shipped'::tenant_b.status);
 COMMENT ON INDEX tenant_b.orders_open_idx IS 'partial index';
+
+--
+-- Name: ledger_2025_note; Type: INDEX ATTACH; Schema: Odd "Schema" ü; Owner: -
+--
+
+ALTER INDEX shared.ledger_note_idx ATTACH PARTITION "Odd ""Schema"" ü".ledger_2025_note;
+
+--
+-- Name: ledger_2025_pkey; Type: INDEX ATTACH; Schema: Odd "Schema" ü; Owner: -
+--
+
+ALTER INDEX shared.ledger_pkey ATTACH PARTITION "Odd ""Schema"" ü".ledger_2025_pkey;
+
+--
+-- Name: ledger_2024_note_idx; Type: INDEX ATTACH; Schema: reporting; Owner: -
+--
+
+ALTER INDEX shared.ledger_note_idx ATTACH PARTITION reporting.ledger_2024_note_idx;
+
+--
+-- Name: ledger_2024_pkey; Type: INDEX ATTACH; Schema: reporting; Owner: -
+--
+
+ALTER INDEX shared.ledger_pkey ATTACH PARTITION reporting.ledger_2024_pkey;
 
 --
 -- Name: buckets_0_v_idx; Type: INDEX ATTACH; Schema: shared; Owner: -
@@ -3252,6 +3409,36 @@ COMMENT ON TRIGGER currencies_touch ON shared.currencies IS 'keeps updated_at';
 --
 
 CREATE TRIGGER events_audit AFTER INSERT ON shared.events FOR EACH ROW EXECUTE FUNCTION shared.noop_trigger();
+
+--
+-- Name: ledger ledger_audit; Type: TRIGGER; Schema: shared; Owner: postgres
+--
+
+CREATE TRIGGER ledger_audit AFTER INSERT ON shared.ledger FOR EACH ROW EXECUTE FUNCTION shared.noop_trigger();
+
+--
+-- Name: ledger_2025 ledger_audit; Type: TRIGGER; Schema: Odd "Schema" ü; Owner: postgres
+--
+
+ALTER TABLE "Odd ""Schema"" ü".ledger_2025 ENABLE ALWAYS TRIGGER ledger_audit;
+
+--
+-- Name: ledger_2024 ledger_audit; Type: TRIGGER; Schema: reporting; Owner: postgres
+--
+
+ALTER TABLE reporting.ledger_2024 DISABLE TRIGGER ledger_audit;
+
+--
+-- Name: ledger ledger_replica; Type: TRIGGER; Schema: shared; Owner: postgres
+--
+
+CREATE TRIGGER ledger_replica AFTER UPDATE ON shared.ledger FOR EACH ROW EXECUTE FUNCTION shared.noop_trigger();
+
+--
+-- Name: ledger_2024 ledger_replica; Type: TRIGGER; Schema: reporting; Owner: postgres
+--
+
+ALTER TABLE reporting.ledger_2024 ENABLE REPLICA TRIGGER ledger_replica;
 
 --
 -- Name: audit_log audit_log_noop; Type: TRIGGER; Schema: tenant_a; Owner: ddl_tenant_owner
