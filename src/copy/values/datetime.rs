@@ -1,11 +1,14 @@
 //! Dates, times, timestamps and intervals as the server prints them under
 //! `DateStyle = 'ISO, MDY'` and `IntervalStyle = postgres` (and the XSD
-//! form `to_json` uses), with time zones from the system's IANA database.
+//! form `to_json` uses), with time zones from the IANA database that
+//! `chrono-tz` compiles in — the one the service's schedules and retention
+//! use too, so the program has one calendar and one zone database.
 //!
 //! The calendar arithmetic follows the server's: Julian day numbers with
 //! the epoch at 2000-01-01, years before 1 printed with a " BC" suffix.
 
-use jiff::tz::TimeZone;
+use chrono::{DateTime, Datelike as _, Offset as _, TimeZone as _, Utc};
+use chrono_tz::Tz;
 
 use super::num::push_display;
 use super::{take, ValueError};
@@ -137,7 +140,7 @@ pub fn timetz(b: &[u8], out: &mut Vec<u8>) -> Result<(), ValueError> {
 }
 
 /// Timestamps without a time zone (`tz` None) or with one.
-pub fn timestamp(b: &[u8], tz: Option<&TimeZone>, style: Style, out: &mut Vec<u8>) -> Result<(), ValueError> {
+pub fn timestamp(b: &[u8], tz: Option<&Tz>, style: Style, out: &mut Vec<u8>) -> Result<(), ValueError> {
     let dt = i64::from_be_bytes(take(b)?);
     match dt {
         i64::MAX | i64::MIN => {
@@ -163,21 +166,48 @@ pub fn timestamp(b: &[u8], tz: Option<&TimeZone>, style: Style, out: &mut Vec<u8
     Ok(())
 }
 
-/// The zone's offset (seconds east) at `secs` after 2000-01-01 UTC. Beyond
-/// the years the zone database covers the rules repeat with the calendar,
-/// so the instant is moved by whole 400-year cycles first.
-fn offset_at(tz: &TimeZone, secs: i64) -> i32 {
+/// The last year whose transitions the compiled zone database lists
+/// (zic's default horizon); later years follow the zone's current rules.
+const LAST_LISTED_YEAR: i32 = 2037;
+
+/// The zone's offset (seconds east) at `secs` after 2000-01-01 UTC, as the
+/// server computes it: after the listed years the zone's current rules go
+/// on for ever (DST in June 2100 in New York).
+fn offset_at(tz: &Tz, secs: i64) -> i32 {
     let mut unix = secs + EPOCH_SHIFT_SECS;
-    let (min, max) = (jiff::Timestamp::MIN.as_second() + 86_400, jiff::Timestamp::MAX.as_second() - 86_400);
+    let (min, max) = (DateTime::<Utc>::MIN_UTC.timestamp() + 86_400, DateTime::<Utc>::MAX_UTC.timestamp() - 86_400);
+    // The calendar repeats every 400 years: move out-of-range instants in.
     if unix < min {
         unix += ((min - unix) / CYCLE_SECS + 1) * CYCLE_SECS;
     } else if unix > max {
         unix -= ((unix - max) / CYCLE_SECS + 1) * CYCLE_SECS;
     }
-    match jiff::Timestamp::from_second(unix) {
-        Ok(ts) => tz.to_offset(ts).seconds(),
-        Err(_) => 0,
+    let Some(t) = DateTime::from_timestamp(unix, 0) else { return 0 };
+    let t = match listed_year_like(t.year()) {
+        // Rules name local dates and weekdays ("second Sunday of March"),
+        // so a year with the same calendar has the same transitions.
+        Some(shift_days) => t - chrono::Duration::days(shift_days),
+        None => t,
+    };
+    tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()
+}
+
+/// For a year after the listed ones: how many days back the latest listed
+/// year with the same calendar (weekday of 1 January and leap year or not)
+/// begins.
+fn listed_year_like(year: i32) -> Option<i64> {
+    use chrono::{Datelike as _, NaiveDate};
+    if year <= LAST_LISTED_YEAR {
+        return None;
     }
+    let start = NaiveDate::from_ymd_opt(year, 1, 1)?;
+    let leap = NaiveDate::from_ymd_opt(year, 2, 29).is_some();
+    // Every calendar recurs within 28 consecutive years of one century.
+    (LAST_LISTED_YEAR - 27..=LAST_LISTED_YEAR).rev().find_map(|y| {
+        let other = NaiveDate::from_ymd_opt(y, 1, 1)?;
+        let same = other.weekday() == start.weekday() && NaiveDate::from_ymd_opt(y, 2, 29).is_some() == leap;
+        same.then(|| (start - other).num_days())
+    })
 }
 
 pub fn interval(b: &[u8], out: &mut Vec<u8>) -> Result<(), ValueError> {
@@ -247,7 +277,7 @@ mod tests {
     use super::*;
 
     fn ts(v: i64, tz: Option<&str>) -> String {
-        let tz = tz.map(|n| TimeZone::get(n).unwrap());
+        let tz = tz.map(|n| n.parse::<Tz>().unwrap());
         let mut o = Vec::new();
         timestamp(&v.to_be_bytes(), tz.as_ref(), Style::Iso, &mut o).unwrap();
         String::from_utf8(o).unwrap()
@@ -270,6 +300,19 @@ mod tests {
         assert_eq!(ts(0, Some("Asia/Kolkata")), "2000-01-01 05:30:00+05:30");
         assert_eq!(ts(MIN_TIMESTAMP, None), "4714-11-24 00:00:00 BC");
         assert_eq!(ts(END_TIMESTAMP - 1, None), "294276-12-31 23:59:59.999999");
+    }
+
+    #[test]
+    fn zone_rules_go_on_after_the_listed_years() {
+        let at = |y, m, d| {
+            let t = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
+            (t.timestamp() - EPOCH_SHIFT_SECS) * USECS_PER_SEC
+        };
+        assert_eq!(ts(at(2100, 7, 1), Some("America/New_York")), "2100-07-01 08:00:00-04");
+        assert_eq!(ts(at(2100, 12, 1), Some("America/New_York")), "2100-12-01 07:00:00-05");
+        assert_eq!(ts(at(2400, 3, 26), Some("Europe/Paris")), "2400-03-26 14:00:00+02");
+        assert_eq!(ts(at(2400, 3, 25), Some("Europe/Paris")), "2400-03-25 13:00:00+01");
+        assert_eq!(ts(at(2030, 7, 1), Some("Asia/Tokyo")), "2030-07-01 21:00:00+09");
     }
 
     #[test]

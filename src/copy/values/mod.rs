@@ -16,7 +16,7 @@ mod datetime;
 mod net;
 mod num;
 
-use jiff::tz::TimeZone;
+use chrono_tz::Tz;
 
 use crate::repo::snapshot::Column;
 
@@ -234,18 +234,18 @@ impl ValueType {
 /// Turns binary values into text or JSON in one time zone.
 #[derive(Clone, Debug)]
 pub struct Renderer {
-    tz: TimeZone,
+    tz: Tz,
 }
 
 impl Renderer {
-    pub fn new(tz: TimeZone) -> Renderer {
+    pub fn new(tz: Tz) -> Renderer {
         Renderer { tz }
     }
 
-    /// A time zone by IANA name ("UTC", "Europe/Paris"), from the
-    /// system's time zone database.
-    pub fn zone(name: &str) -> Result<TimeZone, String> {
-        TimeZone::get(name).map_err(|e| format!("unknown time zone {name:?}: {e}"))
+    /// A time zone by IANA name ("UTC", "Europe/Paris"), from the zone
+    /// database compiled into the program (chrono-tz).
+    pub fn zone(name: &str) -> Result<Tz, String> {
+        name.parse::<Tz>().map_err(|e| format!("unknown time zone {name:?}: {e}"))
     }
 
     /// Append the server's text form of the non-NULL value `b`.
