@@ -1652,23 +1652,29 @@ impl Reader<'_> {
         if !self.database_level {
             return Ok(Vec::new());
         }
-        let sql = "SELECT 'TABLE ' || c.oid::pg_catalog.regclass::text, NULL::text, c.relacl::text[], \
+        // Names are spelt out qualified: regclass/regprocedure leave
+        // pg_catalog's unqualified, and the script names everything.
+        let sql = "SELECT 'TABLE ' || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
+                 NULL::text, c.relacl::text[], \
                  COALESCE(ip.initprivs::text[], pg_catalog.acldefault('r', c.relowner)::text[]) \
-               FROM pg_catalog.pg_class c \
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = c.oid \
                  AND ip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ip.objsubid = 0 \
                WHERE c.relnamespace IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace) \
                  AND c.relacl IS NOT NULL AND c.relkind IN ('r','v','m','S','f','p') \
              UNION ALL \
-             SELECT 'TABLE ' || c.oid::pg_catalog.regclass::text, pg_catalog.quote_ident(a.attname), a.attacl::text[], \
+             SELECT 'TABLE ' || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
+                 pg_catalog.quote_ident(a.attname), a.attacl::text[], \
                  COALESCE(ip.initprivs::text[], ARRAY[]::text[]) \
                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = c.oid \
                  AND ip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ip.objsubid = a.attnum \
                WHERE c.relnamespace IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace) \
                  AND a.attacl IS NOT NULL AND a.attnum <> 0 AND NOT a.attisdropped \
              UNION ALL \
-             SELECT 'FUNCTION ' || p.oid::pg_catalog.regprocedure::text, NULL::text, p.proacl::text[], \
+             SELECT 'FUNCTION pg_catalog.' || pg_catalog.quote_ident(p.proname) || '(' \
+                 || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL::text, p.proacl::text[], \
                  COALESCE(ip.initprivs::text[], pg_catalog.acldefault('f', p.proowner)::text[]) \
                FROM pg_catalog.pg_proc p \
                LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = p.oid \
