@@ -1803,6 +1803,16 @@ fn split_name_list(s: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn finds_passwords_in_connection_strings() {
+        assert!(super::conninfo_has_password("host=h password=x dbname=d"));
+        assert!(super::conninfo_has_password("postgresql://u:x@h/d"));
+        assert!(!super::conninfo_has_password("host=h user=u dbname=d"));
+        assert!(!super::conninfo_has_password("postgresql://u@h:1/d"));
+        // Unreadable: counted as holding one, so the warning errs on telling.
+        assert!(super::conninfo_has_password("host='unterminated"));
+    }
+
+    #[test]
     fn splits_quoted_name_lists() {
         assert_eq!(
             super::split_name_list(r#"simple,"a,b",x."y""z""#),

@@ -2326,3 +2326,34 @@ mod two_step_tests {
         assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING hash (x)"));
     }
 }
+
+#[cfg(test)]
+mod collation_copy_tests {
+    use super::libc_builtin_copy;
+    use crate::catalog::Collation;
+
+    fn libc(locale: &str, any_encoding: bool) -> Collation {
+        Collation {
+            provider: "c".into(),
+            deterministic: true,
+            collate: Some(locale.into()),
+            ctype: Some(locale.into()),
+            any_encoding,
+            ..Collation::default()
+        }
+    }
+
+    #[test]
+    fn only_any_encoding_copies_of_c_and_posix_are_copied() {
+        assert_eq!(libc_builtin_copy(&libc("C", true)), Some("C"));
+        assert_eq!(libc_builtin_copy(&libc("POSIX", true)), Some("POSIX"));
+        // Created with options: the database's encoding, options reproduce it.
+        assert_eq!(libc_builtin_copy(&libc("C", false)), None);
+        // No built-in collation to copy from.
+        assert_eq!(libc_builtin_copy(&libc("en_US.utf8", true)), None);
+        let icu = Collation { provider: "i".into(), ..libc("C", true) };
+        assert_eq!(libc_builtin_copy(&icu), None);
+        let split = Collation { ctype: Some("POSIX".into()), ..libc("C", true) };
+        assert_eq!(libc_builtin_copy(&split), None);
+    }
+}
