@@ -629,3 +629,37 @@ fn oracle_helpers() {
     let report = diff_lines("a", &a, "b", &b).expect("a difference");
     assert!(report.contains("- y") && report.contains("+ z"), "{report}");
 }
+
+/// Subscriptions are readable by superusers only (`subconninfo`): a role
+/// without that right gets a warning naming each one, never a silent gap,
+/// and neither the warning nor the script shows the connection string.
+#[tokio::test]
+async fn subscriptions_without_superuser_are_named_in_a_warning() {
+    let cluster = shared();
+    let db = empty_database(cluster, "ddl_sub_nosuper").await;
+    let client = cluster.connect(&db).await.unwrap_or_else(|e| panic!("{e}"));
+    client
+        .batch_execute(
+            r#"DO $$ BEGIN CREATE ROLE ddl_nosuper LOGIN;
+               EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+             CREATE PUBLICATION ddl_p;
+             CREATE SUBSCRIPTION "ddl Sub ""x""" CONNECTION 'host=127.0.0.1 port=1 dbname=x password=nosuper-secret-7'
+                 PUBLICATION ddl_p WITH (connect = false, slot_name = NONE);"#,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("set up: {}", pg_error(&e)));
+    // A later keyword overrides an earlier one.
+    let conninfo = format!("{} user=ddl_nosuper", cluster.conninfo(&db));
+    let (script, stderr) = pgkeep_ddl(&conninfo, &[]);
+    assert!(
+        stderr.contains("subscriptions not dumped (1)") && stderr.contains("\"ddl Sub \"\"x\"\"\""),
+        "no warning naming the subscription:\n{stderr}"
+    );
+    assert!(!script.contains("CREATE SUBSCRIPTION"), "a subscription was dumped without its connection string");
+    for (what, text) in [("stderr", &stderr), ("script", &script)] {
+        assert!(!text.contains("nosuper-secret-7"), "the {what} shows the password");
+    }
+    // As a superuser the same database dumps it.
+    let (script, _) = pgkeep_ddl(&cluster.conninfo(&db), &[]);
+    assert!(script.contains("CREATE SUBSCRIPTION \"ddl Sub \"\"x\"\"\""), "{script}");
+}
