@@ -174,6 +174,10 @@ pub async fn read_catalog_with(
         reader.default_acls(),
         reader.security_labels(),
     )?;
+    // Database-level kinds of their own (languages with a handler,
+    // subscriptions); empty unless the whole database is in scope.
+    let (languages, (subscriptions, subscription_warnings), system_column_acls) =
+        futures::try_join!(reader.languages(), reader.subscriptions(), reader.system_column_acls())?;
     warnings.extend(type_warnings);
     warnings.extend(fdw_warnings);
     if !labels.is_empty() {
@@ -219,6 +223,9 @@ pub async fn read_catalog_with(
         servers,
         user_mappings,
         publications,
+        languages,
+        subscriptions,
+        system_column_acls,
         large_objects,
         default_acls,
         extension_acls: {
@@ -231,6 +238,7 @@ pub async fn read_catalog_with(
         warnings,
     };
     cat.encoding = row.get(2);
+    cat.warnings.extend(subscription_warnings);
     drop_extension_members(&mut cat, &members);
     add_structural_aliases(&mut cat);
 
@@ -264,6 +272,7 @@ fn drop_extension_members(cat: &mut Catalog, members: &HashMap<ObjRef, u32>) {
     cat.rules.retain(|x| rels.contains(&x.table));
     cat.policies.retain(|x| rels.contains(&x.table));
     cat.statistics.retain(|x| rels.contains(&x.table));
+    cat.system_column_acls.retain(|x| rels.contains(&x.table));
     cat.functions.retain(|x| !has(class::PG_PROC, x.meta.oid));
     cat.aggregates.retain(|x| !has(class::PG_PROC, x.meta.oid));
     cat.operators.retain(|x| !has(class::PG_OPERATOR, x.meta.oid));
@@ -284,6 +293,7 @@ fn drop_extension_members(cat: &mut Catalog, members: &HashMap<ObjRef, u32>) {
     });
     cat.event_triggers.retain(|x| !has(class::PG_EVENT_TRIGGER, x.meta.oid));
     cat.servers.retain(|x| !has(class::PG_FOREIGN_SERVER, x.meta.oid));
+    cat.languages.retain(|x| !has(class::PG_LANGUAGE, x.meta.oid));
 }
 
 /// Rows that are part of another object: a constraint's index, a column
@@ -361,6 +371,8 @@ impl Catalog {
         self.fdws.iter().for_each(|x| add(class::PG_FOREIGN_DATA_WRAPPER, x.meta.oid));
         self.servers.iter().for_each(|x| add(class::PG_FOREIGN_SERVER, x.meta.oid));
         self.publications.iter().for_each(|x| add(class::PG_PUBLICATION, x.meta.oid));
+        self.languages.iter().for_each(|x| add(class::PG_LANGUAGE, x.meta.oid));
+        self.subscriptions.iter().for_each(|x| add(class::PG_SUBSCRIPTION, x.meta.oid));
         k
     }
 }

@@ -59,6 +59,9 @@ pub struct Collation {
     pub ctype: Option<String>,
     pub locale: Option<String>,
     pub icu_rules: Option<String>,
+    /// `collencoding = -1`: usable with any database encoding. Only a
+    /// copy of a built-in collation (`FROM "C"`) gets that for libc.
+    pub any_encoding: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -142,6 +145,9 @@ pub struct ExtensionMemberAcl {
 #[derive(Clone, Debug)]
 pub struct DomainConstraint {
     pub oid: u32,
+    /// 'c' CHECK, 'n' NOT NULL (17+, where a domain's NOT NULL is a
+    /// named constraint of its own).
+    pub kind: char,
     pub name: String,
     /// `CHECK (VALUE > 0)` (with ` NOT VALID` when not validated).
     pub definition: String,
@@ -557,6 +563,82 @@ pub struct Publication {
     pub schemas: Vec<String>,
 }
 
+/// A procedural language created with its own handler (`CREATE
+/// LANGUAGE ... HANDLER`); languages an extension created are the
+/// extension's.
+#[derive(Clone, Debug)]
+pub struct Language {
+    pub meta: Meta,
+    pub trusted: bool,
+    /// (schema, name, oid) of the call handler, the inline handler and the
+    /// validator; the server looks them up by name with fixed argument
+    /// types, so the name is all the statement needs.
+    pub handler: (String, String, u32),
+    pub inline: Option<(String, String, u32)>,
+    pub validator: Option<(String, String, u32)>,
+}
+
+/// A string that must never reach a log line, a warning or an error
+/// message: `{:?}` prints a placeholder. Only the rendered script holds
+/// the text (see [`Subscription::conninfo`]).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn new(s: String) -> SecretText {
+        SecretText(s)
+    }
+
+    /// The text itself, for the statement that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(..)")
+    }
+}
+
+/// A logical replication subscription of the current database
+/// (`pg_subscription`, readable only by superusers: `subconninfo`).
+#[derive(Clone, Debug)]
+pub struct Subscription {
+    pub meta: Meta,
+    /// The connection string, password included when it has one: pg_dump
+    /// puts it into the script as it is, and so do we.
+    pub conninfo: SecretText,
+    /// None for `slot_name = NONE`.
+    pub slot_name: Option<String>,
+    pub publications: Vec<String>,
+    /// `synchronous_commit` setting of the apply worker.
+    pub synchronous_commit: String,
+    /// 14+ (false before).
+    pub binary: bool,
+    /// 'f' off, 't' on, 'p' parallel (16+); None before 14 (no option).
+    pub streaming: Option<char>,
+    /// 15+: two-phase commit requested ('p' pending or 'e' enabled).
+    pub two_phase: bool,
+    pub disable_on_error: bool,
+    /// 16+ (true before).
+    pub password_required: bool,
+    pub run_as_owner: bool,
+    /// 16+: `any` or `none`.
+    pub origin: Option<String>,
+    /// 17+.
+    pub failover: bool,
+}
+
+/// Privileges granted on a system column (`tableoid`, `ctid`, ...) of a
+/// table in scope; the columns of [`Relation`] are the user columns.
+#[derive(Clone, Debug)]
+pub struct SystemColumnAcl {
+    pub table: u32,
+    pub column: String,
+    pub acl: Vec<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct LargeObject {
     pub meta: Meta,
@@ -630,6 +712,12 @@ pub struct Catalog {
     pub servers: Vec<ForeignServer>,
     pub user_mappings: Vec<UserMapping>,
     pub publications: Vec<Publication>,
+    /// Procedural languages with their own handler (whole database only).
+    pub languages: Vec<Language>,
+    /// Subscriptions of this database (whole database only, superuser).
+    pub subscriptions: Vec<Subscription>,
+    /// Grants on system columns of the relations in scope.
+    pub system_column_acls: Vec<SystemColumnAcl>,
     pub large_objects: Vec<LargeObject>,
     pub default_acls: Vec<DefaultAcl>,
     pub extension_acls: Vec<ExtensionMemberAcl>,
@@ -675,6 +763,8 @@ pub mod class {
     pub const PG_FOREIGN_SERVER: u32 = 1417;
     pub const PG_USER_MAPPING: u32 = 1418;
     pub const PG_PUBLICATION: u32 = 6104;
+    pub const PG_LANGUAGE: u32 = 2612;
+    pub const PG_SUBSCRIPTION: u32 = 6100;
     pub const PG_PUBLICATION_REL: u32 = 6106;
     pub const PG_PUBLICATION_NAMESPACE: u32 = 6237;
     pub const PG_LARGEOBJECT_METADATA: u32 = 2613;

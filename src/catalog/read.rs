@@ -159,7 +159,7 @@ impl Reader<'_> {
         let sql = format!(
             "SELECT c.oid, n.nspname, c.collname, pg_catalog.pg_get_userbyid(c.collowner), NULL::text[], \
                d.description, c.collprovider::text, c.collisdeterministic, c.collcollate, c.collctype, \
-               {locale}, {rules} \
+               {locale}, {rules}, c.collencoding = -1 \
              FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_collation c ON c.collnamespace = s.oid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace {}",
             descr("d", "pg_collation", "c.oid")
@@ -175,6 +175,7 @@ impl Reader<'_> {
                 ctype: r.get(9),
                 locale: r.get(10),
                 icu_rules: r.get(11),
+                any_encoding: r.get(12),
             })
             .collect())
     }
@@ -371,10 +372,14 @@ impl Reader<'_> {
             .map(|t| t.meta.oid)
             .collect();
         if !domain_oids.is_empty() {
+            // From 17 on a domain's NOT NULL is a constraint row with a
+            // name (and maybe a comment) of its own, as pg_dump reads it.
+            let kinds = if v >= 170000 { "'c', 'n'" } else { "'c'" };
             let sql = format!(
-                "SELECT c.contypid, c.oid, c.conname, pg_catalog.pg_get_constraintdef(c.oid), c.convalidated, d.description \
+                "SELECT c.contypid, c.oid, c.conname, pg_catalog.pg_get_constraintdef(c.oid), c.convalidated, d.description, \
+                   c.contype::text \
                  FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_constraint c ON c.contypid = s.oid {} \
-                 WHERE c.contype = 'c' ORDER BY c.contypid, c.conname",
+                 WHERE c.contype IN ({kinds}) ORDER BY c.contypid, c.conname",
                 descr("d", "pg_constraint", "c.oid")
             );
             let rows = self.q("domain constraints", &sql, &[&domain_oids]).await?;
@@ -384,6 +389,7 @@ impl Reader<'_> {
                 if let Some(TypeKind::Domain { constraints, .. }) = pos.get(&typ).map(|&i| &mut out[i].kind) {
                     constraints.push(DomainConstraint {
                         oid: r.get(1),
+                        kind: char_of(&r, 6),
                         name: r.get(2),
                         definition: r.get(3),
                         validated: r.get(4),
@@ -1381,6 +1387,161 @@ impl Reader<'_> {
         Ok(pubs)
     }
 
+    /// Procedural languages with a handler of their own. Built-in and
+    /// extension languages are left to initdb and CREATE EXTENSION (their
+    /// changed privileges are read with the extension members').
+    pub async fn languages(&self) -> R<Vec<Language>> {
+        if !self.database_level {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT l.oid, NULL::text, l.lanname, pg_catalog.pg_get_userbyid(l.lanowner), l.lanacl::text[], d.description, \
+               pg_catalog.acldefault('l', l.lanowner)::text[], l.lanpltrusted, \
+               hn.nspname, h.proname, h.oid, inn.nspname, ip.proname, ip.oid, vn.nspname, vp.proname, vp.oid \
+             FROM pg_catalog.pg_language l \
+             JOIN pg_catalog.pg_proc h ON h.oid = l.lanplcallfoid \
+             JOIN pg_catalog.pg_namespace hn ON hn.oid = h.pronamespace \
+             LEFT JOIN pg_catalog.pg_proc ip ON ip.oid = l.laninline \
+             LEFT JOIN pg_catalog.pg_namespace inn ON inn.oid = ip.pronamespace \
+             LEFT JOIN pg_catalog.pg_proc vp ON vp.oid = l.lanvalidator \
+             LEFT JOIN pg_catalog.pg_namespace vn ON vn.oid = vp.pronamespace {} \
+             WHERE l.lanispl AND l.oid >= 16384 ORDER BY l.lanname",
+            descr("d", "pg_language", "l.oid")
+        );
+        let rows = self.q("languages", &sql, &[]).await?;
+        let func = |r: &Row, i: usize| -> Option<(String, String, u32)> {
+            let schema: Option<String> = r.get(i);
+            let name: Option<String> = r.get(i + 1);
+            let oid: Option<u32> = r.get(i + 2);
+            Some((schema?, name?, oid?))
+        };
+        rows.iter()
+            .map(|r| {
+                let meta = with_base(meta(r), base_acl(r, 6, 999));
+                let handler = func(r, 8).ok_or_else(|| {
+                    CatalogError::Scope(format!("procedural language {} has no call handler in pg_proc", meta.name))
+                })?;
+                Ok(Language { meta, trusted: r.get(7), handler, inline: func(r, 11), validator: func(r, 14) })
+            })
+            .collect()
+    }
+
+    /// Grants on system columns (`GRANT SELECT (ctid) ON t ...`): pg_dump
+    /// reads every column ACL, whatever the column's number.
+    pub async fn system_column_acls(&self) -> R<Vec<SystemColumnAcl>> {
+        let rows = self
+            .q(
+                "system column privileges",
+                "SELECT a.attrelid, a.attname, a.attacl::text[] \
+                 FROM pg_catalog.unnest($1::oid[]) AS s(oid) JOIN pg_catalog.pg_attribute a ON a.attrelid = s.oid \
+                 WHERE a.attnum < 0 AND a.attacl IS NOT NULL ORDER BY a.attrelid, a.attnum DESC",
+                &[&self.relations],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| SystemColumnAcl { table: r.get(0), column: r.get(1), acl: r.get(2) })
+            .collect())
+    }
+
+    /// Subscriptions of the current database, read as pg_dump reads them.
+    /// Their connection strings are readable by superusers only
+    /// (`subconninfo` is not granted to PUBLIC): without that privilege
+    /// the subscriptions are named in a warning instead, never skipped
+    /// silently. Warnings never quote a connection string.
+    pub async fn subscriptions(&self) -> R<(Vec<Subscription>, Vec<String>)> {
+        if !self.database_level {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let this_db = "s.subdbid = (SELECT db.oid FROM pg_catalog.pg_database db \
+                       WHERE db.datname = pg_catalog.current_database())";
+        let probe = self
+            .q(
+                "subscription privileges",
+                &format!(
+                    "SELECT pg_catalog.has_column_privilege('pg_catalog.pg_subscription'::pg_catalog.regclass, 'subconninfo', 'SELECT'), \
+                       ARRAY(SELECT pg_catalog.quote_ident(s.subname) FROM pg_catalog.pg_subscription s WHERE {this_db} ORDER BY 1)"
+                ),
+                &[],
+            )
+            .await?;
+        let (readable, names): (bool, Vec<String>) = match probe.first() {
+            Some(r) => (r.get(0), r.get(1)),
+            None => (false, Vec::new()),
+        };
+        if names.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        if !readable {
+            return Ok((
+                Vec::new(),
+                vec![format!(
+                    "subscriptions not dumped ({}): their connection strings are readable by superusers only: {}",
+                    names.len(),
+                    names.join(", ")
+                )],
+            ));
+        }
+        let v = self.version;
+        // substream is a boolean before 16 and a "char" ('f', 't', 'p') from 16 on.
+        let streaming = if v >= 160000 {
+            "s.substream::text"
+        } else if v >= 140000 {
+            "CASE WHEN s.substream THEN 't' ELSE 'f' END"
+        } else {
+            "NULL::text"
+        };
+        let binary = if v >= 140000 { "s.subbinary" } else { "false" };
+        let v15 = if v >= 150000 { "s.subtwophasestate <> 'd', s.subdisableonerr" } else { "false, false" };
+        let v16 = if v >= 160000 {
+            "s.subpasswordrequired, s.subrunasowner, s.suborigin"
+        } else {
+            "true, false, NULL::text"
+        };
+        let v17 = if v >= 170000 { "s.subfailover" } else { "false" };
+        let sql = format!(
+            "SELECT s.oid, NULL::text, s.subname, pg_catalog.pg_get_userbyid(s.subowner), NULL::text[], d.description, \
+               s.subconninfo, s.subslotname, s.subpublications::text[], s.subsynccommit, \
+               {binary}, {streaming}, {v15}, {v16}, {v17} \
+             FROM pg_catalog.pg_subscription s {} \
+             WHERE {this_db} ORDER BY s.subname",
+            // pg_subscription is a shared catalog, but COMMENT keeps
+            // shared comments only for databases, tablespaces and roles.
+            descr("d", "pg_subscription", "s.oid")
+        );
+        let rows = self.q("subscriptions", &sql, &[]).await?;
+        let mut warnings = Vec::new();
+        let subs = rows
+            .iter()
+            .map(|r| {
+                let conninfo = SecretText::new(r.get(6));
+                if conninfo_has_password(conninfo.expose()) {
+                    let m = meta(r);
+                    warnings.push(format!(
+                        "subscription {} has a password in its connection string: the script holds it, as pg_dump's does",
+                        crate::ddl::quote::quote_ident(&m.name)
+                    ));
+                }
+                Subscription {
+                    meta: meta(r),
+                    conninfo,
+                    slot_name: r.get(7),
+                    publications: r.get(8),
+                    synchronous_commit: r.get(9),
+                    binary: r.get(10),
+                    streaming: opt_char(r, 11),
+                    two_phase: r.get(12),
+                    disable_on_error: r.get(13),
+                    password_required: r.get(14),
+                    run_as_owner: r.get(15),
+                    origin: r.get(16),
+                    failover: r.get(17),
+                }
+            })
+            .collect();
+        Ok((subs, warnings))
+    }
+
     pub async fn large_objects(&self) -> R<Vec<LargeObject>> {
         if !self.large_objects {
             return Ok(Vec::new());
@@ -1436,6 +1597,8 @@ impl Reader<'_> {
                  WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN 'TYPE ' || pg_catalog.format_type(dep.objid, NULL) \
                  WHEN 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass THEN (SELECT 'FOREIGN DATA WRAPPER ' \
                      || pg_catalog.quote_ident(w.fdwname) FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_language'::pg_catalog.regclass THEN (SELECT 'LANGUAGE ' \
+                     || pg_catalog.quote_ident(l.lanname) FROM pg_catalog.pg_language l WHERE l.oid = dep.objid) \
                END, \
                NULL::text, \
                CASE dep.classid \
@@ -1444,6 +1607,8 @@ impl Reader<'_> {
                  WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT t.typacl::text[] FROM pg_catalog.pg_type t WHERE t.oid = dep.objid) \
                  WHEN 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass THEN (SELECT w.fdwacl::text[] \
                      FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_language'::pg_catalog.regclass THEN (SELECT l.lanacl::text[] \
+                     FROM pg_catalog.pg_language l WHERE l.oid = dep.objid) \
                END, \
                COALESCE(ip.initprivs::text[], CASE dep.classid \
                  WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN (SELECT pg_catalog.acldefault('f', p.proowner)::text[] \
@@ -1453,11 +1618,14 @@ impl Reader<'_> {
                  WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT pg_catalog.acldefault('T', t.typowner)::text[] \
                      FROM pg_catalog.pg_type t WHERE t.oid = dep.objid) \
                  WHEN 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass THEN (SELECT pg_catalog.acldefault('F', w.fdwowner)::text[] \
-                     FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.oid = dep.objid) END) \
+                     FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.oid = dep.objid) \
+                 WHEN 'pg_catalog.pg_language'::pg_catalog.regclass THEN (SELECT pg_catalog.acldefault('l', l.lanowner)::text[] \
+                     FROM pg_catalog.pg_language l WHERE l.oid = dep.objid) END) \
              FROM pg_catalog.pg_depend dep \
              LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = dep.classid AND ip.objoid = dep.objid AND ip.objsubid = 0 \
              WHERE dep.deptype = 'e' AND dep.classid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_class'::pg_catalog.regclass, \
-               'pg_catalog.pg_type'::pg_catalog.regclass, 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass) \
+               'pg_catalog.pg_type'::pg_catalog.regclass, 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass, \
+               'pg_catalog.pg_language'::pg_catalog.regclass) \
              ORDER BY 2";
         let rows = self.q("extension member privileges", sql, &[]).await?;
         let mut out = Vec::new();
@@ -1478,28 +1646,35 @@ impl Reader<'_> {
     }
 
     /// Privileges on built-in objects (system catalogs and their columns,
+    /// system columns such as `tableoid` included, as pg_dump reads them;
     /// pg_catalog functions) changed from what initdb set (`pg_init_privs`).
     pub async fn system_acls(&self) -> R<Vec<ExtensionMemberAcl>> {
         if !self.database_level {
             return Ok(Vec::new());
         }
-        let sql = "SELECT 'TABLE ' || c.oid::pg_catalog.regclass::text, NULL::text, c.relacl::text[], \
+        // Names are spelt out qualified: regclass/regprocedure leave
+        // pg_catalog's unqualified, and the script names everything.
+        let sql = "SELECT 'TABLE ' || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
+                 NULL::text, c.relacl::text[], \
                  COALESCE(ip.initprivs::text[], pg_catalog.acldefault('r', c.relowner)::text[]) \
-               FROM pg_catalog.pg_class c \
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = c.oid \
                  AND ip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ip.objsubid = 0 \
                WHERE c.relnamespace IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace) \
                  AND c.relacl IS NOT NULL AND c.relkind IN ('r','v','m','S','f','p') \
              UNION ALL \
-             SELECT 'TABLE ' || c.oid::pg_catalog.regclass::text, pg_catalog.quote_ident(a.attname), a.attacl::text[], \
+             SELECT 'TABLE ' || pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
+                 pg_catalog.quote_ident(a.attname), a.attacl::text[], \
                  COALESCE(ip.initprivs::text[], ARRAY[]::text[]) \
                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = c.oid \
                  AND ip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ip.objsubid = a.attnum \
                WHERE c.relnamespace IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace) \
-                 AND a.attacl IS NOT NULL AND a.attnum > 0 \
+                 AND a.attacl IS NOT NULL AND a.attnum <> 0 AND NOT a.attisdropped \
              UNION ALL \
-             SELECT 'FUNCTION ' || p.oid::pg_catalog.regprocedure::text, NULL::text, p.proacl::text[], \
+             SELECT 'FUNCTION pg_catalog.' || pg_catalog.quote_ident(p.proname) || '(' \
+                 || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL::text, p.proacl::text[], \
                  COALESCE(ip.initprivs::text[], pg_catalog.acldefault('f', p.proowner)::text[]) \
                FROM pg_catalog.pg_proc p \
                LEFT JOIN pg_catalog.pg_init_privs ip ON ip.objoid = p.oid \
@@ -1554,6 +1729,16 @@ impl Reader<'_> {
                 to: ObjRef { classid: r.get(2), objid: r.get(3) },
             })
             .collect())
+    }
+}
+
+/// Whether a libpq connection string (keyword/value or URI) names a
+/// password. A string our parser cannot read counts as one: the warning
+/// then errs on the side of telling.
+fn conninfo_has_password(conninfo: &str) -> bool {
+    match crate::conn::ConnSpec::parse(conninfo) {
+        Ok(spec) => spec.get("password").is_some(),
+        Err(_) => true,
     }
 }
 
@@ -1617,6 +1802,16 @@ fn split_name_list(s: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn finds_passwords_in_connection_strings() {
+        assert!(super::conninfo_has_password("host=h password=x dbname=d"));
+        assert!(super::conninfo_has_password("postgresql://u:x@h/d"));
+        assert!(!super::conninfo_has_password("host=h user=u dbname=d"));
+        assert!(!super::conninfo_has_password("postgresql://u@h:1/d"));
+        // Unreadable: counted as holding one, so the warning errs on telling.
+        assert!(super::conninfo_has_password("host='unterminated"));
+    }
+
     #[test]
     fn splits_quoted_name_lists() {
         assert_eq!(

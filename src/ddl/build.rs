@@ -29,29 +29,33 @@ mod synth {
     pub const LARGE_OBJECT: u32 = 0xFFFF_000B;
     pub const TYPE_SHELL: u32 = 0xFFFF_000C;
     pub const EXTENSION_ACL: u32 = 0xFFFF_000D;
+    pub const SYSTEM_COLUMN_ACL: u32 = 0xFFFF_000E;
 }
 
 mod prio {
+    // pg_dump_sort.c's order: a language comes right after the schemas,
+    // a subscription after the publications and their members.
     pub const SCHEMA: u8 = 1;
-    pub const EXTENSION: u8 = 2;
-    pub const COLLATION: u8 = 3;
-    pub const TYPE: u8 = 4;
-    pub const FUNCTION: u8 = 5;
-    pub const AGGREGATE: u8 = 6;
-    pub const OPERATOR: u8 = 7;
-    pub const OPFAMILY: u8 = 8;
-    pub const OPCLASS: u8 = 9;
-    pub const CONVERSION: u8 = 10;
-    pub const TEXT_SEARCH: u8 = 11;
-    pub const CAST: u8 = 12;
-    pub const FDW: u8 = 13;
-    pub const SERVER: u8 = 14;
-    pub const USER_MAPPING: u8 = 15;
-    pub const TABLE: u8 = 16;
-    pub const DEFAULT: u8 = 17;
-    pub const TABLE_ATTACH: u8 = 18;
-    pub const SEQUENCE_OWNED_BY: u8 = 19;
-    pub const LARGE_OBJECT: u8 = 20;
+    pub const PROCLANG: u8 = 2;
+    pub const EXTENSION: u8 = 3;
+    pub const COLLATION: u8 = 4;
+    pub const TYPE: u8 = 5;
+    pub const FUNCTION: u8 = 6;
+    pub const AGGREGATE: u8 = 7;
+    pub const OPERATOR: u8 = 8;
+    pub const OPFAMILY: u8 = 9;
+    pub const OPCLASS: u8 = 10;
+    pub const CONVERSION: u8 = 11;
+    pub const TEXT_SEARCH: u8 = 12;
+    pub const CAST: u8 = 13;
+    pub const FDW: u8 = 14;
+    pub const SERVER: u8 = 15;
+    pub const USER_MAPPING: u8 = 16;
+    pub const TABLE: u8 = 17;
+    pub const DEFAULT: u8 = 18;
+    pub const TABLE_ATTACH: u8 = 19;
+    pub const SEQUENCE_OWNED_BY: u8 = 20;
+    pub const LARGE_OBJECT: u8 = 21;
     // post-data
     pub const SEQUENCE_SET: u8 = 30;
     pub const CONSTRAINT: u8 = 31;
@@ -64,9 +68,10 @@ mod prio {
     pub const POLICY: u8 = 38;
     pub const PUBLICATION: u8 = 39;
     pub const PUBLICATION_MEMBER: u8 = 40;
-    pub const EVENT_TRIGGER: u8 = 41;
-    pub const MATVIEW_REFRESH: u8 = 42;
-    pub const DEFAULT_ACL: u8 = 43;
+    pub const SUBSCRIPTION: u8 = 41;
+    pub const EVENT_TRIGGER: u8 = 42;
+    pub const MATVIEW_REFRESH: u8 = 43;
+    pub const DEFAULT_ACL: u8 = 44;
 }
 
 #[derive(Clone, Debug)]
@@ -389,7 +394,10 @@ impl<'a> B<'a> {
             if let Some(r) = &c.icu_rules {
                 parts.push(format!("rules = {}", quote_literal_std(r)));
             }
-            let mut sql = format!("CREATE COLLATION {name} ({});\n", parts.join(", "));
+            let mut sql = match libc_builtin_copy(c) {
+                Some(from) => format!("CREATE COLLATION {name} FROM pg_catalog.{};\n", quote_ident(from)),
+                None => format!("CREATE COLLATION {name} ({});\n", parts.join(", ")),
+            };
             self.decorate(&mut sql, &format!("COLLATION {name}"), None, m);
             let mut it = self.item(key(class::PG_COLLATION, m.oid), "COLLATION", Section::PreData, prio::COLLATION, m.schema.as_deref(), &m.name);
             it.owner = m.owner.clone();
@@ -437,7 +445,9 @@ impl<'a> B<'a> {
                     if let Some(d) = default {
                         s.push_str(&format!(" DEFAULT {d}"));
                     }
-                    if *not_null {
+                    // From 17 on the NOT NULL is a named constraint among
+                    // `constraints` (its name and comment are kept there).
+                    if *not_null && !constraints.iter().any(|c| c.kind == 'n') {
                         s.push_str(" NOT NULL");
                     }
                     let mut later = Vec::new();
@@ -1761,6 +1771,133 @@ impl<'a> B<'a> {
         }
     }
 
+    /// Grants on a table's system columns, one item per table after it
+    /// (the table's own item renders its user columns' grants).
+    fn system_column_acls(&mut self) {
+        if self.opts.no_acl {
+            return;
+        }
+        let mut by_table: Vec<(u32, Vec<&SystemColumnAcl>)> = Vec::new();
+        for a in &self.cat.system_column_acls {
+            match by_table.last_mut() {
+                Some((t, v)) if *t == a.table => v.push(a),
+                _ => by_table.push((a.table, vec![a])),
+            }
+        }
+        for (table, acls) in by_table {
+            let Some(rel) = self.rel_by_oid.get(&table).copied() else { continue };
+            let on = format!("TABLE {}", self.n.m(&rel.meta));
+            let mut sql = String::new();
+            for a in acls {
+                let col = quote_ident(&a.column).into_owned();
+                self.grants(&mut sql, &on, Some(&col), rel.meta.owner.as_deref(), Some(&a.acl), &[]);
+            }
+            let mut it = self.item(key(synth::SYSTEM_COLUMN_ACL, table), "ACL", Section::PreData, prio::TABLE, rel.meta.schema.as_deref(), &format!("{} system columns", rel.meta.name));
+            it.sql = sql;
+            it.deps.push(key(class::PG_CLASS, table));
+            self.push(it);
+        }
+    }
+
+    /// `CREATE [TRUSTED] PROCEDURAL LANGUAGE ... HANDLER ...`, as pg_dump
+    /// writes it; privileges only on trusted languages (the server refuses
+    /// GRANT on the others).
+    fn languages(&mut self) {
+        for l in &self.cat.languages {
+            let m = &l.meta;
+            let name = quote_ident(&m.name).into_owned();
+            let func = |f: &(String, String, u32)| self.n.q(Some(&f.0), &f.1);
+            let mut sql = format!(
+                "CREATE {}PROCEDURAL LANGUAGE {name} HANDLER {}",
+                if l.trusted { "TRUSTED " } else { "" },
+                func(&l.handler)
+            );
+            if let Some(f) = &l.inline {
+                sql.push_str(&format!(" INLINE {}", func(f)));
+            }
+            if let Some(f) = &l.validator {
+                sql.push_str(&format!(" VALIDATOR {}", func(f)));
+            }
+            sql.push_str(";\n");
+            let what = format!("LANGUAGE {name}");
+            let acl_on = l.trusted.then_some(what.as_str());
+            self.decorate(&mut sql, &what, acl_on, m);
+            let mut it = self.item(key(class::PG_LANGUAGE, m.oid), "PROCEDURAL LANGUAGE", Section::PreData, prio::PROCLANG, None, &m.name);
+            it.owner = m.owner.clone();
+            it.sql = sql;
+            it.drop = Some(format!("DROP PROCEDURAL LANGUAGE IF EXISTS {name};\n"));
+            for f in [Some(&l.handler), l.inline.as_ref(), l.validator.as_ref()].into_iter().flatten() {
+                it.deps.push(key(class::PG_PROC, f.2));
+            }
+            self.push(it);
+        }
+    }
+
+    /// `CREATE SUBSCRIPTION ... WITH (connect = false, ...)`, as pg_dump
+    /// writes it: the copy neither connects nor creates a slot, and stays
+    /// disabled until someone enables it. Options are spelt out when they
+    /// differ from the defaults of the source's major, `streaming` always
+    /// (its default changed in 18).
+    fn subscriptions(&mut self) {
+        for sub in &self.cat.subscriptions {
+            let m = &sub.meta;
+            let name = quote_ident(&m.name).into_owned();
+            let pubs: Vec<String> = sub.publications.iter().map(|p| quote_ident(p).into_owned()).collect();
+            let mut opts = vec![
+                "connect = false".to_string(),
+                format!(
+                    "slot_name = {}",
+                    sub.slot_name.as_deref().map(quote_literal_std).unwrap_or_else(|| "NONE".into())
+                ),
+            ];
+            if sub.binary {
+                opts.push("binary = true".into());
+            }
+            match sub.streaming {
+                Some('t') => opts.push("streaming = on".into()),
+                Some('p') => opts.push("streaming = parallel".into()),
+                Some(_) => opts.push("streaming = off".into()),
+                None => {}
+            }
+            if sub.two_phase {
+                opts.push("two_phase = on".into());
+            }
+            if sub.disable_on_error {
+                opts.push("disable_on_error = true".into());
+            }
+            if !sub.password_required {
+                opts.push("password_required = false".into());
+            }
+            if sub.run_as_owner {
+                opts.push("run_as_owner = true".into());
+            }
+            if sub.failover {
+                opts.push("failover = true".into());
+            }
+            if sub.synchronous_commit != "off" {
+                opts.push(format!("synchronous_commit = {}", quote_literal_std(&sub.synchronous_commit)));
+            }
+            if let Some(o) = sub.origin.as_deref().filter(|o| !o.eq_ignore_ascii_case("any")) {
+                opts.push(format!("origin = {}", quote_literal_std(o)));
+            }
+            let mut sql = format!(
+                "CREATE SUBSCRIPTION {name} CONNECTION {} PUBLICATION {} WITH ({});\n",
+                quote_literal_std(sub.conninfo.expose()),
+                pubs.join(", "),
+                opts.join(", ")
+            );
+            self.decorate(&mut sql, &format!("SUBSCRIPTION {name}"), None, m);
+            let mut it = self.item(key(class::PG_SUBSCRIPTION, m.oid), "SUBSCRIPTION", Section::PostData, prio::SUBSCRIPTION, None, &m.name);
+            it.owner = m.owner.clone();
+            it.sql = sql;
+            // A subscription with a slot cannot be dropped without reaching
+            // its publisher (and not in a transaction): the drop fails then,
+            // rather than leaving the publisher's slot behind unnoticed.
+            it.drop = Some(format!("DROP SUBSCRIPTION IF EXISTS {name};\n"));
+            self.push(it);
+        }
+    }
+
     fn large_objects(&mut self) {
         for lo in &self.cat.large_objects {
             let m = &lo.meta;
@@ -1892,6 +2029,21 @@ fn base_type_sql(name: &str, b: &BaseType) -> String {
     format!("CREATE TYPE {name} (\n    {}\n);\n", p.join(",\n    "))
 }
 
+/// The built-in collation a libc collation is a copy of, when only a copy
+/// can state what it is: `CREATE COLLATION ... (locale = 'C')` gives the
+/// database's encoding, `FROM "C"` keeps "any encoding" (-1). pg_dump
+/// writes the options and so changes the encoding; copying keeps it.
+fn libc_builtin_copy(c: &Collation) -> Option<&'static str> {
+    if c.provider != "c" || !c.any_encoding || !c.deterministic || c.collate != c.ctype {
+        return None;
+    }
+    match c.collate.as_deref() {
+        Some("C") => Some("C"),
+        Some("POSIX") => Some("POSIX"),
+        _ => None,
+    }
+}
+
 fn storage_word(st: char) -> &'static str {
     match st {
         'p' => "PLAIN",
@@ -1966,6 +2118,9 @@ pub(crate) fn build(cat: &Catalog, opts: &RenderOptions, split: &HashSet<ObjRef>
     b.statistics();
     b.foreign();
     b.publications();
+    b.languages();
+    b.subscriptions();
+    b.system_column_acls();
     b.large_objects();
     b.extension_acls();
     b.default_acls();
@@ -2206,5 +2361,36 @@ mod two_step_tests {
         assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING btree (x) WHERE (x > 0)"));
         assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING btree (x) NULLS NOT DISTINCT"));
         assert!(!plain_btree_columns("CREATE UNIQUE INDEX i ON t USING hash (x)"));
+    }
+}
+
+#[cfg(test)]
+mod collation_copy_tests {
+    use super::libc_builtin_copy;
+    use crate::catalog::Collation;
+
+    fn libc(locale: &str, any_encoding: bool) -> Collation {
+        Collation {
+            provider: "c".into(),
+            deterministic: true,
+            collate: Some(locale.into()),
+            ctype: Some(locale.into()),
+            any_encoding,
+            ..Collation::default()
+        }
+    }
+
+    #[test]
+    fn only_any_encoding_copies_of_c_and_posix_are_copied() {
+        assert_eq!(libc_builtin_copy(&libc("C", true)), Some("C"));
+        assert_eq!(libc_builtin_copy(&libc("POSIX", true)), Some("POSIX"));
+        // Created with options: the database's encoding, options reproduce it.
+        assert_eq!(libc_builtin_copy(&libc("C", false)), None);
+        // No built-in collation to copy from.
+        assert_eq!(libc_builtin_copy(&libc("en_US.utf8", true)), None);
+        let icu = Collation { provider: "i".into(), ..libc("C", true) };
+        assert_eq!(libc_builtin_copy(&icu), None);
+        let split = Collation { ctype: Some("POSIX".into()), ..libc("C", true) };
+        assert_eq!(libc_builtin_copy(&split), None);
     }
 }

@@ -930,6 +930,47 @@ fn queries(v: i32) -> Vec<(&'static str, String)> {
             .to_string(),
     ));
 
+    // Procedural languages, built-in and extension ones too (plpgsql): a
+    // restore must end with the same handlers, trust, owners and ACLs.
+    q.push((
+        "languages",
+        format!(
+            "SELECT '', concat_ws(' | ', 'language', quote_ident(l.lanname), 'trusted=' || l.lanpltrusted,
+                    'handler=' || l.lanplcallfoid::regprocedure::text,
+                    'inline=' || nullif(l.laninline, 0)::regprocedure::text,
+                    'validator=' || nullif(l.lanvalidator, 0)::regprocedure::text,
+                    'owner=' || pg_get_userbyid(l.lanowner), 'acl=' || {acl})
+               FROM pg_language l WHERE l.lanispl",
+            acl = acl("l.lanacl", 'l', "l.lanowner"),
+        ),
+    ));
+
+    // Subscriptions of this database (pg_subscription is shared by the
+    // cluster): every column but the identity ones, whatever the version
+    // has. (Their comments are in pg_description, like other objects'.)
+    q.push((
+        "subscriptions",
+        "SELECT '', concat_ws(' | ', 'subscription', quote_ident(s.subname),
+                'owner=' || pg_get_userbyid(s.subowner),
+                (to_jsonb(s) - 'oid' - 'subdbid' - 'subowner' - 'subname')::text)
+           FROM pg_subscription s
+          WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            .to_string(),
+    ));
+
+    // Column privileges on system catalogs, and on system columns
+    // (tableoid, ctid, ...) of any table: the relations and columns
+    // queries see user columns only.
+    q.push((
+        "system_column_acls",
+        "SELECT n.nspname, concat_ws(' | ', 'system_column_acl', c.oid::regclass::text || '.' || quote_ident(a.attname),
+                'acl=' || (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x))
+           FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE a.attacl IS NOT NULL AND NOT a.attisdropped
+            AND (a.attnum < 0 OR n.nspname IN ('pg_catalog', 'information_schema'))"
+            .to_string(),
+    ));
+
     // Privileges changed on extension members (pg_dump compares them with
     // pg_init_privs; a restore must end with the same ACLs).
     q.push((
@@ -1077,6 +1118,7 @@ pub fn without_owners_and_acls(lines: &[String]) -> Vec<String> {
         .filter(|l| {
             !l.starts_with("default_acl |")
                 && !l.starts_with("extension_member_acl |")
+                && !l.starts_with("system_column_acl |")
                 && !l.starts_with("object | default acl |")
         })
         .map(|l| {

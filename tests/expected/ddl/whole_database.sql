@@ -3,6 +3,7 @@
 -- PostgreSQL database schema dump by pgkeep
 --
 -- WARNING: user mapping for ddl_app on server ddl_srv: its password option is not dumped (set it again after restore)
+-- WARNING: subscription ddl_sub has a password in its connection string: the script holds it, as pg_dump's does
 
 SET statement_timeout = 0;
 SET lock_timeout = 0;
@@ -49,7 +50,9 @@ COMMENT ON SCHEMA ext IS 'extensions live here';
 
 ALTER SCHEMA public OWNER TO pg_database_owner;
 COMMENT ON SCHEMA public IS 'public schema, comment changed by the fixture';
+REVOKE CREATE ON SCHEMA public FROM pg_database_owner;
 GRANT USAGE ON SCHEMA public TO ddl_reader;
+GRANT CREATE ON SCHEMA public TO ddl_app WITH GRANT OPTION;
 
 --
 -- Name: reporting; Type: SCHEMA; Schema: -; Owner: postgres
@@ -95,6 +98,13 @@ CREATE SCHEMA tenant_b;
 ALTER SCHEMA tenant_b OWNER TO ddl_tenant_owner;
 COMMENT ON SCHEMA tenant_b IS 'tenant schema';
 GRANT USAGE ON SCHEMA tenant_b TO ddl_app;
+
+--
+-- Name: LANGUAGE plpgsql; Type: ACL; Schema: -; Owner: -
+--
+
+REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC;
+GRANT USAGE ON LANGUAGE plpgsql TO ddl_app;
 
 --
 -- Name: TABLE information_schema.administrable_role_authorizations; Type: ACL; Schema: -; Owner: -
@@ -469,6 +479,24 @@ GRANT SELECT ON TABLE information_schema.view_table_usage TO PUBLIC;
 GRANT SELECT ON TABLE information_schema.views TO PUBLIC;
 
 --
+-- Name: TABLE pg_catalog.pg_proc (proname); Type: ACL; Schema: -; Owner: -
+--
+
+GRANT SELECT(proname) ON TABLE pg_catalog.pg_proc TO ddl_reader;
+
+--
+-- Name: TABLE pg_catalog.pg_proc (prosrc); Type: ACL; Schema: -; Owner: -
+--
+
+GRANT SELECT(prosrc) ON TABLE pg_catalog.pg_proc TO ddl_reader;
+
+--
+-- Name: TABLE pg_catalog.pg_proc (tableoid); Type: ACL; Schema: -; Owner: -
+--
+
+GRANT SELECT(tableoid) ON TABLE pg_catalog.pg_proc TO PUBLIC;
+
+--
 -- Name: btree_gist; Type: EXTENSION; Schema: -; Owner: -
 --
 
@@ -523,6 +551,14 @@ ALTER COLLATION "Odd ""Schema"" ü"."de phonebook" OWNER TO postgres;
 CREATE COLLATION shared.c_bytes (provider = libc, locale = 'C');
 ALTER COLLATION shared.c_bytes OWNER TO ddl_owner;
 COMMENT ON COLLATION shared.c_bytes IS 'byte order';
+
+--
+-- Name: c_copy; Type: COLLATION; Schema: shared; Owner: postgres
+--
+
+CREATE COLLATION shared.c_copy FROM pg_catalog."C";
+ALTER COLLATION shared.c_copy OWNER TO postgres;
+COMMENT ON COLLATION shared.c_copy IS 'copied from C';
 
 --
 -- Name: ci; Type: COLLATION; Schema: shared; Owner: postgres
@@ -816,6 +852,52 @@ CREATE FUNCTION shared.currency_list(min_units integer DEFAULT 0) RETURNS TABLE(
 ALTER FUNCTION shared.currency_list(min_units integer) OWNER TO postgres;
 
 --
+-- Name: ddl_pl_handler(); Type: FUNCTION; Schema: shared; Owner: postgres
+--
+
+CREATE FUNCTION shared.ddl_pl_handler() RETURNS language_handler
+    LANGUAGE c
+    AS '$libdir/plpgsql', 'plpgsql_call_handler';
+ALTER FUNCTION shared.ddl_pl_handler() OWNER TO postgres;
+
+--
+-- Name: ddl PL "untrusted"; Type: PROCEDURAL LANGUAGE; Schema: -; Owner: postgres
+--
+
+CREATE PROCEDURAL LANGUAGE "ddl PL ""untrusted""" HANDLER shared.ddl_pl_handler;
+ALTER LANGUAGE "ddl PL ""untrusted""" OWNER TO postgres;
+
+--
+-- Name: ddl_pl_inline(internal); Type: FUNCTION; Schema: shared; Owner: postgres
+--
+
+CREATE FUNCTION shared.ddl_pl_inline(internal) RETURNS void
+    LANGUAGE c
+    STRICT
+    AS '$libdir/plpgsql', 'plpgsql_inline_handler';
+ALTER FUNCTION shared.ddl_pl_inline(internal) OWNER TO postgres;
+
+--
+-- Name: ddl_pl_validator(oid); Type: FUNCTION; Schema: shared; Owner: postgres
+--
+
+CREATE FUNCTION shared.ddl_pl_validator(oid) RETURNS void
+    LANGUAGE c
+    STRICT
+    AS '$libdir/plpgsql', 'plpgsql_validator';
+ALTER FUNCTION shared.ddl_pl_validator(oid) OWNER TO postgres;
+
+--
+-- Name: ddl_pl; Type: PROCEDURAL LANGUAGE; Schema: -; Owner: ddl_owner
+--
+
+CREATE TRUSTED PROCEDURAL LANGUAGE ddl_pl HANDLER shared.ddl_pl_handler INLINE shared.ddl_pl_inline VALIDATOR shared.ddl_pl_validator;
+ALTER LANGUAGE ddl_pl OWNER TO ddl_owner;
+COMMENT ON LANGUAGE ddl_pl IS 'a language of our own';
+REVOKE USAGE ON LANGUAGE ddl_pl FROM PUBLIC;
+GRANT USAGE ON LANGUAGE ddl_pl TO ddl_app;
+
+--
 -- Name: ddl_text_in(cstring); Type: FUNCTION; Schema: shared; Owner: postgres
 --
 
@@ -920,6 +1002,15 @@ CREATE FUNCTION shared.ddl_text_lt(shared.ddl_text, shared.ddl_text) RETURNS boo
     STRICT
     AS 'text_lt';
 ALTER FUNCTION shared.ddl_text_lt(shared.ddl_text, shared.ddl_text) OWNER TO postgres;
+
+--
+-- Name: in_ddl_pl(a integer); Type: FUNCTION; Schema: shared; Owner: postgres
+--
+
+CREATE FUNCTION shared.in_ddl_pl(a integer) RETURNS integer
+    LANGUAGE ddl_pl
+    AS $$ BEGIN RETURN a + 1; END $$;
+ALTER FUNCTION shared.in_ddl_pl(a integer) OWNER TO postgres;
 
 --
 -- Name: my_row_number(); Type: FUNCTION; Schema: shared; Owner: postgres
@@ -1869,6 +1960,12 @@ ALTER VIEW shared.active_currencies OWNER TO ddl_owner;
 COMMENT ON VIEW shared.active_currencies IS 'security barrier view';
 COMMENT ON COLUMN shared.active_currencies.name IS 'view column comment';
 GRANT SELECT ON TABLE shared.active_currencies TO ddl_reader;
+
+--
+-- Name: currencies system columns; Type: ACL; Schema: shared; Owner: -
+--
+
+GRANT SELECT(ctid) ON TABLE shared.currencies TO ddl_reader;
 
 --
 -- Name: currency_codes; Type: VIEW; Schema: shared; Owner: postgres
@@ -3712,6 +3809,28 @@ ALTER PUBLICATION ddl_pub_some ADD TABLE ONLY shared.events;
 --
 
 ALTER PUBLICATION ddl_pub_some ADD TABLE ONLY shared.inh_p1;
+
+--
+-- Name: ddl Sub "odd"; Type: SUBSCRIPTION; Schema: -; Owner: postgres
+--
+
+CREATE SUBSCRIPTION "ddl Sub ""odd""" CONNECTION 'postgresql://ddl_repl@127.0.0.1:1/ddl_nowhere' PUBLICATION ddl_pub_all WITH (connect = false, slot_name = NONE, streaming = off);
+ALTER SUBSCRIPTION "ddl Sub ""odd""" OWNER TO postgres;
+
+--
+-- Name: ddl_sub; Type: SUBSCRIPTION; Schema: -; Owner: ddl_super
+--
+
+CREATE SUBSCRIPTION ddl_sub CONNECTION 'host=127.0.0.1 port=1 dbname=ddl_nowhere user=ddl_repl password=sub-secret-42 connect_timeout=1' PUBLICATION ddl_pub_some, "ddl Pub ""Empty""" WITH (connect = false, slot_name = 'ddl_sub_slot', streaming = off, synchronous_commit = 'local');
+ALTER SUBSCRIPTION ddl_sub OWNER TO ddl_super;
+COMMENT ON SUBSCRIPTION ddl_sub IS 'subscription comment';
+
+--
+-- Name: ddl_sub15; Type: SUBSCRIPTION; Schema: -; Owner: postgres
+--
+
+CREATE SUBSCRIPTION ddl_sub15 CONNECTION 'host=127.0.0.1 port=1 dbname=ddl_nowhere' PUBLICATION ddl_pub_15 WITH (connect = false, slot_name = 'ddl_sub15_slot', binary = true, streaming = on, two_phase = on, disable_on_error = true);
+ALTER SUBSCRIPTION ddl_sub15 OWNER TO postgres;
 
 --
 -- Name: ddl Drop Watch; Type: EVENT TRIGGER; Schema: -; Owner: postgres
