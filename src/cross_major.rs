@@ -14,7 +14,11 @@
 //!   schema of a 15+ source, where `PUBLIC` has no `CREATE`, gets
 //!   `REVOKE CREATE … FROM PUBLIC` on a 14- target, whose default grants it;
 //!   `SET COMPRESSION pglz` is dropped on 13, which compresses with pglz only.
-//! - **Left out of a statement, with a warning**: the `MAINTAIN` privilege
+//! - **Left out of a statement, with a warning**: a range type's
+//!   multirange (14+) on 13, which has none (the range type is created);
+//!   an extension at a version the target does not ship is created at the
+//!   target's own version (pg_dump never names versions; the warning
+//!   names both). The `MAINTAIN` privilege
 //!   (17+) is taken out of a privilege list on an older target, so the
 //!   other privileges of the same `GRANT` (17 spells `ALL` out) are kept.
 //! - **Left out, with a warning**: a statement the target rejects as
@@ -84,9 +88,25 @@ impl Downgrade {
             // made on top follow in the entry).
             out.push_str("REVOKE CREATE ON SCHEMA public FROM PUBLIC;\n");
         }
+        // The comment of a multirange left out goes with it.
+        let mut multirange_comment = None;
         for stmt in statements::split(sql) {
             if self.target_major < 14 && is_set_compression(stmt, "pglz") {
                 continue;
+            }
+            if multirange_comment.as_deref().is_some_and(|c: &str| stmt.trim_start().starts_with(c)) {
+                continue;
+            }
+            if self.target_major < 14 {
+                if let Some((range, multirange)) = without_multirange(stmt) {
+                    notes.push(format!(
+                        "its multirange type {multirange} left out, PostgreSQL {} has no multiranges (the range type is created)",
+                        self.target_major
+                    ));
+                    out.push_str(&range);
+                    multirange_comment = Some(format!("COMMENT ON TYPE {multirange} IS "));
+                    continue;
+                }
             }
             let without_maintain;
             let stmt = if self.target_major < 17 && statements::is_acl_statement(stmt) {
@@ -214,6 +234,37 @@ pub fn without_privilege(stmt: &str, privilege: &str) -> Option<Option<String>> 
     Some(Some(format!("{}{}{}", &stmt[..start], kept.join(","), &stmt[start + len..])))
 }
 
+/// A `CREATE TYPE … AS RANGE (…)` statement without its last option
+/// `multirange_type_name = name` (as `ddl` renders it, on a line of its
+/// own), and that name.
+pub fn without_multirange(stmt: &str) -> Option<(String, String)> {
+    const OPTION: &str = ",\n    multirange_type_name = ";
+    if !stmt.trim_start().starts_with("CREATE TYPE ") {
+        return None;
+    }
+    let head_end = stmt.find(" AS RANGE (\n")?;
+    let at = stmt[head_end..].find(OPTION)? + head_end;
+    let rest = &stmt[at + OPTION.len()..];
+    let end = rest.find("\n);")?;
+    let name = &rest[..end];
+    if name.contains('\n') {
+        return None;
+    }
+    Some((format!("{}{}", &stmt[..at], &rest[end..]), name.to_string()))
+}
+
+/// A `CREATE EXTENSION … VERSION 'v';` statement without its version, and
+/// the version as written.
+pub fn without_extension_version(stmt: &str) -> Option<(String, String)> {
+    let s = stmt.trim_end();
+    if !stmt.trim_start().starts_with("CREATE EXTENSION ") || !s.ends_with("';") {
+        return None;
+    }
+    let at = s.rfind(" VERSION '")?;
+    let version = &s[at + " VERSION ".len()..s.len() - 1];
+    Some((format!("{};\n", &s[..at]), version.to_string()))
+}
+
 /// `ALTER TABLE … ALTER COLUMN … SET COMPRESSION method;`
 fn is_set_compression(stmt: &str, method: &str) -> bool {
     let s = stmt.trim();
@@ -323,6 +374,20 @@ mod tests {
         assert!(notes[1].contains("GRANT MAINTAIN ON TABLE s.t TO r;"));
         let (same, none) = d(180004, 170010).map_sql(sql, false);
         assert_eq!((same.as_str(), none.len()), (sql, 0));
+    }
+
+    #[test]
+    fn multiranges_and_extension_versions() {
+        let sql = "CREATE TYPE s.r AS RANGE (\n    subtype = integer,\n    multirange_type_name = s.\"R s\"\n);\nCOMMENT ON TYPE s.\"R s\" IS 'm';\nALTER TYPE s.r OWNER TO o;\n";
+        let (got, notes) = d(150018, 130023).map_sql(sql, false);
+        assert_eq!(got, "CREATE TYPE s.r AS RANGE (\n    subtype = integer\n);\nALTER TYPE s.r OWNER TO o;\n");
+        assert!(notes[0].contains("s.\"R s\""), "{notes:?}");
+        assert_eq!(d(150018, 140023).map_sql(sql, false).0, sql);
+        assert_eq!(
+            without_extension_version("CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA ext VERSION '1.8';\n"),
+            Some(("CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA ext;\n".into(), "'1.8'".into()))
+        );
+        assert_eq!(without_extension_version("COMMENT ON EXTENSION x IS 'VERSION ''1''';\n"), None);
     }
 
     #[test]

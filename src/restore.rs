@@ -636,6 +636,26 @@ impl Run<'_> {
         for (i, stmt) in stmts.iter().filter(|s| !is_role(s)).enumerate() {
             let one = format!("{prefix}{stmt}{suffix}");
             let Err(err) = self.try_sql(client, &one).await else { continue };
+            // An extension at a version the target does not ship: at the
+            // target's own version, said in a warning.
+            if let (0, "EXTENSION", Some(_), Some((plain, version))) =
+                (i, e.kind.as_str(), dg.unsupported(&err), crate::cross_major::without_extension_version(stmt))
+            {
+                if self.try_sql(client, &plain).await.is_ok() {
+                    let created = client
+                        .query_opt("SELECT e.extversion::pg_catalog.text FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) $1", &[&e.name])
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|r| r.get::<_, String>(0))
+                        .unwrap_or_else(|| "?".into());
+                    self.warn(format!(
+                        "{object}: created at version {created}, the one PostgreSQL {} ships, not the snapshot's {version} (from PostgreSQL {})",
+                        dg.target_major, dg.source_major
+                    ));
+                    continue;
+                }
+            }
             match dg.unsupported(&err) {
                 Some(why) if i == 0 => {
                     self.left_out.lock().unwrap_or_else(|p| p.into_inner()).insert(e.id, self.plan.describe(e));
