@@ -172,7 +172,7 @@ impl Server {
     }
 }
 
-async fn restore_pair(repo: &Repository, id: &Id, snap: &Snapshot, source: &Server, source_db: &str, target: &Server) {
+async fn restore_pair(repo: &Repository, repo_path: &std::path::Path, id: &Id, snap: &Snapshot, source: &Server, source_db: &str, target: &Server) {
     let (from, to) = (source.major, target.major);
     let dst = target.cluster();
     let db = pgcluster::unique_db_name("xm_dst");
@@ -201,17 +201,52 @@ async fn restore_pair(repo: &Repository, id: &Id, snap: &Snapshot, source: &Serv
     }
 
     let want = table_hashes(source.cluster(), source_db).await;
-    let got = table_hashes(dst, &db).await;
+    assert_data(from, to, &want, &table_hashes(dst, &db).await, &report.warnings);
+
+    if from <= to {
+        assert!(report.warnings.is_empty(), "{from} -> {to}: a restore into a newer major warns:\n{}", report.warnings.join("\n"));
+        assert_eq!(report.rows, snap.totals.rows, "{from} -> {to}: every row is restored");
+        return;
+    }
+    check_downgrade(from, to, dst, &db, &report.warnings).await;
+
+    // The same through the command line, all in one transaction: each
+    // refused statement rolls back to its savepoint and the transaction
+    // goes on; the warnings are printed and in the JSON report.
+    let db1 = pgcluster::unique_db_name("xm_dst1");
+    let repo_path = repo_path.to_string_lossy().into_owned();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pgkeep"))
+        .args(["restore", &id.to_hex(), "--repo", &repo_path, "-d", &dst.conninfo(&db1), "--create", "--single-transaction", "--json"])
+        .output()
+        .unwrap_or_else(|e| panic!("running pgkeep: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{from} -> {to}: pgkeep restore --single-transaction failed:\n{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let mut cli: Vec<String> = json["warnings"].as_array().map(|a| a.iter().filter_map(|w| w.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let printed = stderr.lines().filter(|l| l.starts_with("warning: ")).count();
+    assert_eq!(printed, cli.len(), "{from} -> {to}: every warning is printed:\n{stderr}");
+    let mut lib = report.warnings.clone();
+    cli.sort();
+    lib.sort();
+    assert_eq!(cli, lib, "{from} -> {to}: one transaction or many, the same objects are left out");
+    assert_data(from, to, &want, &table_hashes(dst, &db1).await, &cli);
+    check_downgrade(from, to, dst, &db1, &cli).await;
+    eprintln!("{from} -> {to}: the same through `pgkeep restore --single-transaction --json`: {} warnings, data identical", cli.len());
+}
+
+/// Every table of the source has the same rows on the target, or (into
+/// an older major) is named in a warning.
+fn assert_data(from: u32, to: u32, want: &BTreeMap<String, (i64, String)>, got: &BTreeMap<String, (i64, String)>, warnings: &[String]) {
     let mut problems = Vec::new();
     let mut compared = (0usize, 0i64);
-    for (t, v) in &want {
+    for (t, v) in want {
         match got.get(t) {
             Some(w) if w == v => {
                 compared.0 += 1;
                 compared.1 += v.0;
             }
             Some(w) => problems.push(format!("{t}: {} rows {} on {from}, {} rows {} on {to}", v.0, v.1, w.0, w.1)),
-            None if from > to && names_table(&report.warnings, t) => {}
+            None if from > to && names_table(warnings, t) => {}
             None => problems.push(format!("{t}: missing on PostgreSQL {to} and named in no warning")),
         }
     }
@@ -220,18 +255,18 @@ async fn restore_pair(repo: &Repository, id: &Id, snap: &Snapshot, source: &Serv
     }
     assert!(problems.is_empty(), "{from} -> {to}: table data differs:\n{}", problems.join("\n"));
     eprintln!("{from} -> {to}: {} tables identical by row hashes ({} rows)", compared.0, compared.1);
+}
 
-    if from <= to {
-        assert!(report.warnings.is_empty(), "{from} -> {to}: a restore into a newer major warns:\n{}", report.warnings.join("\n"));
-        assert_eq!(report.rows, snap.totals.rows, "{from} -> {to}: every row is restored");
-        return;
-    }
+/// A restore into an older major: the warnings name the fixture's newer
+/// objects, and only refusals of the target or left-out dependencies;
+/// `pg_database_owner` mapped; the public schema's privileges as on 15.
+async fn check_downgrade(from: u32, to: u32, dst: &Cluster, db: &str, warnings: &[String]) {
     let missing: Vec<&str> = expected_left_out(from, to)
         .into_iter()
-        .filter(|o| !report.warnings.iter().any(|w| w.contains(o)))
+        .filter(|o| !warnings.iter().any(|w| w.contains(o)))
         .collect();
-    assert!(missing.is_empty(), "{from} -> {to}: no warning names {missing:?}; warnings:\n{}", report.warnings.join("\n"));
-    for w in &report.warnings {
+    assert!(missing.is_empty(), "{from} -> {to}: no warning names {missing:?}; warnings:\n{}", warnings.join("\n"));
+    for w in warnings {
         assert!(
             w.contains(&format!("PostgreSQL {to} ")) || w.contains("which was left out") || w.contains("its table was left out"),
             "{from} -> {to}: a warning that names neither the target's refusal nor a left-out dependency: {w}"
@@ -241,7 +276,7 @@ async fn restore_pair(repo: &Repository, id: &Id, snap: &Snapshot, source: &Serv
     if from >= 15 && to < 15 {
         // The public schema as on the source: owned by the database's
         // owner (pg_database_owner on 14+), no CREATE for PUBLIC.
-        let c = client(dst, &db).await;
+        let c = client(dst, db).await;
         let row = c
             .query_one(
                 "SELECT n.nspowner = d.datdba, NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(n.nspacl) a WHERE a.grantee = 0 AND a.privilege_type = 'CREATE') \
@@ -288,7 +323,7 @@ async fn data_across_majors() {
     for &(from, to) in &pairs {
         let source = servers.iter().find(|s| s.major == from).expect("source server");
         let target = servers.iter().find(|s| s.major == to).expect("target server");
-        if !backups.contains_key(&from) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = backups.entry(from) {
             let mut optional = optional_files(source.cluster()).await;
             for (_, to) in pairs.iter().filter(|(a, _)| *a == from) {
                 let t = optional_files(servers.iter().find(|s| s.major == *to).expect("target server").cluster()).await;
@@ -299,10 +334,10 @@ async fn data_across_majors() {
                 .await
                 .unwrap_or_else(|e| panic!("backup on PostgreSQL {from}: {e}"));
             assert_eq!(pgkeep::cross_major::major_of(snap.source.server_version_num), from);
-            backups.insert(from, (db, id, snap));
+            slot.insert((db, id, snap));
         }
         let (db, id, snap) = &backups[&from];
-        restore_pair(&repo, id, snap, source, db, target).await;
+        restore_pair(&repo, &dir.path().join("repo"), id, snap, source, db, target).await;
     }
     eprintln!("across majors: {}", pairs.iter().map(|(a, b)| format!("{a} -> {b}")).collect::<Vec<_>>().join(", "));
 }
