@@ -547,8 +547,11 @@ impl Run<'_> {
         }
     }
 
+    /// Record a warning for the report. Logged at info level only: the
+    /// CLI prints the report's warnings once at the end, and the service
+    /// keeps them in the job's record.
     fn warn(&self, w: String) {
-        tracing::warn!("{w}");
+        tracing::info!("{w}");
         self.warnings.lock().unwrap_or_else(|p| p.into_inner()).push(w);
     }
 
