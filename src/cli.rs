@@ -1048,10 +1048,16 @@ fn run_restore(args: RestoreArgs) -> Result<i32> {
         }
         Err(e) => return Err(e.into()),
     };
+    // What was left out (into an older major) is said on stderr whatever
+    // the output format, and is part of the JSON report.
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     if args.json {
         println!("{}", serde_json::json!({
             "snapshot": report.snapshot, "entries": report.entries, "tables": report.tables,
             "rows": report.rows, "bytes": report.bytes, "duration_ms": report.duration_ms,
+            "warnings": report.warnings,
         }));
     } else {
         eprintln!(
@@ -1059,6 +1065,9 @@ fn run_restore(args: RestoreArgs) -> Result<i32> {
             id.short(), conn.describe(), report.entries, report.tables, report.rows, report.bytes,
             report.duration_ms as f64 / 1000.0
         );
+        if !report.warnings.is_empty() {
+            eprintln!("pgkeep: {} warnings (above): the target left those objects out", report.warnings.len());
+        }
     }
     Ok(0)
 }

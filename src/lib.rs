@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cli;
 pub mod conn;
 pub mod copy;
+pub mod cross_major;
 pub mod ddl;
 pub mod demo;
 pub mod dump;

@@ -12,6 +12,10 @@
 //! runs, so workers do not sit in lock queues and steps that lock two
 //! tables cannot deadlock each other.
 //!
+//! Into an older major than the snapshot's source, what the target cannot
+//! create is left out with a warning and the rest restored
+//! (`cross_major` decides what maps and what is unsupported).
+//!
 //! It orchestrates; it does not read chunks itself (`repo`), split SQL
 //! (`ddl::statements`) or print (`progress`).
 
@@ -26,6 +30,7 @@ use tokio_postgres::Client;
 
 use crate::conn::ResolvedConn;
 use crate::copy::{self, RowCounter};
+use crate::cross_major::Downgrade;
 use crate::ddl::quote::{quote_ident, quote_literal_std, quote_qualified};
 use crate::ddl::{script_header, statements};
 use crate::progress::Progress;
@@ -103,6 +108,9 @@ pub struct RestoreReport {
     pub duration_ms: u64,
     /// Errors passed over with `keep_going`.
     pub errors: Vec<String>,
+    /// What the restore left out, each naming the object and why (into an
+    /// older major: what that server cannot create, and what depends on it).
+    pub warnings: Vec<String>,
 }
 
 /// `-n SCHEMA` and `-t TABLE` over a snapshot's contents, with exact names
@@ -213,6 +221,12 @@ impl<'a> Plan<'a> {
     fn fill(&self, template: &str) -> String {
         let name = self.schema.as_deref().unwrap_or_default();
         template.replace(SCHEMA_PLACEHOLDER, &quote_ident(name))
+    }
+
+    /// The entry of the `public` schema every database has (changed, not
+    /// created, by the snapshot), with its privileges restored.
+    fn is_public_schema_entry(&self, e: &DdlEntry) -> bool {
+        e.kind == "SCHEMA" && e.name == "public" && !self.opts.no_acl && !self.renamed() && !e.create_sql.contains("CREATE SCHEMA")
     }
 
     fn renamed(&self) -> bool {
@@ -401,8 +415,40 @@ pub async fn restore(
         clients.push(c);
         tasks.push(t);
     }
+    let downgrade = downgrade_for(&clients[0], &snap, conn).await?;
+    if let Some(d) = &downgrade {
+        tracing::info!(
+            "restoring a snapshot of PostgreSQL {} into PostgreSQL {}: what the older server cannot create is left out with a warning",
+            d.source_major,
+            d.target_major
+        );
+    }
+    // The mappings are applied once per entry, so what they leave out is
+    // said once whichever way the entry then runs.
+    let mut mapped_sql = HashMap::new();
+    let mut notes = Vec::new();
+    if let Some(d) = &downgrade {
+        for e in &plan.entries {
+            let (sql, n) = d.map_sql(&plan.create_sql(e), plan.is_public_schema_entry(e));
+            notes.extend(n.into_iter().map(|n| format!("{}: {n}", plan.describe(e))));
+            mapped_sql.insert(e.id, sql);
+        }
+    }
     let errors = Mutex::new(Vec::new());
-    let run = Run { plan: &plan, clients: &clients, indexed: &indexed, errors: &errors, progress, keep_going: opts.keep_going };
+    let warnings = Mutex::new(notes);
+    let left_out = Mutex::new(HashMap::new());
+    let run = Run {
+        plan: &plan,
+        clients: &clients,
+        indexed: &indexed,
+        errors: &errors,
+        progress,
+        keep_going: opts.keep_going,
+        downgrade,
+        mapped_sql,
+        warnings: &warnings,
+        left_out: &left_out,
+    };
     let outcome = run.all().await;
     // A failed single transaction rolls back when its session closes.
     drop(clients);
@@ -411,6 +457,7 @@ pub async fn restore(
     }
     let (tables, rows, bytes) = outcome?;
     let errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
+    let warnings = warnings.into_inner().unwrap_or_else(|e| e.into_inner());
     progress.finish();
     if !errors.is_empty() {
         return Err(RestoreError::Failed { count: errors.len(), first: errors[0].clone(), errors });
@@ -423,7 +470,23 @@ pub async fn restore(
         bytes,
         duration_ms: t0.elapsed().as_millis() as u64,
         errors,
+        warnings,
     })
+}
+
+/// The target's version and database owner, and from them whether this is
+/// a restore into an older major than the snapshot's source.
+async fn downgrade_for(client: &Client, snap: &Snapshot, conn: &ResolvedConn) -> Result<Option<Downgrade>, RestoreError> {
+    let row = client
+        .query_one(
+            "SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4, pg_catalog.pg_get_userbyid(d.datdba)::pg_catalog.text \
+             FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()",
+            &[],
+        )
+        .await
+        .map_err(stmt_err(format!("reading the server version and database owner of {}", conn.describe())))?;
+    let target: i32 = row.get(0);
+    Ok(Downgrade::new(snap.source.server_version_num, u32::try_from(target).unwrap_or(0), row.get(1)))
 }
 
 async fn create_database(m: &ResolvedConn, name: &str, snap: &Snapshot) -> Result<(), RestoreError> {
@@ -463,6 +526,13 @@ struct Run<'a> {
     errors: &'a Mutex<Vec<String>>,
     progress: &'a dyn Progress,
     keep_going: bool,
+    /// Set when the target is an older major than the snapshot's source.
+    downgrade: Option<Downgrade>,
+    /// Each entry's statements with the downgrade's mappings applied.
+    mapped_sql: HashMap<u32, String>,
+    warnings: &'a Mutex<Vec<String>>,
+    /// Entries left out (into an older major), by id, with their names.
+    left_out: &'a Mutex<HashMap<u32, String>>,
 }
 
 impl Run<'_> {
@@ -474,6 +544,148 @@ impl Run<'_> {
             Ok(())
         } else {
             Err(e)
+        }
+    }
+
+    /// Record a warning for the report. Logged at info level only: the
+    /// CLI prints the report's warnings once at the end, and the service
+    /// keeps them in the job's record.
+    fn warn(&self, w: String) {
+        tracing::info!("{w}");
+        self.warnings.lock().unwrap_or_else(|p| p.into_inner()).push(w);
+    }
+
+    /// The statements that create `e`, with the exact mappings onto an
+    /// older target major applied.
+    fn entry_sql(&self, e: &DdlEntry) -> String {
+        match self.mapped_sql.get(&e.id) {
+            Some(sql) => sql.clone(),
+            None => self.plan.create_sql(e),
+        }
+    }
+
+    /// `sql` (a two-step form of `e`) with the downgrade's mappings.
+    fn mapped(&self, e: &DdlEntry, sql: String) -> String {
+        match &self.downgrade {
+            None => sql,
+            Some(d) => d.map_sql(&sql, self.plan.is_public_schema_entry(e)).0,
+        }
+    }
+
+    /// `Plan::load_role` as the target knows the role.
+    fn load_role(&self, table_entry: Option<u32>) -> Option<&str> {
+        let role = self.plan.load_role(table_entry)?;
+        Some(match &self.downgrade {
+            Some(d) => d.role(role),
+            None => role,
+        })
+    }
+
+    fn is_left_out(&self, id: u32) -> bool {
+        self.left_out.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&id)
+    }
+
+    fn depends_on_left_out(&self, e: &DdlEntry) -> bool {
+        self.downgrade.is_some() && {
+            let lo = self.left_out.lock().unwrap_or_else(|p| p.into_inner());
+            lo.contains_key(&e.id) || e.deps.iter().any(|d| lo.contains_key(d))
+        }
+    }
+
+    /// Run an entry's statements. Into an older major, a statement the
+    /// target does not know (`Downgrade::unsupported`) is left out with a
+    /// warning: the first one (which creates the object) takes the object
+    /// and, through their dependencies, its dependents with it; a later
+    /// one (a privilege, a property) only itself. Same and newer majors
+    /// run `exec` unchanged.
+    async fn run_entry(&self, client: &Client, e: &DdlEntry, object: String, sql: &str) -> Result<(), RestoreError> {
+        let Some(dg) = &self.downgrade else { return self.exec(client, object, sql).await };
+        if sql.trim().is_empty() {
+            return Ok(());
+        }
+        {
+            let mut lo = self.left_out.lock().unwrap_or_else(|p| p.into_inner());
+            // The second step of a two-step entry whose first was left out.
+            if lo.contains_key(&e.id) {
+                return Ok(());
+            }
+            if let Some(dep) = e.deps.iter().find_map(|d| lo.get(d).cloned()) {
+                lo.insert(e.id, self.plan.describe(e));
+                drop(lo);
+                self.warn(format!("{object}: left out, it depends on {dep}, which was left out"));
+                return Ok(());
+            }
+        }
+        let err = match self.try_sql(client, sql).await {
+            Ok(()) => return Ok(()),
+            Err(err) => err,
+        };
+        if dg.unsupported(&err).is_none() {
+            return self.failed(stmt_err(object)(err));
+        }
+        // Statement by statement, each with the role switch around it that
+        // the entry has (a CHECK validated as the table's owner), so the
+        // owner's code never runs as the restoring role and a failed
+        // statement never leaves the session in another role.
+        let stmts: Vec<&str> = statements::split(sql).into_iter().filter(|s| !s.trim().is_empty()).collect();
+        let is_role = |s: &str| {
+            let t = s.trim_start();
+            t.starts_with("SET ROLE ") || t.starts_with("RESET ROLE")
+        };
+        let prefix: String = stmts.iter().take_while(|s| is_role(s)).copied().collect();
+        let mut suffix: Vec<&str> = stmts.iter().rev().take_while(|s| is_role(s)).copied().collect();
+        suffix.reverse();
+        let suffix: String = suffix.concat();
+        for (i, stmt) in stmts.iter().filter(|s| !is_role(s)).enumerate() {
+            let one = format!("{prefix}{stmt}{suffix}");
+            let Err(err) = self.try_sql(client, &one).await else { continue };
+            // An extension at a version the target does not ship: at the
+            // target's own version, said in a warning.
+            if let (0, "EXTENSION", Some(_), Some((plain, version))) =
+                (i, e.kind.as_str(), dg.unsupported(&err), crate::cross_major::without_extension_version(stmt))
+            {
+                if self.try_sql(client, &plain).await.is_ok() {
+                    let created = client
+                        .query_opt("SELECT e.extversion::pg_catalog.text FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) $1", &[&e.name])
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|r| r.get::<_, String>(0))
+                        .unwrap_or_else(|| "?".into());
+                    self.warn(format!(
+                        "{object}: created at version {created}, the one PostgreSQL {} ships, not the snapshot's {version} (from PostgreSQL {})",
+                        dg.target_major, dg.source_major
+                    ));
+                    continue;
+                }
+            }
+            match dg.unsupported(&err) {
+                Some(why) if i == 0 => {
+                    self.left_out.lock().unwrap_or_else(|p| p.into_inner()).insert(e.id, self.plan.describe(e));
+                    self.warn(dg.left_out(&object, &why));
+                    return Ok(());
+                }
+                Some(why) => self.warn(dg.statement_left_out(&object, stmt, &why)),
+                None => return self.failed(stmt_err(object)(err)),
+            }
+        }
+        Ok(())
+    }
+
+    /// `sql` in one implicit transaction, or inside the restore's single
+    /// transaction under a savepoint, so a statement the target rejects
+    /// leaves nothing behind and the transaction goes on.
+    async fn try_sql(&self, client: &Client, sql: &str) -> Result<(), tokio_postgres::Error> {
+        if !self.plan.single {
+            return client.batch_execute(sql).await;
+        }
+        client.batch_execute("SAVEPOINT pgkeep_entry").await?;
+        match client.batch_execute(sql).await {
+            Ok(()) => client.batch_execute("RELEASE SAVEPOINT pgkeep_entry").await,
+            Err(e) => {
+                client.batch_execute("ROLLBACK TO SAVEPOINT pgkeep_entry").await?;
+                Err(e)
+            }
         }
     }
 
@@ -532,7 +744,7 @@ impl Run<'_> {
             self.exec(first, format!("TABLE {t} (row security back on)"), &format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY;")).await?;
         }
         for e in plan.entries.iter().filter(|e| e.section == Section::Data) {
-            self.exec(first, plan.describe(e), &plan.create_sql(e)).await?;
+            self.run_entry(first, e, plan.describe(e), &self.entry_sql(e)).await?;
         }
         self.progress.phase("post-data");
         self.post_data().await?;
@@ -553,7 +765,7 @@ impl Run<'_> {
         let plan = self.plan;
         if plan.single {
             for e in entries {
-                self.exec(client, plan.describe(e), &plan.create_sql(e)).await?;
+                self.run_entry(client, e, plan.describe(e), &self.entry_sql(e)).await?;
             }
             return Ok(());
         }
@@ -562,7 +774,12 @@ impl Run<'_> {
             let mut sql = String::new();
             let mut end = start;
             while end < entries.len() && end - start < BATCH_ENTRIES && sql.len() < BATCH_BYTES {
-                let one = plan.create_sql(entries[end]);
+                // Into an older major, an entry that depends on one left
+                // out goes alone, to be left out too (run_entry).
+                if end > start && self.depends_on_left_out(entries[end]) {
+                    break;
+                }
+                let one = self.entry_sql(entries[end]);
                 sql.push_str(&one);
                 if !one.ends_with('\n') {
                     sql.push('\n');
@@ -577,7 +794,7 @@ impl Run<'_> {
             }
             if !matches!(batch, Some(Ok(()))) {
                 for e in &entries[start..end] {
-                    self.exec(client, plan.describe(e), &plan.create_sql(e)).await?;
+                    self.run_entry(client, e, plan.describe(e), &self.entry_sql(e)).await?;
                 }
             }
             start = end;
@@ -704,6 +921,9 @@ impl Run<'_> {
         let mut out = Vec::new();
         for t in &plan.tables {
             let (Some(id), Some(_)) = (t.ddl_entry, plan.load_role(t.ddl_entry)) else { continue };
+            if self.is_left_out(id) {
+                continue;
+            }
             let Some(e) = by_id.get(&id) else { continue };
             if !e.create_sql.contains(" FORCE ROW LEVEL SECURITY;") {
                 continue;
@@ -766,8 +986,26 @@ impl Run<'_> {
 
     async fn data(&self) -> Result<(u64, u64, u64), RestoreError> {
         let plan = self.plan;
+        // Into an older major: the data of a table that was left out is
+        // not restored, and says so.
+        let tables: Vec<&TableData> = plan
+            .tables
+            .iter()
+            .copied()
+            .filter(|t| match t.ddl_entry.filter(|id| self.is_left_out(*id)) {
+                Some(_) => {
+                    self.warn(format!(
+                        "data of table {} ({} rows): not restored, its table was left out",
+                        plan.qualified_table(t),
+                        t.rows
+                    ));
+                    false
+                }
+                None => true,
+            })
+            .collect();
         let mut jobs: Vec<(&TableData, usize)> =
-            plan.tables.iter().flat_map(|t| (0..t.parts.len()).map(move |i| (*t, i))).collect();
+            tables.iter().flat_map(|t| (0..t.parts.len()).map(move |i| (*t, i))).collect();
         jobs.sort_by(|a, b| b.0.parts[b.1].raw_bytes.cmp(&a.0.parts[a.1].raw_bytes));
         self.progress.plan(jobs.len() as u64, jobs.iter().map(|(t, i)| t.parts[*i].raw_bytes).sum());
         // Sessions loading the same table contend for its extension lock,
@@ -813,7 +1051,7 @@ impl Run<'_> {
         });
         futures::future::try_join_all(workers).await?;
         let (rows, bytes) = *totals.lock().unwrap_or_else(|p| p.into_inner());
-        Ok((plan.tables.len() as u64, rows, bytes))
+        Ok((tables.len() as u64, rows, bytes))
     }
 
     /// Write the large objects' contents (created, with their owners and
@@ -893,7 +1131,7 @@ impl Run<'_> {
         // The table's CHECK constraints, generated columns and partition
         // keys run the owner's code for every row: as the owner, not as the
         // (usually superuser) role restoring.
-        let role = plan.load_role(t.ddl_entry);
+        let role = self.load_role(t.ddl_entry);
         if let Some(r) = role {
             client
                 .batch_execute(&format!("SET ROLE {}", quote_ident(r)))
@@ -1018,7 +1256,7 @@ impl Run<'_> {
                 .filter(|t| two_step && weight >= plan.opts.two_step_min_bytes.unwrap_or(TWO_STEP_MIN_BYTES) && matches!(t.method.as_str(), "unique-index" | "not-valid"));
             match split {
                 Some(ts) => {
-                    let strip = |s: &str| statements::strip(s, plan.opts.no_owner, plan.opts.no_acl);
+                    let strip = |s: &str| self.mapped(e, statements::strip(s, plan.opts.no_owner, plan.opts.no_acl));
                     let shared_first = ts.method == "unique-index";
                     steps.push(Step { entry: e, sql: strip(&ts.first), after, tables: tables.clone(), exclusive: !shared_first, weight, label: if shared_first { "unique index" } else { "foreign key (not valid)" } });
                     let a = steps.len() - 1;
@@ -1026,13 +1264,13 @@ impl Run<'_> {
                 }
                 None => {
                     let exclusive = e.kind != "INDEX";
-                    let mut sql = plan.create_sql(e);
+                    let mut sql = self.entry_sql(e);
                     // Validating a CHECK constraint runs its code on every
                     // row: as the table's owner. (Index builds, foreign key
                     // checks and refreshes already run as the owner in
                     // the server.)
                     if e.kind == "CHECK CONSTRAINT" {
-                        if let Some(r) = plan.load_role(Some(e.id)) {
+                        if let Some(r) = self.load_role(Some(e.id)) {
                             sql = format!("SET ROLE {};\n{sql}RESET ROLE;\n", quote_ident(r));
                         }
                     }
@@ -1101,7 +1339,7 @@ impl Run<'_> {
                 let sql = s.sql.as_str();
                 running.push(async move {
                     let t = Instant::now();
-                    let r = self.exec(client, object.clone(), sql).await;
+                    let r = self.run_entry(client, s.entry, object.clone(), sql).await;
                     tracing::debug!(session = c, ms = t.elapsed().as_secs_f64() * 1000.0, "{object}");
                     (i, c, r)
                 });

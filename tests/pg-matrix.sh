@@ -6,7 +6,12 @@
 #                                           `cargo test --locked --test ddl_roundtrip`
 #                                           with all of them, and if that fails
 #                                           its cross-major test on each alone;
-#                                           print which majors passed
+#                                           then `cargo test --locked --test
+#                                           cross_major` with all of them (backup
+#                                           on one major, restore on another:
+#                                           13->15, 15->13, 15->17, 15->18,
+#                                           17->15 with 15 as the primary);
+#                                           print which majors and pairs passed
 #   bash tests/pg-matrix.sh --check-only    install and start-check only
 #   bash tests/pg-matrix.sh --install 17    install one major (if the cache lacks
 #                                           a working copy) and print its bin/
@@ -252,9 +257,28 @@ if [ "$run_tests" = 1 ] && [ ${#bindirs[@]} -gt 0 ]; then
   fi
 fi
 
+# Backup on one major, restore on another (tests/cross_major.rs): every
+# pair of the primary cluster's major and these whose two majors are here.
+cross=-
+cross_pairs=""
+if [ "$run_tests" = 1 ] && [ ${#bindirs[@]} -gt 0 ] && [ -f tests/cross_major.rs ]; then
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+  say "cargo test --locked --test cross_major with PGKEEP_PG_EXTRA_BINDIRS=$(join_colon "${bindirs[@]}")"
+  out=$(mktemp)
+  if PGKEEP_PG_EXTRA_BINDIRS=$(join_colon "${bindirs[@]}") \
+      cargo test --locked --test cross_major -- --nocapture 2>&1 | tee "$out"; then
+    cross=passed
+  else
+    cross=FAILED
+  fi
+  cross_pairs=$(sed -n 's/^across majors: //p' "$out" | tail -n1)
+  rm -f -- "$out"
+fi
+
 printf '\n%-6s %-18s %-8s %s\n' major npm-version starts "ddl_roundtrip ($MATRIX_TEST)"
 status=0
 [ "$combined" = FAILED ] && status=1
+[ "$cross" = FAILED ] && status=1
 for m in "${majors[@]}"; do
   printf '%-6s %-18s %-8s %s\n' "$m" "${installed[$m]}" "${started[$m]}" "${roundtrip[$m]}"
   case "${installed[$m]}/${started[$m]}/${roundtrip[$m]}" in
@@ -263,5 +287,8 @@ for m in "${majors[@]}"; do
 done
 if [ "$combined" != - ]; then
   echo "combined run (every test, all majors above): $combined"
+fi
+if [ "$cross" != - ]; then
+  echo "cross_major (backup on one major, restore on another): $cross${cross_pairs:+ ($cross_pairs)}"
 fi
 exit "$status"

@@ -610,6 +610,14 @@ impl Service {
         let report = crate::restore::restore(&self.repo, &r.snapshot, &conn, maintenance.as_ref(), &opts, &Silent)
             .await
             .map_err(|e| Failure { message: format!("restore of snapshot {} as tenant {}: {e}", r.snapshot.short(), r.target.name), details: details.clone() })?;
+        // What the target left out (an older major) goes into the job's
+        // record, where the API shows it.
+        let mut details = details;
+        if !report.warnings.is_empty() {
+            if let Some(m) = details.as_object_mut() {
+                m.insert("warnings".into(), serde_json::json!(report.warnings));
+            }
+        }
         Ok(Done {
             snapshot: Some(r.snapshot.to_hex()),
             bytes_read: report.bytes,
