@@ -108,6 +108,16 @@ impl Downgrade {
                     continue;
                 }
             }
+            if self.target_major < 17 {
+                if let Some((table, am)) = without_partitioned_access_method(stmt) {
+                    notes.push(format!(
+                        "its access method {am} left out, PostgreSQL {} sets none on a partitioned table (its partitions take the server's default)",
+                        self.target_major
+                    ));
+                    out.push_str(&table);
+                    continue;
+                }
+            }
             let without_maintain;
             let stmt = if self.target_major < 17 && statements::is_acl_statement(stmt) {
                 match without_privilege(stmt, "MAINTAIN") {
@@ -253,6 +263,19 @@ pub fn without_multirange(stmt: &str) -> Option<(String, String)> {
     Some((format!("{}{}", &stmt[..at], &rest[end..]), name.to_string()))
 }
 
+/// A partitioned table's `CREATE TABLE` without the `USING method` line
+/// (17+), as `ddl` renders it right after `PARTITION BY`, and the method.
+pub fn without_partitioned_access_method(stmt: &str) -> Option<(String, String)> {
+    if !stmt.trim_start().starts_with("CREATE ") {
+        return None;
+    }
+    let part = stmt.rfind("\nPARTITION BY ")?;
+    let using = stmt[part + 1..].find("\nUSING ")? + part + 1;
+    let end = stmt[using + 1..].find(['\n', ';']).map(|e| e + using + 1)?;
+    let method = stmt[using + "\nUSING ".len()..end].to_string();
+    Some((format!("{}{}", &stmt[..using], &stmt[end..]), method))
+}
+
 /// A `CREATE EXTENSION … VERSION 'v';` statement without its version, and
 /// the version as written.
 pub fn without_extension_version(stmt: &str) -> Option<(String, String)> {
@@ -388,6 +411,16 @@ mod tests {
             Some(("CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA ext;\n".into(), "'1.8'".into()))
         );
         assert_eq!(without_extension_version("COMMENT ON EXTENSION x IS 'VERSION ''1''';\n"), None);
+    }
+
+    #[test]
+    fn partitioned_tables_lose_only_their_access_method() {
+        let sql = "CREATE TABLE s.p (\n    k integer NOT NULL\n)\nPARTITION BY LIST (k)\nUSING heap\nWITH (x = 1);\nALTER TABLE s.p OWNER TO r;\n";
+        let (out, notes) = d(170010, 150018).map_sql(sql, false);
+        assert_eq!(out, "CREATE TABLE s.p (\n    k integer NOT NULL\n)\nPARTITION BY LIST (k)\nWITH (x = 1);\nALTER TABLE s.p OWNER TO r;\n");
+        assert!(notes[0].contains("access method heap"), "{notes:?}");
+        let plain = "CREATE TABLE s.t (\n    k integer\n)\nUSING heap2;\n";
+        assert_eq!(d(170010, 150018).map_sql(plain, false).0, plain);
     }
 
     #[test]

@@ -503,7 +503,7 @@ impl Reader<'_> {
 
     pub async fn relations(&self, aliases: &mut BTreeMap<ObjRef, ObjRef>) -> R<Vec<Relation>> {
         let v = self.version;
-        let am = "CASE WHEN am.amname IS NOT NULL AND am.amname <> 'heap' THEN am.amname END";
+        let am = "CASE WHEN am.amname IS NOT NULL AND (am.amname <> 'heap' OR c.relkind = 'p') THEN am.amname END";
         let sql = format!(
             "SELECT c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner), c.relacl::text[], \
                d.description, pg_catalog.acldefault('r', c.relowner)::text[], \

@@ -668,6 +668,7 @@ impl<'a> B<'a> {
                         let no_inherit = if nn.definition.contains(" NO INHERIT") { " NO INHERIT" } else { "" };
                         s.push_str(&format!(" CONSTRAINT {} NOT NULL{no_inherit}", quote_ident(&nn.name)));
                         self.comment(&mut inline_comments, &format!("CONSTRAINT {} ON {name}", quote_ident(&nn.name)), nn.comment.as_deref());
+                        self.out.inline.insert(key(class::PG_CONSTRAINT, nn.oid), tkey);
                     }
                     Some(_) => {}
                     None if col.not_null => s.push_str(" NOT NULL"),
@@ -699,8 +700,15 @@ impl<'a> B<'a> {
                             opts.push_str(&format!(" DEFAULT {d}"));
                         }
                     }
-                    if col.not_null {
-                        opts.push_str(" NOT NULL");
+                    match self.not_nulls.get(&(m.oid, col.name.as_str())) {
+                        // 18+: keep the constraint's name.
+                        Some(nn) if nn.validated && nn.is_local => {
+                            opts.push_str(&format!(" CONSTRAINT {} NOT NULL", quote_ident(&nn.name)));
+                            self.comment(&mut inline_comments, &format!("CONSTRAINT {} ON {name}", quote_ident(&nn.name)), nn.comment.as_deref());
+                            self.out.inline.insert(key(class::PG_CONSTRAINT, nn.oid), tkey);
+                        }
+                        _ if col.not_null => opts.push_str(" NOT NULL"),
+                        _ => {}
                     }
                     if !opts.is_empty() {
                         lines.push(format!("{cname} WITH OPTIONS{opts}"));

@@ -80,6 +80,7 @@ ALTER SCHEMA shared OWNER TO ddl_owner;
 COMMENT ON SCHEMA shared IS 'Reference data every tenant points at';
 GRANT USAGE ON SCHEMA shared TO ddl_app;
 GRANT USAGE ON SCHEMA shared TO ddl_reader;
+GRANT USAGE ON SCHEMA shared TO pg_database_owner;
 
 --
 -- Name: tenant_a; Type: SCHEMA; Schema: -; Owner: ddl_tenant_owner
