@@ -165,6 +165,45 @@ struct Plan<'a> {
     owners: HashMap<u32, &'a str>,
 }
 
+/// Under another schema name: the entries whose text names an object of
+/// the snapshot qualified by the source schema. The server writes such a
+/// reference when `pg_catalog` has an object of the same name (a tenant's
+/// own `lower(text)`), and a function body may spell its schema; either way
+/// the copy keeps pointing at the source schema there, and says so.
+fn source_references(plan: &Plan<'_>) -> Vec<String> {
+    let (Some(source), Some(target)) = (&plan.snap.relative_schema, &plan.opts.target_schema) else { return Vec::new() };
+    if source == target {
+        return Vec::new();
+    }
+    let own: HashSet<&str> = plan
+        .snap
+        .ddl
+        .iter()
+        .filter(|e| e.schema.as_deref() == Some(source.as_str()))
+        .map(|e| e.name.split_once('(').map_or(e.name.as_str(), |(n, _)| n.trim_end()))
+        .collect();
+    let mut out = Vec::new();
+    for e in &plan.entries {
+        let mut names: Vec<String> = crate::ddl::statements::qualified_by(&plan.create_sql(e), source)
+            .into_iter()
+            .filter(|n| own.contains(n.as_str()))
+            .collect();
+        names.sort();
+        names.dedup();
+        if !names.is_empty() {
+            let list: Vec<String> = names.iter().map(|n| format!("{}.{}", quote_ident(source), quote_ident(n))).collect();
+            out.push(format!(
+                "{}: refers to {} by the source schema's name (a pg_catalog object has the same name, or a function body spells the schema), so in {} it keeps pointing at {}",
+                plan.describe(e),
+                list.join(", "),
+                quote_ident(target),
+                quote_ident(source)
+            ));
+        }
+    }
+    out
+}
+
 impl<'a> Plan<'a> {
     fn new(snap: &'a Snapshot, opts: &'a RestoreOptions) -> Result<Plan<'a>, RestoreError> {
         if opts.schema_only && opts.data_only {
@@ -434,6 +473,7 @@ pub async fn restore(
             mapped_sql.insert(e.id, sql);
         }
     }
+    notes.extend(source_references(&plan));
     let errors = Mutex::new(Vec::new());
     let warnings = Mutex::new(notes);
     let left_out = Mutex::new(HashMap::new());

@@ -203,9 +203,19 @@ async fn catalog_named_tenant_objects_never_touch_pg_catalog() {
     assert_eq!(n, 1, "pg_catalog.pg_stat_ssl must survive a clean restore of a tenant with a view of that name");
 
     // Under a new name, next to the source.
-    restore_into(&repo, &id, cluster, &db, RestoreOptions { target_schema: Some("t1_copy".into()), jobs: 2, ..Default::default() })
+    let report = restore_into(&repo, &id, cluster, &db, RestoreOptions { target_schema: Some("t1_copy".into()), jobs: 2, ..Default::default() })
         .await
         .unwrap_or_else(|e| panic!("renamed: {e}"));
+    // References the server wrote qualified by the source schema (the
+    // names pg_catalog shadows) are named in warnings, never silent.
+    for name in ["t1.lower", "t1.now", "t1.int4"] {
+        assert!(report.warnings.iter().any(|w| w.contains(name) && w.contains("t1_copy")), "{name}: {:#?}", report.warnings);
+    }
+    // label_of's body spells its schema (text the server does not rewrite);
+    // the view, whose references the server wrote bare, binds to the copy.
+    assert!(report.warnings.iter().any(|w| w.contains("label_of") && w.contains("t1.accounts")), "{:#?}", report.warnings);
+    assert!(!report.warnings.iter().any(|w| w.contains("summary")), "{:#?}", report.warnings);
+    assert_eq!(report.warnings.len(), 3, "{:#?}", report.warnings);
     assert_same_lines("pg_catalog after a renamed restore", &system_before, &system_objects(&c).await);
     assert_eq!(rows_before, row_hashes(&c, "t1_copy").await);
     let copy_bindings = bindings(&c, "t1_copy").await;

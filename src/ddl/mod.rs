@@ -16,8 +16,8 @@
 //! (`pg_catalog` implicitly first, where the reader's own queries need it):
 //! they name the schema's objects bare, except those a `pg_catalog` object
 //! of the same name shadows, which the server qualified by the source
-//! schema's name (`Rendered::shadowed` lists them, since a copy under another
-//! name keeps pointing those references at the source). The script sets the
+//! schema's name (the dump warns about such names, and a restore under
+//! another name names every entry that keeps pointing at the source). The script sets the
 //! same path with the target schema in its place, so every bare name binds
 //! in the copy as it bound in the source. Function bodies are text: a body
 //! that names its own schema explicitly keeps that name.

@@ -109,6 +109,110 @@ fn is_ident_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
 }
 
+/// The names that `sql` qualifies by schema `schema` (`schema.name`,
+/// `"Schema"."Name"`, `OPERATOR(schema.+)`), outside string constants and
+/// comments (function bodies are searched too: they are text the server
+/// does not rewrite). A restore under another schema name uses this to say
+/// which statements keep pointing at the source schema.
+pub fn qualified_by(sql: &str, schema: &str) -> Vec<String> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0usize;
+    // One identifier (bare or quoted) starting at `at`: its name and end.
+    let ident = |at: usize| -> Option<(String, usize)> {
+        if b.get(at) == Some(&b'"') {
+            let mut name = Vec::new();
+            let mut j = at + 1;
+            while j < b.len() {
+                if b[j] == b'"' {
+                    if b.get(j + 1) == Some(&b'"') {
+                        name.push(b'"');
+                        j += 2;
+                        continue;
+                    }
+                    return Some((String::from_utf8_lossy(&name).into_owned(), j + 1));
+                }
+                name.push(b[j]);
+                j += 1;
+            }
+            None
+        } else if b.get(at).is_some_and(|&c| is_ident_byte(c) && !c.is_ascii_digit()) {
+            let mut j = at;
+            while j < b.len() && (is_ident_byte(b[j]) || b[j] == b'$') {
+                j += 1;
+            }
+            Some((sql[at..j].to_string(), j))
+        } else {
+            None
+        }
+    };
+    while i < b.len() {
+        match b[i] {
+            b'\'' => {
+                let escapes = i > 0 && (b[i - 1] == b'E' || b[i - 1] == b'e') && (i < 2 || !is_ident_byte(b[i - 2]));
+                i += 1;
+                while i < b.len() {
+                    if escapes && b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == b'\'' {
+                        if b.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0;
+                while i < b.len() {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            c if c == b'"' || (is_ident_byte(c) && !c.is_ascii_digit() && (i == 0 || !(is_ident_byte(b[i - 1]) || b[i - 1] == b'$'))) => {
+                let Some((name, end)) = ident(i) else { break };
+                // A bare word matches the (lower-case) name only unquoted.
+                let matches = if c == b'"' { name == schema } else { name == schema && crate::ddl::quote::quote_ident(schema) == schema };
+                if matches && b.get(end) == Some(&b'.') {
+                    if let Some((next, _)) = ident(end + 1) {
+                        out.push(next);
+                    } else {
+                        // An operator: up to the closing parenthesis.
+                        let rest = &sql[end + 1..];
+                        let op: String = rest.chars().take_while(|c| "+-*/<>=~!@#%^&|`?".contains(*c)).collect();
+                        if !op.is_empty() {
+                            out.push(op);
+                        }
+                    }
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
 /// `ALTER ... OWNER TO role;`
 pub fn is_owner_statement(stmt: &str) -> bool {
     let s = stmt.trim();
@@ -165,5 +269,15 @@ mod tests {
         assert!(!stripped.contains("OWNER TO"));
         assert!(!stripped.contains("TO PUBLIC"));
         assert!(!is_owner_statement("ALTER TABLE t ALTER COLUMN \"OWNER TO \" SET DEFAULT 1;"));
+    }
+
+    #[test]
+    fn qualified_names_are_found_outside_strings() {
+        let sql = "CREATE VIEW x.v AS SELECT t1.lower('t1.no'), t1.\"Odd\"\"x\", a OPERATOR(t1.===) b -- t1.comment\n\
+                   FROM t1.pg_class c, myt1.other, \"t1\".int4 /* t1.z */;\n\
+                   CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT t1.now() $$;";
+        assert_eq!(qualified_by(sql, "t1"), ["lower", "Odd\"x", "===", "pg_class", "int4", "now"]);
+        assert_eq!(qualified_by("SELECT \"Tenant A\".f(), tenant.g()", "Tenant A"), ["f"]);
+        assert!(qualified_by("SELECT T1.f()", "t1").is_empty(), "an unquoted T1 would be t1 to the server, but ruleutils never writes it so");
     }
 }
