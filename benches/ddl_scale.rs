@@ -1,6 +1,6 @@
 //! `pgkeep ddl` against `pg_dump --schema-only` on a many-tenant database.
 //!
-//! Starts a throwaway cluster (src/pgcluster.rs), builds `PGKEEP_BENCH_SCHEMAS`
+//! Starts a throwaway cluster (crates/pgkeep-testing), builds `PGKEEP_BENCH_SCHEMAS`
 //! tenant schemas (default 1000) of `PGKEEP_BENCH_TABLES` tables each
 //! (default 20) — every table with a primary key, a foreign key to another
 //! table of its schema, a secondary index, a sequence (identity, serial or
@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pgkeep::pgcluster::{Cluster, ClusterOptions};
+use pgkeep_testing::pgcluster::{Cluster, ClusterOptions};
 
 const DB: &str = "ddl_scale";
 const PGKEEP: &str = env!("CARGO_BIN_EXE_pgkeep");

@@ -1,6 +1,6 @@
 //! `pgkeep serve` at the scale of a thousand tenants.
 //!
-//! Starts a throwaway cluster (src/pgcluster.rs) with `PGKEEP_BENCH_TENANTS`
+//! Starts a throwaway cluster (crates/pgkeep-testing) with `PGKEEP_BENCH_TENANTS`
 //! tenant schemas (default 1000) of two small tables each (a customers
 //! table of 20 rows and an orders table of 200 rows with a foreign key),
 //! then, with the service running in this process on a real HTTP socket:
@@ -23,7 +23,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pgkeep::pgcluster::{Cluster, ClusterOptions};
+use pgkeep_testing::pgcluster::{Cluster, ClusterOptions};
 use pgkeep::repo::snapshot::Totals;
 use pgkeep::repo::{RepoConfig, Repository, Snapshot};
 use pgkeep::service::config::Config;

@@ -137,7 +137,7 @@ pub struct BackupArgs {
     pub lock_wait_timeout: f64,
     /// Split tables larger than this many MiB into parts copied in parallel
     /// (0: never).
-    #[arg(long, default_value_t = crate::dump::DEFAULT_SPLIT_BYTES >> 20)]
+    #[arg(long, default_value_t = crate::engine::backup::DEFAULT_SPLIT_BYTES >> 20)]
     pub split_mib: u64,
     /// Leave out sequence values.
     #[arg(long)]
@@ -260,7 +260,7 @@ pub enum Command {
         /// `schema.table`, or a table name unique in the snapshot.
         table: String,
         #[arg(long, value_enum, default_value = "csv")]
-        format: crate::export::ExportFormat,
+        format: crate::engine::export::ExportFormat,
         /// Write here instead of standard output (replaced only when complete).
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
@@ -691,12 +691,12 @@ pub fn run(cli: Cli) -> Result<i32> {
             let r = Repository::open(&repo.repo)?;
             let id = r.resolve_snapshot(&snapshot, tenant.as_deref())?;
             let snap = r.load_snapshot(&id)?;
-            let t = crate::export::find_table(&snap, &table).with_context(|| format!("snapshot {}", id.short()))?;
+            let t = crate::engine::export::find_table(&snap, &table).with_context(|| format!("snapshot {}", id.short()))?;
             let indexed = r.load_index()?;
-            let opts = crate::export::ExportOptions { format, timezone, header };
+            let opts = crate::engine::export::ExportOptions { format, timezone, header };
             let mut warn = |m: String| eprintln!("warning: {m}");
             let stats = match output {
-                None => crate::export::export(&indexed, t, &opts, &mut std::io::stdout().lock(), &mut warn)?,
+                None => crate::engine::export::export(&indexed, t, &opts, &mut std::io::stdout().lock(), &mut warn)?,
                 Some(path) => {
                     // Written beside the target and renamed, so a failed
                     // export never leaves a file that looks complete.
@@ -708,7 +708,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                     }
                     .with_context(|| format!("creating {}", tmp.display()))?;
                     let mut file = std::io::BufWriter::new(file);
-                    let res = crate::export::export(&indexed, t, &opts, &mut file, &mut warn);
+                    let res = crate::engine::export::export(&indexed, t, &opts, &mut file, &mut warn);
                     let res = res.map_err(anyhow::Error::from).and_then(|s| {
                         file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
                         std::fs::rename(&tmp, &path)?;
@@ -730,7 +730,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let r = Repository::open(&repo.repo)?;
             let id = r.resolve_snapshot(&snapshot, tenant.as_deref())?;
             let snap = r.load_snapshot(&id)?;
-            let lines = crate::inspect::show(&snap);
+            let lines = crate::engine::inspect::show(&snap);
             let blobs = snap.large_objects.as_ref().map(|l| serde_json::json!({"count": l.objects.len(), "raw_bytes": l.raw_bytes, "new_stored_bytes": l.new_stored_bytes, "chunks": l.chunks.len()}));
             if json {
                 println!(
@@ -768,12 +768,12 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Diff { repo, from, to, json } => {
             let r = Repository::open(&repo.repo)?;
             let (ia, ib) = (r.resolve_snapshot(&from, None)?, r.resolve_snapshot(&to, None)?);
-            let d = crate::inspect::diff(&r.load_snapshot(&ia)?, &r.load_snapshot(&ib)?);
+            let d = crate::engine::inspect::diff(&r.load_snapshot(&ia)?, &r.load_snapshot(&ib)?);
             if json {
                 println!("{}", serde_json::to_string_pretty(&d)?);
                 return Ok(0);
             }
-            use crate::inspect::TableChange;
+            use crate::engine::inspect::TableChange;
             for (t, c) in &d.tables {
                 match c {
                     TableChange::Added { rows, raw_bytes } => println!("+ table {t}: {rows} rows, {raw_bytes} bytes"),
@@ -806,7 +806,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             } else {
                 snapshots.iter().map(|s| r.resolve_snapshot(s, tenant.as_deref())).collect::<Result<_, _>>()?
             };
-            let rep = crate::verify::verify(&r, &ids, &crate::verify::VerifyOptions { read_data, threads: jobs })?;
+            let rep = crate::engine::verify::verify(&r, &ids, &crate::engine::verify::VerifyOptions { read_data, threads: jobs })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&serde_json::json!({"ok": rep.is_ok(), "report": rep}))?);
             } else {
@@ -907,16 +907,16 @@ fn print_archived_ddl(args: &DdlArgs, spec: &str, sections: &[crate::repo::snaps
     let r = Repository::open(repo).with_context(|| format!("opening repository {}", repo.display()))?;
     let id = r.resolve_snapshot(spec, None)?;
     let snap = r.load_snapshot(&id)?;
-    let filter = crate::restore::NameFilter::new(&args.filter.schemas, &args.filter.tables);
+    let filter = crate::engine::restore::NameFilter::new(&args.filter.schemas, &args.filter.tables);
     let entries = snap
         .ddl
         .iter()
         .filter(|e| filter.entry(e))
         .map(|e| {
             let mut e = e.clone();
-            e.create_sql = crate::ddl::statements::strip(&e.create_sql, args.no_owner, args.no_acl);
+            e.create_sql = crate::sql::statements::strip(&e.create_sql, args.no_owner, args.no_acl);
             if args.no_comments {
-                e.create_sql = crate::ddl::statements::split(&e.create_sql)
+                e.create_sql = crate::sql::statements::split(&e.create_sql)
                     .into_iter()
                     .filter(|s| !s.trim_start().starts_with("COMMENT ON "))
                     .collect();
@@ -945,7 +945,7 @@ fn run_backup(args: BackupArgs) -> Result<i32> {
     let conn = crate::conn::ConnSpec::parse(&args.db)?.resolve(&crate::conn::process_env)?;
     let repo = Repository::open(&args.repo.repo)
         .with_context(|| format!("opening repository {}", args.repo.repo.display()))?;
-    let opts = crate::dump::BackupOptions {
+    let opts = crate::engine::backup::BackupOptions {
         scope: args.filter.scope(),
         jobs: args.jobs.max(1),
         schema_only: args.schema_only,
@@ -959,7 +959,7 @@ fn run_backup(args: BackupArgs) -> Result<i32> {
         sequence_values: !args.no_sequence_values,
         large_objects: if args.blobs { Some(true) } else if args.no_blobs { Some(false) } else { None },
         pause_after_locks: args.pause_after_locks.map(std::time::Duration::from_secs_f64),
-        ..crate::dump::BackupOptions::default()
+        ..crate::engine::backup::BackupOptions::default()
     };
     // One thread for the async side: the CPU work (chunking, hashing,
     // compression) has threads of its own, and COPY's message-per-row
@@ -967,7 +967,7 @@ fn run_backup(args: BackupArgs) -> Result<i32> {
     // system time of a multi-threaded runtime, same or better wall time).
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let progress = progress_for_terminal();
-    let (id, snap) = rt.block_on(crate::dump::backup(&repo, &conn, &opts, progress.as_ref()))?;
+    let (id, snap) = rt.block_on(crate::engine::backup::backup(&repo, &conn, &opts, progress.as_ref()))?;
     for w in &snap.warnings {
         eprintln!("pgkeep: warning: {w}");
     }
@@ -1003,7 +1003,7 @@ fn run_restore(args: RestoreArgs) -> Result<i32> {
         }
         target_schema = Some(new.to_string());
     }
-    let opts = crate::restore::RestoreOptions {
+    let opts = crate::engine::restore::RestoreOptions {
         jobs: args.jobs.max(1),
         create: args.create,
         clean: args.clean,
@@ -1022,7 +1022,7 @@ fn run_restore(args: RestoreArgs) -> Result<i32> {
     };
     if args.list {
         let snap = repo.load_snapshot(&id)?;
-        print!("{}", crate::restore::list(&snap, &id, &opts)?);
+        print!("{}", crate::engine::restore::list(&snap, &id, &opts)?);
         return Ok(0);
     }
     let spec = crate::conn::ConnSpec::parse(&args.db)?;
@@ -1036,10 +1036,10 @@ fn run_restore(args: RestoreArgs) -> Result<i32> {
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let progress = progress_for_terminal();
-    let report = rt.block_on(crate::restore::restore(&repo, &id, &conn, maintenance.as_ref(), &opts, progress.as_ref()));
+    let report = rt.block_on(crate::engine::restore::restore(&repo, &id, &conn, maintenance.as_ref(), &opts, progress.as_ref()));
     let report = match report {
         Ok(r) => r,
-        Err(crate::restore::RestoreError::Failed { count, errors, .. }) => {
+        Err(crate::engine::restore::RestoreError::Failed { count, errors, .. }) => {
             for e in &errors {
                 eprintln!("error: {e}");
             }

@@ -12,21 +12,21 @@ use std::time::Instant;
 
 use tokio_postgres::Client;
 
-use crate::pgcluster::{Cluster, ClusterOptions};
+use pgkeep_testing::pgcluster::{Cluster, ClusterOptions};
 use crate::repo::check::{self, CheckOptions};
 use crate::catalog::ScopeSpec;
-use crate::dump::{self, BackupOptions};
+use crate::engine::backup::{self, BackupOptions};
 use crate::repo::{RepoConfig, Repository};
-use crate::restore::{self, RestoreOptions};
+use crate::engine::restore::{self, RestoreOptions};
 
 pub const TENANTS: [&str; 3] = ["acme", "globex", "initech"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error(transparent)]
-    Backup(#[from] crate::dump::DumpError),
+    Backup(#[from] crate::engine::backup::DumpError),
     #[error(transparent)]
-    Restore(#[from] crate::restore::RestoreError),
+    Restore(#[from] crate::engine::restore::RestoreError),
     #[error("starting the demo cluster: {0}")]
     Cluster(String),
     #[error("{context}: {message}")]
@@ -131,7 +131,7 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
     let mut report = DemoReport::default();
 
     // 1. The whole database, every table copied by two sessions on one snapshot.
-    let (id, snap) = dump::backup(&repo, &conn, &BackupOptions { jobs: 2, ..BackupOptions::default() }, &progress).await?;
+    let (id, snap) = backup::backup(&repo, &conn, &BackupOptions { jobs: 2, ..BackupOptions::default() }, &progress).await?;
     say(format!(
         "backup of the whole database: snapshot {} — {} tables, {} rows, {} bytes of COPY data, {} bytes stored ({:.1}x compression) in {:.2}s",
         id.short(), snap.totals.tables, snap.totals.rows, snap.totals.raw_bytes, snap.totals.new_stored_bytes,
@@ -161,7 +161,7 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
                 jobs: 2,
                 ..BackupOptions::default()
             };
-            let (id, snap) = dump::backup(&repo, &conn, &opts, &progress).await?;
+            let (id, snap) = backup::backup(&repo, &conn, &opts, &progress).await?;
             raw += snap.totals.raw_bytes;
             stored += snap.totals.new_stored_bytes;
             say(format!(

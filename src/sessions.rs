@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 
 use crate::conn::{ConnError, ResolvedConn};
-use crate::ddl::quote::quote_literal_std;
+use crate::sql::quote::quote_literal_std;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {

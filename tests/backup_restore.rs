@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use ddl_support::*;
 use pgkeep::conn::{process_env, ConnSpec, ResolvedConn};
-use pgkeep::dump::{self, BackupOptions, DumpError};
-use pgkeep::pgcluster::{self, Cluster};
+use pgkeep::engine::backup::{self, BackupOptions, DumpError};
+use pgkeep_testing::pgcluster::{self, Cluster};
 use pgkeep::progress::Silent;
 use pgkeep::repo::{Id, RepoConfig, Repository, Snapshot};
-use pgkeep::restore::{self, RestoreError, RestoreOptions};
+use pgkeep::engine::restore::{self, RestoreError, RestoreOptions};
 use tokio_postgres::Client;
 
 fn shared() -> &'static Cluster {
@@ -98,7 +98,7 @@ fn assert_same_data(what: &str, a: &BTreeMap<String, (i64, String)>, b: &BTreeMa
 }
 
 async fn backup(repo: &Repository, cluster: &Cluster, db: &str, opts: BackupOptions) -> (Id, Snapshot) {
-    dump::backup(repo, &conn(cluster, db), &opts, &Silent).await.unwrap_or_else(|e| panic!("backup of {db}: {e}"))
+    backup::backup(repo, &conn(cluster, db), &opts, &Silent).await.unwrap_or_else(|e| panic!("backup of {db}: {e}"))
 }
 
 async fn restore_into(repo: &Repository, id: &Id, cluster: &Cluster, db: &str, opts: RestoreOptions) -> Result<restore::RestoreReport, RestoreError> {
@@ -353,7 +353,7 @@ async fn lock_conflicts_fail_clearly() {
 
     let holder = client(cluster, &source).await;
     exec(&holder, "BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE;").await;
-    let err = dump::backup(&repo, &conn(cluster, &source), &BackupOptions { lock_wait_timeout: Duration::from_millis(300), ..Default::default() }, &Silent)
+    let err = backup::backup(&repo, &conn(cluster, &source), &BackupOptions { lock_wait_timeout: Duration::from_millis(300), ..Default::default() }, &Silent)
         .await
         .unwrap_err();
     assert!(matches!(err, DumpError::LockTimeout { .. }), "{err}");
@@ -366,7 +366,7 @@ async fn lock_conflicts_fail_clearly() {
     let conn_ = conn(cluster, &source);
     let run = tokio::spawn({
         let repo = repo.clone();
-        async move { dump::backup(&repo, &conn_, &opts, &Silent).await }
+        async move { backup::backup(&repo, &conn_, &opts, &Silent).await }
     });
     tokio::time::sleep(Duration::from_millis(700)).await;
     let dropper = client(cluster, &source).await;

@@ -18,7 +18,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use pgkeep::conn::{self, ConnError, ConnSpec, FailureKind, ResolvedConn, SslMode};
-use pgkeep::pgcluster::{Cluster, ClusterOptions};
+use pgkeep_testing::pgcluster::{Cluster, ClusterOptions};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
 const PASSWORD: &str = "s3cret";

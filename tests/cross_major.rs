@@ -21,11 +21,11 @@ use std::collections::BTreeMap;
 
 use ddl_support::*;
 use pgkeep::conn::{process_env, ConnSpec, ResolvedConn};
-use pgkeep::dump::{self, BackupOptions};
-use pgkeep::pgcluster::{self, Cluster, ClusterOptions};
+use pgkeep::engine::backup::{self, BackupOptions};
+use pgkeep_testing::pgcluster::{self, Cluster, ClusterOptions};
 use pgkeep::progress::Silent;
 use pgkeep::repo::{Id, RepoConfig, Repository, Snapshot};
-use pgkeep::restore::{self, RestoreOptions, RestoreReport};
+use pgkeep::engine::restore::{self, RestoreOptions, RestoreReport};
 use tokio_postgres::Client;
 
 /// (source major, target major), in the order they run.
@@ -330,10 +330,10 @@ async fn data_across_majors() {
                 optional.retain(|f| t.contains(f));
             }
             let db = data_fixture(source.cluster(), &optional).await;
-            let (id, snap) = dump::backup(&repo, &conn(source.cluster(), &db), &BackupOptions { jobs: 2, ..BackupOptions::default() }, &Silent)
+            let (id, snap) = backup::backup(&repo, &conn(source.cluster(), &db), &BackupOptions { jobs: 2, ..BackupOptions::default() }, &Silent)
                 .await
                 .unwrap_or_else(|e| panic!("backup on PostgreSQL {from}: {e}"));
-            assert_eq!(pgkeep::cross_major::major_of(snap.source.server_version_num), from);
+            assert_eq!(pgkeep::engine::restore::cross_major::major_of(snap.source.server_version_num), from);
             slot.insert((db, id, snap));
         }
         let (db, id, snap) = &backups[&from];

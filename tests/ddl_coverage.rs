@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 
 use ddl_support::*;
 use pgkeep::catalog::{ObjRef, ReadOptions, ScopeSpec};
-use pgkeep::pgcluster::{self, Cluster, ClusterOptions};
+use pgkeep_testing::pgcluster::{self, Cluster, ClusterOptions};
 
 fn shared() -> &'static Cluster {
     match pgcluster::shared() {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use ddl_support::*;
-use pgkeep::pgcluster::{self, Cluster, ClusterOptions};
+use pgkeep_testing::pgcluster::{self, Cluster, ClusterOptions};
 
 fn shared() -> &'static Cluster {
     match pgcluster::shared() {

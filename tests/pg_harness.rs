@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pgkeep::pgcluster::{self, Cluster, ClusterError, ClusterOptions};
+use pgkeep_testing::pgcluster::{self, Cluster, ClusterError, ClusterOptions};
 
 fn shared() -> &'static Cluster {
     match pgcluster::shared() {
@@ -183,7 +183,7 @@ async fn connection_strings_name_socket_port_and_database() {
     let info = cluster.conninfo("some db");
     assert!(info.contains(&format!("port={}", cluster.port())), "{info}");
     assert!(
-        info.contains(&format!("host={}", cluster.host_socket_dir().display())),
+        info.contains(&format!("host='{}'", cluster.host_socket_dir().display())),
         "{info}"
     );
     assert!(info.contains("user=postgres"), "{info}");

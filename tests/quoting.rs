@@ -15,11 +15,11 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
 use pgkeep::catalog::pattern::{self, NamePattern, PatternError, PatternKind};
-use pgkeep::ddl::quote::{
+use pgkeep::sql::quote::{
     keyword_category, quote_ident, quote_ident_list, quote_literal, quote_literal_std,
     quote_qualified, KeywordCategory, KEYWORDS,
 };
-use pgkeep::pgcluster::{self, Cluster};
+use pgkeep_testing::pgcluster::{self, Cluster};
 
 /// PostgreSQL truncates names to NAMEDATALEN - 1 bytes.
 const MAX_NAME_BYTES: usize = 63;

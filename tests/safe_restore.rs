@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use pgkeep::catalog::ScopeSpec;
 use pgkeep::conn::{process_env, ConnSpec, ResolvedConn};
-use pgkeep::dump::{self, BackupOptions};
-use pgkeep::pgcluster::{self, Cluster};
+use pgkeep::engine::backup::{self, BackupOptions};
+use pgkeep_testing::pgcluster::{self, Cluster};
 use pgkeep::progress::Silent;
 use pgkeep::repo::{Id, RepoConfig, Repository, Snapshot};
-use pgkeep::restore::{self, RestoreError, RestoreOptions};
+use pgkeep::engine::restore::{self, RestoreError, RestoreOptions};
 use tokio_postgres::Client;
 
 fn shared() -> &'static Cluster {
@@ -48,7 +48,7 @@ async fn exec(c: &Client, sql: &str) {
 
 async fn backup_schema(repo: &Repository, cluster: &Cluster, db: &str, schema: &str) -> (Id, Snapshot) {
     let scope = ScopeSpec { include_schemas: vec![schema.into()], ..Default::default() };
-    dump::backup(repo, &conn(cluster, db), &BackupOptions { scope, tenant: Some(schema.into()), ..Default::default() }, &Silent)
+    backup::backup(repo, &conn(cluster, db), &BackupOptions { scope, tenant: Some(schema.into()), ..Default::default() }, &Silent)
         .await
         .unwrap_or_else(|e| panic!("backup of {db}.{schema}: {e}"))
 }
@@ -513,12 +513,12 @@ async fn large_objects_round_trip_with_contents() {
     assert_eq!(want.len(), 4, "{want:?}");
     let dir = common::fast_tempdir();
     let repo = new_repo(dir.path());
-    let (id, snap) = dump::backup(&repo, &conn(cluster, &db), &BackupOptions { jobs: 2, ..Default::default() }, &Silent).await.unwrap();
+    let (id, snap) = backup::backup(&repo, &conn(cluster, &db), &BackupOptions { jobs: 2, ..Default::default() }, &Silent).await.unwrap();
     let lo = snap.large_objects.as_ref().expect("large objects in the manifest");
     assert_eq!(lo.objects.len(), 4);
     assert_eq!(lo.raw_bytes, 1_600_000 + 5_000_012 + 2_097_152);
     assert!(snap.chunk_refs().any(|(s, _)| matches!(s, pgkeep::repo::snapshot::StreamRef::LargeObjects)));
-    let report = pgkeep::verify::verify(&repo, &[id], &pgkeep::verify::VerifyOptions { read_data: true, threads: 2 }).unwrap();
+    let report = pgkeep::engine::verify::verify(&repo, &[id], &pgkeep::engine::verify::VerifyOptions { read_data: true, threads: 2 }).unwrap();
     assert!(report.snapshots.iter().all(|s| s.problems.is_empty()) && report.bytes_read >= lo.raw_bytes, "{report:?}");
 
     let target = pgcluster::unique_db_name("safe_lo_dst");
@@ -526,7 +526,7 @@ async fn large_objects_round_trip_with_contents() {
     assert_eq!(want, large_object_state(&client(cluster, &target).await).await);
 
     // --no-blobs: neither metadata nor contents.
-    let (_, snap) = dump::backup(&repo, &conn(cluster, &db), &BackupOptions { large_objects: Some(false), ..Default::default() }, &Silent).await.unwrap();
+    let (_, snap) = backup::backup(&repo, &conn(cluster, &db), &BackupOptions { large_objects: Some(false), ..Default::default() }, &Silent).await.unwrap();
     assert!(snap.large_objects.is_none());
     assert!(!snap.ddl.iter().any(|e| e.kind == "LARGE OBJECT"));
 }
@@ -542,7 +542,7 @@ async fn absurd_job_counts_still_copy_everything() {
     exec(&c, "CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 1000);").await;
     let dir = common::fast_tempdir();
     let repo = new_repo(dir.path());
-    let (_, snap) = dump::backup(&repo, &conn(cluster, &db), &BackupOptions { jobs: usize::MAX, ..Default::default() }, &Silent)
+    let (_, snap) = backup::backup(&repo, &conn(cluster, &db), &BackupOptions { jobs: usize::MAX, ..Default::default() }, &Silent)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(snap.totals.rows, 1000);

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use pgkeep::pgcluster::{self, Cluster};
+use pgkeep_testing::pgcluster::{self, Cluster};
 use pgkeep::repo::{RepoConfig, Repository};
 use pgkeep::service::config::Config;
 use pgkeep::service::jobs::{JobKind, JobStatus};
@@ -167,7 +167,7 @@ retention = { keep_last = 2, keep_daily = 3 }
     assert!(freed > 0, "prune freed nothing: {prunes:#?}");
     let ids: Vec<_> = svc.repo.snapshots().unwrap().into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids.len(), 9);
-    let report = pgkeep::verify::verify(&svc.repo, &ids, &pgkeep::verify::VerifyOptions { read_data: true, threads: 2 }).unwrap();
+    let report = pgkeep::engine::verify::verify(&svc.repo, &ids, &pgkeep::engine::verify::VerifyOptions { read_data: true, threads: 2 }).unwrap();
     assert!(report.is_ok(), "{report:#?}");
     // A restarted service knows its history.
     let again = Service::open(svc.config.clone(), Arc::new(clock.clone())).unwrap();

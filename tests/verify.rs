@@ -4,8 +4,8 @@
 mod common;
 
 use pgkeep::conn::{process_env, ConnSpec};
-use pgkeep::dump::{self, BackupOptions};
-use pgkeep::pgcluster;
+use pgkeep::engine::backup::{self, BackupOptions};
+use pgkeep_testing::pgcluster;
 use pgkeep::progress::Silent;
 use pgkeep::repo::{RepoConfig, Repository};
 
@@ -30,7 +30,7 @@ async fn backed_up_db(dir: &std::path::Path) -> (Repository, pgkeep::repo::Id, S
     .unwrap();
     let repo = Repository::init(&dir.join("repo"), RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).unwrap();
     let conn = ConnSpec::parse(&cluster.conninfo(&db)).unwrap().resolve(&process_env).unwrap();
-    let (id, _) = dump::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
+    let (id, _) = backup::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
     (repo, id, db)
 }
 
@@ -96,7 +96,7 @@ async fn show_and_diff_describe_snapshots() {
         .await
         .unwrap();
     let conn = ConnSpec::parse(&cluster.conninfo(&db)).unwrap().resolve(&process_env).unwrap();
-    let (second, _) = dump::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
+    let (second, _) = backup::backup(&repo, &conn, &BackupOptions::default(), &Silent).await.unwrap();
     let r = root.to_str().unwrap();
 
     let out = common::pgkeep_ok(&["show", "--repo", r, &first.to_hex()[..8]]);

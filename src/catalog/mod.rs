@@ -103,7 +103,7 @@ pub async fn read_catalog_with(
     let database: String = row.get(1);
     let resolved = scope::resolve(client, spec, &database).await?;
     let search_path = match &resolved.relative_schema {
-        Some(s) => crate::ddl::quote::quote_ident(s).into_owned(),
+        Some(s) => crate::sql::quote::quote_ident(s).into_owned(),
         None => String::new(),
     };
     for c in clients {

@@ -463,7 +463,7 @@ impl Reader<'_> {
     /// sequence itself, and `pg_sequence_last_value` hides the value of a
     /// `setval(..., false)`. Read those sequences directly, many per query.
     async fn uncalled_sequence_values(&self, seqs: &mut [Sequence]) -> R<()> {
-        use crate::ddl::quote::quote_qualified;
+        use crate::sql::quote::quote_qualified;
         let todo: Vec<usize> = (0..seqs.len()).filter(|&i| seqs[i].last_value.is_none()).collect();
         let queries: Vec<String> = todo
             .chunks(500)
@@ -1519,7 +1519,7 @@ impl Reader<'_> {
                     let m = meta(r);
                     warnings.push(format!(
                         "subscription {} has a password in its connection string: the script holds it, as pg_dump's does",
-                        crate::ddl::quote::quote_ident(&m.name)
+                        crate::sql::quote::quote_ident(&m.name)
                     ));
                 }
                 Subscription {

@@ -10,7 +10,7 @@ pub mod binary;
 pub mod rows;
 pub mod values;
 
-use crate::ddl::quote::{quote_ident, quote_qualified};
+use crate::sql::quote::{quote_ident, quote_qualified};
 use crate::repo::snapshot::CopyFormat;
 
 /// The columns of a table that COPY carries: every column that is not

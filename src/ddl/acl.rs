@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::quote::quote_ident;
+use crate::sql::quote::quote_ident;
 
 /// One `grantee=privs/grantor` item. An empty grantee is PUBLIC.
 #[derive(Clone, Debug, PartialEq, Eq)]

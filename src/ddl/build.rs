@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::acl::{self, Target};
-use super::quote::{quote_ident, quote_literal_std};
+use crate::sql::quote::{quote_ident, quote_literal_std};
 use super::sort::SortKey;
 use super::{DdlError, RenderOptions};
 use crate::catalog::model::class;
@@ -1106,7 +1106,7 @@ impl<'a> B<'a> {
         if rel_schema != schema {
             return ix.definition.clone();
         }
-        let qualified = super::quote::quote_qualified(schema, &rel.meta.name);
+        let qualified = crate::sql::quote::quote_qualified(schema, &rel.meta.name);
         let bare = self.n.m(&rel.meta);
         for on in [" ON ONLY ", " ON "] {
             let from = format!("{on}{qualified} USING ");

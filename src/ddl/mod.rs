@@ -24,9 +24,7 @@
 
 pub mod acl;
 mod build;
-pub mod quote;
 pub mod sort;
-pub mod statements;
 
 use std::collections::{HashMap, HashSet};
 
@@ -81,7 +79,7 @@ pub fn script_header(search_path: &str) -> String {
          SET row_security = off;\n\
          SET default_table_access_method = heap;\n\
          SET default_tablespace = '';\n",
-        quote::quote_literal_std(search_path)
+        crate::sql::quote::quote_literal_std(search_path)
     )
 }
 
@@ -169,8 +167,8 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Result<Rendered, DdlError>
                     cat.aliases.iter().filter(|(_, target)| rendered_rows.contains(target)).map(|(row, _)| *row).collect();
                 rendered_rows.extend(stand_ins);
                 let search_path = match (&cat.relative_schema, &opts.target_schema) {
-                    (_, Some(t)) => quote::quote_ident(t).into_owned(),
-                    (Some(s), None) => quote::quote_ident(s).into_owned(),
+                    (_, Some(t)) => crate::sql::quote::quote_ident(t).into_owned(),
+                    (Some(s), None) => crate::sql::quote::quote_ident(s).into_owned(),
                     (None, None) => String::new(),
                 };
                 return Ok(Rendered {

@@ -355,7 +355,7 @@ async fn backup_detail(State(svc): Svc, Path(id): Path<String>) -> Response {
         Ok(Ok(snap)) => Json(json!({
             "summary": svc.snapshot_summary(&id.to_hex()),
             "source": { "database": snap.source.database, "server_version": snap.source.server_version },
-            "tables": crate::inspect::show(&snap),
+            "tables": crate::engine::inspect::show(&snap),
         }))
         .into_response(),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

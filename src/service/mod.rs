@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, RwLock, Semaphore};
 
 use crate::catalog::ScopeSpec;
-use crate::dump::{self, BackupOptions};
+use crate::engine::backup::{self, BackupOptions};
 use crate::progress::Silent;
 use crate::repo::prune::{self, PruneOptions};
 use crate::repo::{Id, Repository, Snapshot};
@@ -445,7 +445,7 @@ impl Service {
             JobSpec::Verify { snapshot, read_data } => {
                 let repo = self.repo.clone();
                 let report = tokio::task::spawn_blocking(move || {
-                    crate::verify::verify(&repo, &[snapshot], &crate::verify::VerifyOptions { read_data, threads: 1 })
+                    crate::engine::verify::verify(&repo, &[snapshot], &crate::engine::verify::VerifyOptions { read_data, threads: 1 })
                 })
                 .await
                 .map_err(|e| Failure::new(format!("verify stopped: {e}")))?
@@ -522,7 +522,7 @@ impl Service {
             start_time: Some(started),
             ..BackupOptions::default()
         };
-        let (id, snap) = dump::backup(&self.repo, &conn, &opts, &Silent)
+        let (id, snap) = backup::backup(&self.repo, &conn, &opts, &Silent)
             .await
             .map_err(|e| Failure::new(format!("backup of tenant {}: {e}", tenant.name)))?;
         lock(&self.snapshots).insert(id.to_hex(), SnapshotSummary::of(&id, &snap));
@@ -559,7 +559,7 @@ impl Service {
             let repo = self.repo.clone();
             let id = r.snapshot;
             let report = tokio::task::spawn_blocking(move || {
-                crate::verify::verify(&repo, &[id], &crate::verify::VerifyOptions { read_data: true, threads: 1 })
+                crate::engine::verify::verify(&repo, &[id], &crate::engine::verify::VerifyOptions { read_data: true, threads: 1 })
             })
             .await
             .map_err(|e| Failure::new(format!("validation stopped: {e}")))?
@@ -570,7 +570,7 @@ impl Service {
             return Ok(Done { snapshot: Some(r.snapshot.to_hex()), bytes_read: report.bytes_read, rows: snap.totals.rows, details, ..Done::default() });
         }
         let conn = tenants::connection(source, &r.target).map_err(Failure::new)?;
-        let mut opts = crate::restore::RestoreOptions { jobs: r.jobs.max(1), clean: r.clean, ..Default::default() };
+        let mut opts = crate::engine::restore::RestoreOptions { jobs: r.jobs.max(1), clean: r.clean, ..Default::default() };
         let mut maintenance = None;
         tenants::check_restore_target(&source.tenants, &r.target, r.allow_postgres).map_err(Failure::new)?;
         match &r.target.place {
@@ -607,7 +607,7 @@ impl Service {
             }
             Place::Whole => {}
         }
-        let report = crate::restore::restore(&self.repo, &r.snapshot, &conn, maintenance.as_ref(), &opts, &Silent)
+        let report = crate::engine::restore::restore(&self.repo, &r.snapshot, &conn, maintenance.as_ref(), &opts, &Silent)
             .await
             .map_err(|e| Failure { message: format!("restore of snapshot {} as tenant {}: {e}", r.snapshot.short(), r.target.name), details: details.clone() })?;
         // What the target left out (an older major) goes into the job's

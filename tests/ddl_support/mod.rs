@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use pgkeep::pgcluster::Cluster;
+use pgkeep_testing::pgcluster::Cluster;
 use tokio_postgres::Client;
 
 /// Where the fixture SQL files live.

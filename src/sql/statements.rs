@@ -192,7 +192,7 @@ pub fn qualified_by(sql: &str, schema: &str) -> Vec<String> {
             c if c == b'"' || (is_ident_byte(c) && !c.is_ascii_digit() && (i == 0 || !(is_ident_byte(b[i - 1]) || b[i - 1] == b'$'))) => {
                 let Some((name, end)) = ident(i) else { break };
                 // A bare word matches the (lower-case) name only unquoted.
-                let matches = if c == b'"' { name == schema } else { name == schema && crate::ddl::quote::quote_ident(schema) == schema };
+                let matches = if c == b'"' { name == schema } else { name == schema && crate::sql::quote::quote_ident(schema) == schema };
                 if matches && b.get(end) == Some(&b'.') {
                     if let Some((next, _)) = ident(end + 1) {
                         out.push(next);

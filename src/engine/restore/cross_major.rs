@@ -30,7 +30,7 @@
 //!
 //! Restores into the same or a newer major never come here.
 
-use crate::ddl::statements;
+use crate::sql::statements;
 
 /// The role PostgreSQL 14 introduced, whose one member is the current
 /// database's owner.
@@ -141,7 +141,7 @@ impl Downgrade {
                 stmt
             };
             if self.target_major < 14 && (statements::is_owner_statement(stmt) || statements::is_acl_statement(stmt)) {
-                out.push_str(&replace_role(stmt, DATABASE_OWNER_ROLE, &crate::ddl::quote::quote_ident(&self.database_owner)));
+                out.push_str(&replace_role(stmt, DATABASE_OWNER_ROLE, &crate::sql::quote::quote_ident(&self.database_owner)));
             } else {
                 out.push_str(stmt);
             }

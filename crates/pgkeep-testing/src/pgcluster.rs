@@ -384,10 +384,10 @@ impl Cluster {
     pub fn conninfo(&self, dbname: &str) -> String {
         format!(
             "host={} port={} user={} dbname={}",
-            crate::conn::quote_conninfo_value(&self.socket_dir.to_string_lossy()),
+            conninfo_value(&self.socket_dir.to_string_lossy()),
             self.port,
             SUPERUSER,
-            crate::conn::quote_conninfo_value(dbname)
+            conninfo_value(dbname)
         )
     }
 
@@ -398,7 +398,7 @@ impl Cluster {
             "host=127.0.0.1 port={} user={} dbname={}",
             self.port,
             SUPERUSER,
-            crate::conn::quote_conninfo_value(dbname)
+            conninfo_value(dbname)
         )
     }
 
@@ -1225,6 +1225,12 @@ fn percent_encode(value: &str) -> String {
     out
 }
 
+/// A conninfo value, always quoted (libpq's rules: backslash escapes the
+/// quote and itself).
+fn conninfo_value(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1250,12 +1256,9 @@ mod tests {
 
     #[test]
     fn quotes_conninfo_values() {
-        assert_eq!(crate::conn::quote_conninfo_value("plain"), "plain");
-        assert_eq!(crate::conn::quote_conninfo_value(""), "''");
-        assert_eq!(
-            crate::conn::quote_conninfo_value("a b'c\\d"),
-            r"'a b\'c\\d'"
-        );
+        assert_eq!(conninfo_value("plain"), "'plain'");
+        assert_eq!(conninfo_value(""), "''");
+        assert_eq!(conninfo_value("a b'c\\d"), r"'a b\'c\\d'");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use tokio_postgres::Client;
 use crate::catalog::{self, CatalogError, RelKind, ScopeKind, ScopeSpec};
 use crate::conn::ResolvedConn;
 use crate::copy::{self, RowCounter};
-use crate::ddl::quote::{quote_ident, quote_qualified};
+use crate::sql::quote::{quote_ident, quote_qualified};
 use crate::ddl::{self, DdlError, RenderOptions};
 use crate::progress::Progress;
 use crate::repo::snapshot::{

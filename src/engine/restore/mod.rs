@@ -17,7 +17,9 @@
 //! (`cross_major` decides what maps and what is unsupported).
 //!
 //! It orchestrates; it does not read chunks itself (`repo`), split SQL
-//! (`ddl::statements`) or print (`progress`).
+//! (`sql::statements`) or print (`progress`).
+
+pub mod cross_major;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
@@ -30,13 +32,14 @@ use tokio_postgres::Client;
 
 use crate::conn::ResolvedConn;
 use crate::copy::{self, RowCounter};
-use crate::cross_major::Downgrade;
-use crate::ddl::quote::{quote_ident, quote_literal_std, quote_qualified};
-use crate::ddl::{script_header, statements};
+use crate::ddl::script_header;
 use crate::progress::Progress;
 use crate::repo::snapshot::{DdlEntry, LargeObjects, Section, TableData, SCHEMA_PLACEHOLDER};
 use crate::repo::{Id, IndexedRepository, RepoError, Repository, Snapshot};
 use crate::sessions::{server_message, SessionError};
+use crate::sql::quote::{quote_ident, quote_literal_std, quote_qualified};
+use crate::sql::statements;
+use cross_major::Downgrade;
 
 #[derive(Clone, Debug, Default)]
 pub struct RestoreOptions {
@@ -184,7 +187,7 @@ fn source_references(plan: &Plan<'_>) -> Vec<String> {
         .collect();
     let mut out = Vec::new();
     for e in &plan.entries {
-        let mut names: Vec<String> = crate::ddl::statements::qualified_by(&plan.create_sql(e), source)
+        let mut names: Vec<String> = crate::sql::statements::qualified_by(&plan.create_sql(e), source)
             .into_iter()
             .filter(|n| own.contains(n.as_str()))
             .collect();
@@ -682,7 +685,7 @@ impl Run<'_> {
             // An extension at a version the target does not ship: at the
             // target's own version, said in a warning.
             if let (0, "EXTENSION", Some(_), Some((plain, version))) =
-                (i, e.kind.as_str(), dg.unsupported(&err), crate::cross_major::without_extension_version(stmt))
+                (i, e.kind.as_str(), dg.unsupported(&err), cross_major::without_extension_version(stmt))
             {
                 if self.try_sql(client, &plain).await.is_ok() {
                     let created = client
