@@ -447,7 +447,7 @@ fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
-        .min(crate::sessions::MAX_JOBS)
+        .min(crate::pg::sessions::MAX_JOBS)
 }
 
 fn parse_grace(s: &str) -> std::result::Result<std::time::Duration, String> {
@@ -460,7 +460,7 @@ fn parse_grace(s: &str) -> std::result::Result<std::time::Duration, String> {
 /// `-j`/`--jobs`: 1 ..= 64 (a huge count would overflow session and split
 /// arithmetic rather than go faster).
 fn jobs_parser() -> clap::builder::RangedU64ValueParser<usize> {
-    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::sessions::MAX_JOBS as u64)
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::pg::sessions::MAX_JOBS as u64)
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -864,13 +864,13 @@ fn run_ddl(args: DdlArgs) -> Result<i32> {
     if let Some(spec) = &args.snapshot {
         return print_archived_ddl(&args, spec, &sections);
     }
-    let conn = crate::conn::ConnSpec::parse(&args.db)?.resolve(&crate::conn::process_env)?;
+    let conn = crate::pg::conn::ConnSpec::parse(&args.db)?.resolve(&crate::pg::conn::process_env)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let rendered = rt.block_on(async {
         // One snapshot for every catalog query, shared by `jobs` sessions.
-        let sessions = crate::sessions::SnapshotSessions::open(&conn, args.jobs.max(1)).await?;
+        let sessions = crate::pg::sessions::SnapshotSessions::open(&conn, args.jobs.max(1)).await?;
         let read = crate::catalog::ReadOptions {
             sequence_values: !args.no_sequence_values,
             large_objects: None,
@@ -942,7 +942,7 @@ fn run_backup(args: BackupArgs) -> Result<i32> {
     if !(args.lock_wait_timeout > 0.0 && args.lock_wait_timeout.is_finite()) {
         bail!("--lock-wait-timeout must be a positive number of seconds");
     }
-    let conn = crate::conn::ConnSpec::parse(&args.db)?.resolve(&crate::conn::process_env)?;
+    let conn = crate::pg::conn::ConnSpec::parse(&args.db)?.resolve(&crate::pg::conn::process_env)?;
     let repo = Repository::open(&args.repo.repo)
         .with_context(|| format!("opening repository {}", args.repo.repo.display()))?;
     let opts = crate::engine::backup::BackupOptions {
@@ -1025,12 +1025,12 @@ fn run_restore(args: RestoreArgs) -> Result<i32> {
         print!("{}", crate::engine::restore::list(&snap, &id, &opts)?);
         return Ok(0);
     }
-    let spec = crate::conn::ConnSpec::parse(&args.db)?;
-    let conn = spec.clone().resolve(&crate::conn::process_env)?;
+    let spec = crate::pg::conn::ConnSpec::parse(&args.db)?;
+    let conn = spec.clone().resolve(&crate::pg::conn::process_env)?;
     let maintenance = if args.create {
         let mut m = spec.clone();
         m.set("dbname", "postgres")?;
-        Some(m.resolve(&crate::conn::process_env)?)
+        Some(m.resolve(&crate::pg::conn::process_env)?)
     } else {
         None
     };

@@ -225,9 +225,9 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
     Ok(report)
 }
 
-fn demo_conn(cluster: &Cluster, db: &str) -> Result<crate::conn::ResolvedConn> {
-    crate::conn::ConnSpec::parse(&cluster.conninfo(db))
-        .and_then(|c| c.resolve(&crate::conn::process_env))
+fn demo_conn(cluster: &Cluster, db: &str) -> Result<crate::pg::conn::ResolvedConn> {
+    crate::pg::conn::ConnSpec::parse(&cluster.conninfo(db))
+        .and_then(|c| c.resolve(&crate::pg::conn::process_env))
         .map_err(|e| DemoError::Failed(format!("connection settings of the demo cluster: {e}")))
 }
 

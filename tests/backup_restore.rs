@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ddl_support::*;
-use pgkeep::conn::{process_env, ConnSpec, ResolvedConn};
+use pgkeep::pg::conn::{process_env, ConnSpec, ResolvedConn};
 use pgkeep::engine::backup::{self, BackupOptions, DumpError};
 use pgkeep_testing::pgcluster::{self, Cluster};
 use pgkeep::progress::Silent;

@@ -1,4 +1,4 @@
-//! `pgkeep::conn` against a real server: conninfo strings and URIs over the
+//! `pgkeep::pg::conn` against a real server: conninfo strings and URIs over the
 //! unix socket and TCP, passwords from the connection string, the
 //! environment and the password file, error messages, and TLS in every
 //! `sslmode` with certificates made at test time.
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use pgkeep::conn::{self, ConnError, ConnSpec, FailureKind, ResolvedConn, SslMode};
+use pgkeep::pg::conn::{self, ConnError, ConnSpec, FailureKind, ResolvedConn, SslMode};
 use pgkeep_testing::pgcluster::{Cluster, ClusterOptions};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 

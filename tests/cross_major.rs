@@ -20,7 +20,7 @@ mod ddl_support;
 use std::collections::BTreeMap;
 
 use ddl_support::*;
-use pgkeep::conn::{process_env, ConnSpec, ResolvedConn};
+use pgkeep::pg::conn::{process_env, ConnSpec, ResolvedConn};
 use pgkeep::engine::backup::{self, BackupOptions};
 use pgkeep_testing::pgcluster::{self, Cluster, ClusterOptions};
 use pgkeep::progress::Silent;

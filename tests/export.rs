@@ -8,7 +8,7 @@
 mod common;
 
 use futures::StreamExt;
-use pgkeep::conn::{process_env, ConnSpec};
+use pgkeep::pg::conn::{process_env, ConnSpec};
 use pgkeep::engine::backup::{self, BackupOptions};
 use pgkeep::engine::export::{self, ExportFormat, ExportOptions};
 use pgkeep_testing::pgcluster;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use pgkeep::catalog::ScopeSpec;
-use pgkeep::conn::{process_env, ConnSpec, ResolvedConn};
+use pgkeep::pg::conn::{process_env, ConnSpec, ResolvedConn};
 use pgkeep::engine::backup::{self, BackupOptions};
 use pgkeep_testing::pgcluster::{self, Cluster};
 use pgkeep::progress::Silent;

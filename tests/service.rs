@@ -625,7 +625,7 @@ async fn failing_row_contents_stay_out_of_job_records_and_webhooks() {
     // The server itself puts the row in DETAIL; server_message does not.
     let e = c.execute("INSERT INTO tenant_r.customers VALUES (1, 'SSN 078-05-1120 dup')", &[]).await.unwrap_err();
     assert!(format!("{e}").contains("078-05-1120") || e.as_db_error().unwrap().detail().is_some_and(|d| d.contains("(id)=(1)")));
-    let m = pgkeep::sessions::server_message(&e);
+    let m = pgkeep::pg::sessions::server_message(&e);
     assert!(m.contains("SQLSTATE 23505") && !m.contains("(id)=(1)"), "{m}");
 
     let env = Env { dir: common::fast_tempdir(), db };

@@ -3,7 +3,7 @@
 
 mod common;
 
-use pgkeep::conn::{process_env, ConnSpec};
+use pgkeep::pg::conn::{process_env, ConnSpec};
 use pgkeep::engine::backup::{self, BackupOptions};
 use pgkeep_testing::pgcluster;
 use pgkeep::progress::Silent;

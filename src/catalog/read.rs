@@ -1736,7 +1736,7 @@ impl Reader<'_> {
 /// password. A string our parser cannot read counts as one: the warning
 /// then errs on the side of telling.
 fn conninfo_has_password(conninfo: &str) -> bool {
-    match crate::conn::ConnSpec::parse(conninfo) {
+    match crate::pg::conn::ConnSpec::parse(conninfo) {
         Ok(spec) => spec.get("password").is_some(),
         Err(_) => true,
     }

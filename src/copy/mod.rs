@@ -11,7 +11,7 @@ pub mod rows;
 pub mod values;
 
 use crate::sql::quote::{quote_ident, quote_qualified};
-use crate::repo::snapshot::CopyFormat;
+use crate::manifest::snapshot::CopyFormat;
 
 /// The columns of a table that COPY carries: every column that is not
 /// generated, in the table's order.

@@ -12,7 +12,7 @@ use super::sort::SortKey;
 use super::{DdlError, RenderOptions};
 use crate::catalog::model::class;
 use crate::catalog::*;
-use crate::repo::snapshot::{Section, TwoStep};
+use crate::manifest::snapshot::{Section, TwoStep};
 
 /// Keys for items that are not catalog rows of their own.
 mod synth {

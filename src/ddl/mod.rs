@@ -29,7 +29,7 @@ pub mod sort;
 use std::collections::{HashMap, HashSet};
 
 use crate::catalog::{Catalog, ObjRef};
-use crate::repo::snapshot::{DdlEntry, Section};
+use crate::manifest::snapshot::{DdlEntry, Section};
 
 #[derive(Clone, Debug, Default)]
 pub struct RenderOptions {

@@ -23,7 +23,7 @@ use futures::StreamExt;
 use tokio_postgres::Client;
 
 use crate::catalog::{self, CatalogError, RelKind, ScopeKind, ScopeSpec};
-use crate::conn::ResolvedConn;
+use crate::pg::conn::ResolvedConn;
 use crate::copy::{self, RowCounter};
 use crate::sql::quote::{quote_ident, quote_qualified};
 use crate::ddl::{self, DdlError, RenderOptions};
@@ -33,7 +33,7 @@ use crate::repo::snapshot::{
     SCHEMA_PLACEHOLDER,
 };
 use crate::repo::{BackupSession, Id, RepoError, Repository, Snapshot};
-use crate::sessions::{server_message, sqlstate, SessionError, SnapshotSessions};
+use crate::pg::sessions::{server_message, sqlstate, SessionError, SnapshotSessions};
 
 /// Tables above this many bytes are split into parts of about this size
 /// (smaller when the whole backup is small; see `plan_tables`).
@@ -174,7 +174,7 @@ pub async fn backup(
     let t0 = Instant::now();
     // Bounded: each session is a connection slot on the server (and
     // `jobs + 1` must not overflow into a pool without workers).
-    let jobs = opts.jobs.clamp(1, crate::sessions::MAX_JOBS);
+    let jobs = opts.jobs.clamp(1, crate::pg::sessions::MAX_JOBS);
     progress.phase("connecting");
     let sessions = SnapshotSessions::open(conn, jobs + 1).await?;
     let result = run(repo, conn, opts, progress, &sessions, started, t0).await;
@@ -520,7 +520,7 @@ async fn plan_tables(
     let split_bytes = if opts.split_bytes == 0 {
         0
     } else {
-        (total / (opts.jobs.clamp(1, crate::sessions::MAX_JOBS) as u64 * 4)).clamp(MIN_SPLIT_BYTES.min(opts.split_bytes), opts.split_bytes)
+        (total / (opts.jobs.clamp(1, crate::pg::sessions::MAX_JOBS) as u64 * 4)).clamp(MIN_SPLIT_BYTES.min(opts.split_bytes), opts.split_bytes)
     };
     let mut out = Vec::new();
     for r in rels {

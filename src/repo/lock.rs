@@ -45,7 +45,7 @@ pub struct LockInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boot_id: Option<String>,
     /// The holder's pid namespace (Linux: readlink /proc/self/ns/pid, e.g.
-    /// "pid:[4026531836]"). Written only when known.
+    /// `pid:[4026531836]`). Written only when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid_namespace: Option<String>,
 }

@@ -12,7 +12,7 @@ pub mod check;
 pub mod config;
 pub mod envelope;
 pub mod error;
-pub mod id;
+pub use crate::manifest::id;
 pub mod index;
 pub mod lock;
 pub mod pack;

@@ -414,7 +414,7 @@ async fn restore_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum:
         return bad(format!("{tenant:?} is not a valid tenant name"));
     }
     let body: RestoreBody = or_respond!(body_or_default(&body));
-    let jobs = or_respond!(crate::sessions::check_jobs(body.jobs.unwrap_or(2)).map_err(bad));
+    let jobs = or_respond!(crate::pg::sessions::check_jobs(body.jobs.unwrap_or(2)).map_err(bad));
     let snaps = svc.snapshots_where(|s| s.tenant.as_deref() == Some(tenant.as_str()));
     let source_tenant = svc.known_tenants().get(&tenant).cloned();
     if snaps.is_empty() && source_tenant.is_none() {

@@ -179,7 +179,7 @@ pub struct DumpConfig {
 impl DumpConfig {
     /// Settings a backup can run with: `jobs` within 1 ..= 64.
     pub fn validate(&self) -> Result<(), String> {
-        crate::sessions::check_jobs(self.jobs)?;
+        crate::pg::sessions::check_jobs(self.jobs)?;
         Ok(())
     }
 }
@@ -313,14 +313,14 @@ impl Config {
                 "give exactly one of admin_token_file or admin_token_env (the token itself never goes in this file)".into(),
             ));
         }
-        parse_zone(&self.timezone).map_err(|e| bad(format!("timezone: {e}")))?;
+        super::schedule::parse_zone(&self.timezone).map_err(|e| bad(format!("timezone: {e}")))?;
         self.retention.validate().map_err(|e| bad(format!("retention: {e}")))?;
         let mut names = BTreeSet::new();
         for s in &self.sources {
             if !names.insert(s.name.as_str()) {
                 return Err(bad(format!("two sources are named {:?}", s.name)));
             }
-            crate::conn::ConnSpec::parse(&s.connection)
+            crate::pg::conn::ConnSpec::parse(&s.connection)
                 .map_err(|e| bad(format!("source {:?}: connection: {e}", s.name)))?;
             match &s.tenants {
                 TenantDiscovery::Schema { pattern } | TenantDiscovery::Database { pattern } if pattern.is_empty() => {
@@ -338,7 +338,7 @@ impl Config {
                 return Err(bad(format!("schedule {:?}: no source is named {:?}", sc.name, sc.source)));
             }
             super::schedule::parse_cron(&sc.cron).map_err(|e| bad(format!("schedule {:?}: {e}", sc.name)))?;
-            parse_zone(&sc.timezone).map_err(|e| bad(format!("schedule {:?}: {e}", sc.name)))?;
+            super::schedule::parse_zone(&sc.timezone).map_err(|e| bad(format!("schedule {:?}: {e}", sc.name)))?;
             sc.retention.validate().map_err(|e| bad(format!("schedule {:?}: retention: {e}", sc.name)))?;
             sc.dump.validate().map_err(|e| bad(format!("schedule {:?}: dump: {e}", sc.name)))?;
         }
@@ -369,10 +369,6 @@ impl Config {
     pub fn source(&self, name: &str) -> Option<&SourceConfig> {
         self.sources.iter().find(|s| s.name == name)
     }
-}
-
-pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, String> {
-    name.parse::<chrono_tz::Tz>().map_err(|_| format!("unknown time zone {name:?} (use an IANA name such as \"Europe/Paris\")"))
 }
 
 /// A retention policy's parse of a duration, for callers outside.

@@ -87,7 +87,7 @@ pub async fn cached_check(svc: &Service) -> (bool, Vec<Check>) {
 pub async fn check(svc: &Service) -> (bool, Vec<Check>) {
     let mut checks = Vec::new();
     for s in &svc.config.sources {
-        let outcome = match crate::conn::ConnSpec::parse(&s.connection).and_then(|c| c.resolve(&crate::conn::process_env)) {
+        let outcome = match crate::pg::conn::ConnSpec::parse(&s.connection).and_then(|c| c.resolve(&crate::pg::conn::process_env)) {
             Err(e) => Err(e.to_string()),
             Ok(conn) => match tokio::time::timeout(Duration::from_secs(5), conn.connect()).await {
                 Err(_) => Err("no answer within 5 s".to_string()),

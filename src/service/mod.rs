@@ -600,9 +600,9 @@ impl Service {
                 tenants::check_not_template(source, db).await.map_err(Failure::new)?;
                 if !r.clean {
                     opts.create = true;
-                    let mut spec = crate::conn::ConnSpec::parse(&source.connection).map_err(|e| Failure::new(e.to_string()))?;
+                    let mut spec = crate::pg::conn::ConnSpec::parse(&source.connection).map_err(|e| Failure::new(e.to_string()))?;
                     spec.set("dbname", "postgres").map_err(|e| Failure::new(e.to_string()))?;
-                    maintenance = Some(spec.resolve(&crate::conn::process_env).map_err(|e| Failure::new(e.to_string()))?);
+                    maintenance = Some(spec.resolve(&crate::pg::conn::process_env).map_err(|e| Failure::new(e.to_string()))?);
                 }
             }
             Place::Whole => {}
@@ -764,7 +764,7 @@ impl Service {
             self.default_retention(Trigger::After(sc.name.clone())).await;
             return;
         }
-        let tz = config::parse_zone(&sc.timezone).unwrap_or(chrono_tz::UTC);
+        let tz = schedule::parse_zone(&sc.timezone).unwrap_or(chrono_tz::UTC);
         let trigger = Trigger::After(sc.name.clone());
         let spec = JobSpec::Retention { tenants, tag: schedule_tag(&sc.name), policy: sc.retention.clone(), tz, dry_run: false };
         let Ok(job) = self.submit(spec, None, trigger.clone()) else { return };
@@ -803,7 +803,7 @@ impl Service {
         if tenants.is_empty() {
             return None;
         }
-        let tz = config::parse_zone(&self.config.timezone).unwrap_or(chrono_tz::UTC);
+        let tz = schedule::parse_zone(&self.config.timezone).unwrap_or(chrono_tz::UTC);
         let spec = JobSpec::Retention { tenants, tag: API_TAG.into(), policy: self.config.retention.clone(), tz, dry_run: false };
         let job = self.submit(spec, None, trigger).ok()?;
         loop {

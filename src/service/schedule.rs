@@ -24,7 +24,7 @@ pub struct Timing {
 
 impl Timing {
     pub fn new(expr: &str, tz: &str) -> Result<Timing, String> {
-        Ok(Timing { cron: parse_cron(expr)?, tz: super::config::parse_zone(tz)? })
+        Ok(Timing { cron: parse_cron(expr)?, tz: parse_zone(tz)? })
     }
 
     /// The first occurrence strictly after `t`.
@@ -81,6 +81,12 @@ impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A time zone by IANA name, from the zone database compiled into the
+/// program (the one export renders with too).
+pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| format!("unknown time zone {name:?} (use an IANA name such as \"Europe/Paris\")"))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! Tenant names are data: they reach SQL only as bound parameters or
 //! quoted identifiers, and the API accepts only names that look like one.
 
-use crate::conn::{process_env, ConnSpec, ResolvedConn};
+use crate::pg::conn::{process_env, ConnSpec, ResolvedConn};
 
 use super::config::{SourceConfig, TenantDiscovery};
 
@@ -71,7 +71,7 @@ pub async fn discover(source: &SourceConfig) -> Result<Vec<Tenant>, String> {
     let rows = client
         .query(sql, &[pattern])
         .await
-        .map_err(|e| format!("source {}: listing tenants: {}", source.name, crate::sessions::server_message(&e)));
+        .map_err(|e| format!("source {}: listing tenants: {}", source.name, crate::pg::sessions::server_message(&e)));
     drop(client);
     task.abort();
     let mut out = Vec::new();
@@ -149,7 +149,7 @@ pub async fn check_not_template(source: &SourceConfig, db: &str) -> Result<(), S
     let row = client
         .query_opt("SELECT datistemplate FROM pg_catalog.pg_database WHERE datname = $1", &[&db])
         .await
-        .map_err(|e| format!("source {}: checking database {db:?}: {}", source.name, crate::sessions::server_message(&e)));
+        .map_err(|e| format!("source {}: checking database {db:?}: {}", source.name, crate::pg::sessions::server_message(&e)));
     drop(client);
     task.abort();
     if row?.is_some_and(|r| r.get::<_, bool>(0)) {

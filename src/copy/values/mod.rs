@@ -18,7 +18,7 @@ mod num;
 
 use chrono_tz::Tz;
 
-use crate::repo::snapshot::Column;
+use crate::manifest::snapshot::Column;
 
 pub use datetime::Style;
 pub use net::push_hex;

@@ -30,13 +30,13 @@ use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
 use tokio_postgres::Client;
 
-use crate::conn::ResolvedConn;
+use crate::pg::conn::ResolvedConn;
 use crate::copy::{self, RowCounter};
 use crate::ddl::script_header;
 use crate::progress::Progress;
 use crate::repo::snapshot::{DdlEntry, LargeObjects, Section, TableData, SCHEMA_PLACEHOLDER};
 use crate::repo::{Id, IndexedRepository, RepoError, Repository, Snapshot};
-use crate::sessions::{server_message, SessionError};
+use crate::pg::sessions::{server_message, SessionError};
 use crate::sql::quote::{quote_ident, quote_literal_std, quote_qualified};
 use crate::sql::statements;
 use cross_major::Downgrade;
@@ -86,7 +86,7 @@ pub enum RestoreError {
     #[error(transparent)]
     Session(#[from] SessionError),
     #[error(transparent)]
-    Conn(#[from] crate::conn::ConnError),
+    Conn(#[from] crate::pg::conn::ConnError),
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]
@@ -402,7 +402,7 @@ fn stmt_err(object: String) -> impl FnOnce(tokio_postgres::Error) -> RestoreErro
 }
 
 /// The most sessions a restore opens.
-pub const MAX_JOBS: usize = crate::sessions::MAX_JOBS;
+pub const MAX_JOBS: usize = crate::pg::sessions::MAX_JOBS;
 
 /// Restore snapshot `id` into the database `conn` names. With
 /// `opts.create`, `maintenance` is where `CREATE DATABASE` runs.

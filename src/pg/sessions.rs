@@ -9,7 +9,7 @@
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 
-use crate::conn::{ConnError, ResolvedConn};
+use crate::pg::conn::{ConnError, ResolvedConn};
 use crate::sql::quote::quote_literal_std;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,326 @@
+//! Snapshot manifests: what one backup holds and everything a restore needs
+//! (DDL entries with sections and dependencies, and for every table its
+//! columns, counts and the chunk lists of its data streams).
+//!
+//! Plain data: the repository (`repo::snapshot`) encodes, stores and
+//! lists manifests; the engines fill and read them. Every field has a default so that older manifests still decode when
+//! fields are added; unknown fields are ignored (format-spec/snapshots.md).
+
+use serde::{Deserialize, Serialize};
+
+use super::id::Id;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Source {
+    /// Host (or socket directory) the database was read from.
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    /// As the server reports it, e.g. "15.18".
+    pub server_version: String,
+    /// `server_version_num`, e.g. 150018.
+    pub server_version_num: u32,
+    /// `pg_control_system()`'s system identifier, as text.
+    pub system_identifier: Option<String>,
+    /// The database's encoding name, e.g. "UTF8".
+    pub encoding: String,
+}
+
+/// What part of the source was backed up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Scope {
+    /// "database", "schemas", "tables" or "files" (debug snapshots).
+    pub kind: String,
+    pub include_schemas: Vec<String>,
+    pub exclude_schemas: Vec<String>,
+    pub include_tables: Vec<String>,
+    pub exclude_tables: Vec<String>,
+    pub exclude_table_data: Vec<String>,
+    pub schema_only: bool,
+    pub data_only: bool,
+}
+
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Section {
+    #[default]
+    PreData,
+    Data,
+    PostData,
+}
+
+/// One DDL statement group, as pg_dump's table of contents has them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DdlEntry {
+    /// Unique within the snapshot; `deps` refer to these.
+    pub id: u32,
+    pub section: Section,
+    /// "TABLE", "INDEX", "FUNCTION", ...
+    pub kind: String,
+    pub schema: Option<String>,
+    pub name: String,
+    pub owner: Option<String>,
+    /// The statements that create the object.
+    pub create_sql: String,
+    /// The statements that drop it (for `restore --clean`).
+    pub drop_sql: Option<String>,
+    pub deps: Vec<u32>,
+    /// A faster equivalent of `create_sql` in two statements groups, which
+    /// a parallel restore may run instead (see `TwoStep`).
+    pub two_step: Option<TwoStep>,
+    /// For a single-schema snapshot, entries that name the schema itself
+    /// (CREATE SCHEMA, extensions and default privileges in it) rendered
+    /// with `SCHEMA_PLACEHOLDER` in its place, so a restore can create
+    /// them under another name.
+    pub schema_template: Option<SchemaTemplate>,
+}
+
+/// The quoted identifier that stands for the schema's name in a
+/// `SchemaTemplate`. The control character keeps it from ever being a real
+/// name that someone typed.
+pub const SCHEMA_PLACEHOLDER: &str = "\"pgkeep\u{1f}schema\"";
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SchemaTemplate {
+    pub create_sql: String,
+    pub drop_sql: Option<String>,
+}
+
+/// How an entry can be split so the slow part runs in parallel with other
+/// tables' work and the part that takes a strong lock is short.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TwoStep {
+    /// "unique-index": `first` builds the unique index (SHARE lock, so the
+    /// indexes of one table build at once), `second` attaches it as the
+    /// constraint (`ADD CONSTRAINT ... USING INDEX`).
+    /// "not-valid": `first` adds a foreign key `NOT VALID` (no scan),
+    /// `second` validates it (a scan that does not block reads or writes).
+    pub method: String,
+    pub first: String,
+    pub second: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Column {
+    pub name: String,
+    /// Formatted type, e.g. "numeric(10,2)".
+    pub type_name: String,
+    pub type_oid: u32,
+    /// For a domain: the type its values are sent as (the base type,
+    /// through nested domains). None when that is `type_oid` itself.
+    pub base_type_oid: Option<u32>,
+    /// `pg_type.typtype` of that type when it is not a plain base type:
+    /// "e" enum, "r" range, "m" multirange, "c" composite.
+    pub type_kind: Option<String>,
+    /// For a range or multirange: the subtype (through domains).
+    pub range_subtype_oid: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CopyFormat {
+    #[default]
+    Binary,
+    Text,
+}
+
+impl CopyFormat {
+    /// The name the manifest and the COPY option use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CopyFormat::Binary => "binary",
+            CopyFormat::Text => "text",
+        }
+    }
+}
+
+/// One data stream of a table: the whole table, or one block range of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Part {
+    /// Half-open block range [start, end) when the table was split by ctid.
+    pub block_range: Option<(u64, u64)>,
+    pub rows: u64,
+    pub raw_bytes: u64,
+    /// Bytes this part added to the repository (after deduplication and
+    /// compression).
+    pub new_stored_bytes: u64,
+    pub chunks: Vec<Id>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TableData {
+    pub schema: String,
+    pub name: String,
+    /// The DDL entry that creates the table.
+    pub ddl_entry: Option<u32>,
+    pub columns: Vec<Column>,
+    pub format: CopyFormat,
+    /// Why the table was copied in text (a column type without binary
+    /// send/receive, or whose binary form names type oids).
+    pub text_reason: Option<String>,
+    pub rows: u64,
+    pub raw_bytes: u64,
+    pub new_stored_bytes: u64,
+    pub duration_ms: u64,
+    pub parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Totals {
+    pub tables: u64,
+    pub rows: u64,
+    /// Bytes of table data read from the source.
+    pub raw_bytes: u64,
+    /// Chunks referenced by this snapshot, and how many were new.
+    pub chunks: u64,
+    pub new_chunks: u64,
+    /// Raw bytes of the new chunks (what deduplication could not avoid).
+    pub new_raw_bytes: u64,
+    /// Bytes the new chunks take in packs (after compression).
+    pub new_stored_bytes: u64,
+    pub duration_ms: u64,
+    /// Bytes of chunks that were already stored (deduplicated).
+    pub dedup_raw_bytes: u64,
+}
+
+/// Large objects' contents: every object's bytes one after the other, in
+/// the order of `objects`, stored as one chunked stream (so small objects
+/// share chunks and unchanged ones deduplicate).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LargeObjects {
+    pub objects: Vec<LargeObjectData>,
+    /// Sum of the objects' lengths: the stream's length.
+    pub raw_bytes: u64,
+    pub new_stored_bytes: u64,
+    pub chunks: Vec<Id>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LargeObjectData {
+    pub oid: u32,
+    pub bytes: u64,
+}
+
+/// The stream a chunk of a snapshot belongs to.
+#[derive(Clone, Copy, Debug)]
+pub enum StreamRef<'a> {
+    /// Part `n` of a table's data.
+    Part(&'a TableData, usize),
+    LargeObjects,
+}
+
+impl std::fmt::Display for StreamRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamRef::Part(t, i) => write!(f, "table {} part {i}", Snapshot::describe_table(t)),
+            StreamRef::LargeObjects => f.write_str("the large objects"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Snapshot {
+    /// RFC 3339, UTC.
+    pub time_start: String,
+    pub time_end: String,
+    pub pgkeep_version: String,
+    /// The machine pgkeep ran on.
+    pub hostname: String,
+    pub source: Source,
+    pub scope: Scope,
+    pub tenant: Option<String>,
+    pub tags: Vec<String>,
+    pub label: Option<String>,
+    pub parent: Option<Id>,
+    pub ddl: Vec<DdlEntry>,
+    /// The one schema a single-schema snapshot was read relative to: its
+    /// entries name objects inside it without a schema and run with
+    /// `search_path` set to it (or to the schema a restore renames it to).
+    pub relative_schema: Option<String>,
+    /// `search_path` (a quoted list) every DDL entry expects.
+    pub search_path: String,
+    /// Every DDL entry names the objects it acts on qualified by their
+    /// schema (a relative snapshot's by the placeholder in its templates),
+    /// never through `search_path`. False in snapshots of pgkeep 0.1.0
+    /// taken with `-n SCHEMA`, whose entries name that schema's objects
+    /// bare: a restore refuses those where a bare name is also a system
+    /// object's.
+    pub qualified_names: bool,
+    /// Large objects' contents (their metadata — owner, privileges,
+    /// comment — are `LARGE OBJECT` entries of `ddl`). None: the snapshot
+    /// holds no large-object data.
+    pub large_objects: Option<LargeObjects>,
+    pub tables: Vec<TableData>,
+    /// Objects that could not be dumped, and other things a restore must
+    /// know about.
+    pub warnings: Vec<String>,
+    pub totals: Totals,
+}
+
+impl Totals {
+    /// Raw bytes of the new chunks over the bytes they take stored.
+    pub fn compression_ratio(&self) -> f64 {
+        if self.new_stored_bytes == 0 {
+            return 1.0;
+        }
+        self.new_raw_bytes as f64 / self.new_stored_bytes as f64
+    }
+}
+
+impl Snapshot {
+    /// Every chunk id the snapshot references, in stream order, with the
+    /// stream that uses it.
+    pub fn chunk_refs(&self) -> impl Iterator<Item = (StreamRef<'_>, &Id)> {
+        let tables = self.tables.iter().flat_map(|t| {
+            t.parts
+                .iter()
+                .enumerate()
+                .flat_map(move |(i, p)| p.chunks.iter().map(move |c| (StreamRef::Part(t, i), c)))
+        });
+        let blobs = self.large_objects.iter().flat_map(|l| l.chunks.iter().map(|c| (StreamRef::LargeObjects, c)));
+        tables.chain(blobs)
+    }
+
+    /// Whether the snapshot holds all of what it was taken of, definitions
+    /// and data: not schema-only or data-only, no table included or
+    /// excluded, no table's data left out. Only such snapshots are picked
+    /// by `latest --tenant` and the service's `latest` and `at`; the others
+    /// are restored only when named by id.
+    pub fn holds_full_data(&self) -> bool {
+        let sc = &self.scope;
+        !sc.schema_only
+            && !sc.data_only
+            && sc.include_tables.is_empty()
+            && sc.exclude_tables.is_empty()
+            && sc.exclude_table_data.is_empty()
+    }
+
+    /// "tenant/schema.table" style name used in messages.
+    pub fn describe_table(t: &TableData) -> String {
+        if t.schema.is_empty() {
+            t.name.clone()
+        } else {
+            format!("{}.{}", t.schema, t.name)
+        }
+    }
+}
+
+/// The start time as a date, for ordering; None (oldest) when unparsable.
+pub fn start_time(s: &Snapshot) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(&s.time_start).ok()
+}
+
