@@ -16,7 +16,7 @@ use super::error::Result;
 use super::id::Id;
 use super::index::{read_pack_table, IndexFile};
 use super::lock;
-use super::pack::{self, Codec, PackEntry};
+use super::pack::{self, PackEntry};
 use super::snapshot;
 use super::Repository;
 
@@ -104,13 +104,7 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
             let entries: Vec<PackEntry> = p
                 .chunks
                 .iter()
-                .map(|c| PackEntry {
-                    id: c.id,
-                    offset: c.offset,
-                    stored_len: c.stored_len,
-                    raw_len: c.raw_len,
-                    codec: Codec::from_byte(c.codec).unwrap_or(Codec::Zstd),
-                })
+                .map(PackEntry::from)
                 .collect();
             for e in &entries {
                 chunk_home.entry(e.id).or_insert(p.id);

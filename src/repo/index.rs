@@ -22,6 +22,21 @@ pub struct IndexChunk {
     pub codec: u8,
 }
 
+impl From<&IndexChunk> for PackEntry {
+    /// The one conversion from an index row to the pack entry a reader
+    /// needs. An unknown codec byte reads as zstd, the only codec written
+    /// compressed; the chunk's hash check then decides.
+    fn from(c: &IndexChunk) -> PackEntry {
+        PackEntry {
+            id: c.id,
+            offset: c.offset,
+            stored_len: c.stored_len,
+            raw_len: c.raw_len,
+            codec: Codec::from_byte(c.codec).unwrap_or(Codec::Zstd),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexPack {
     pub id: Id,
@@ -162,13 +177,7 @@ impl MasterIndex {
     pub fn add_pack(&mut self, p: &IndexPack) {
         self.packs.insert(p.id, p.size);
         for c in &p.chunks {
-            let entry = PackEntry {
-                id: c.id,
-                offset: c.offset,
-                stored_len: c.stored_len,
-                raw_len: c.raw_len,
-                codec: Codec::from_byte(c.codec).unwrap_or(Codec::Zstd),
-            };
+            let entry = PackEntry::from(c);
             // A chunk may be in two packs after an interrupted prune; either copy serves.
             self.chunks
                 .entry(c.id)

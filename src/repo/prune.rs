@@ -15,7 +15,7 @@ use super::backend::FileType;
 use super::error::{RepoError, Result};
 use super::id::Id;
 use super::index::{IndexFile, IndexPack};
-use super::pack::{self, Codec, PackBuilder, PackEntry};
+use super::pack::{self, PackBuilder, PackEntry};
 use super::Repository;
 
 #[derive(Clone, Debug)]
@@ -106,13 +106,7 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
                 let entries = p
                     .chunks
                     .iter()
-                    .map(|c| PackEntry {
-                        id: c.id,
-                        offset: c.offset,
-                        stored_len: c.stored_len,
-                        raw_len: c.raw_len,
-                        codec: Codec::from_byte(c.codec).unwrap_or(Codec::Zstd),
-                    })
+                    .map(PackEntry::from)
                     .collect();
                 (p.size, entries)
             });
