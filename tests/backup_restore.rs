@@ -127,8 +127,8 @@ async fn fixture_round_trip_is_identical() {
     assert_eq!(kinds.rows, 3003);
     assert!(kinds.columns.iter().all(|c| c.name != "twice"), "generated columns are not copied");
     assert_eq!(snap.totals.rows, snap.tables.iter().map(|t| t.rows).sum::<u64>());
-    assert!(snap.ddl.iter().any(|e| e.two_step.as_ref().is_some_and(|t| t.method == "unique-index")));
-    assert!(snap.ddl.iter().any(|e| e.two_step.as_ref().is_some_and(|t| t.method == "not-valid")));
+    assert!(snap.ddl.iter().any(|e| e.two_step.as_ref().is_some_and(|t| t.method == pgkeep::manifest::snapshot::TwoStepMethod::UniqueIndex)));
+    assert!(snap.ddl.iter().any(|e| e.two_step.as_ref().is_some_and(|t| t.method == pgkeep::manifest::snapshot::TwoStepMethod::NotValid)));
 
     let target = pgcluster::unique_db_name("br_fix_dst");
     apply_roles(&client(cluster, "postgres").await).await;

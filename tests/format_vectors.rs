@@ -1872,7 +1872,7 @@ mod generate {
                     "SELECT pg_catalog.setval('public.accounts_id_seq', 240, true);\n", None, vec![2]),
                 DdlEntry {
                     two_step: Some(TwoStep {
-                        method: "unique-index".into(),
+                        method: pgkeep::manifest::snapshot::TwoStepMethod::UniqueIndex,
                         first: "CREATE UNIQUE INDEX accounts_pkey ON public.accounts USING btree (id);\n".into(),
                         second: "ALTER TABLE ONLY public.accounts\n    ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_pkey;\n".into(),
                     }),

@@ -12,7 +12,7 @@ use super::sort::SortKey;
 use super::{DdlError, RenderOptions};
 use crate::catalog::model::class;
 use crate::catalog::*;
-use crate::manifest::snapshot::{Section, TwoStep};
+use crate::manifest::snapshot::{Section, TwoStep, TwoStepMethod};
 
 /// Keys for items that are not catalog rows of their own.
 mod synth {
@@ -1061,7 +1061,7 @@ impl<'a> B<'a> {
                 }
                 let word = if c.kind == 'p' { "PRIMARY KEY" } else { "UNIQUE" };
                 Some(TwoStep {
-                    method: "unique-index".into(),
+                    method: TwoStepMethod::UniqueIndex,
                     first: format!("{def};\n"),
                     second: format!(
                         "ALTER TABLE {only}{tname}\n    ADD CONSTRAINT {cname} {word} USING INDEX {};\n{rest}",
@@ -1071,7 +1071,7 @@ impl<'a> B<'a> {
             }
             // Before 18, a partitioned table takes no NOT VALID foreign key.
             'f' if c.validated && rel.kind == RelKind::Table && c.parent.is_none() => Some(TwoStep {
-                method: "not-valid".into(),
+                method: TwoStepMethod::NotValid,
                 first: format!("ALTER TABLE {only}{tname}\n    ADD CONSTRAINT {cname} {} NOT VALID;\n", c.definition),
                 second: format!("ALTER TABLE {only}{tname} VALIDATE CONSTRAINT {cname};\n{rest}"),
             }),

@@ -97,14 +97,28 @@ pub struct SchemaTemplate {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TwoStep {
-    /// "unique-index": `first` builds the unique index (SHARE lock, so the
-    /// indexes of one table build at once), `second` attaches it as the
-    /// constraint (`ADD CONSTRAINT ... USING INDEX`).
-    /// "not-valid": `first` adds a foreign key `NOT VALID` (no scan),
-    /// `second` validates it (a scan that does not block reads or writes).
-    pub method: String,
+    pub method: TwoStepMethod,
     pub first: String,
     pub second: String,
+}
+
+/// The ways an entry splits in two; stored as the strings below.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TwoStepMethod {
+    /// `first` builds the unique index (SHARE lock, so the indexes of one
+    /// table build at once), `second` attaches it as the constraint (`ADD
+    /// CONSTRAINT ... USING INDEX`).
+    #[serde(rename = "unique-index")]
+    UniqueIndex,
+    /// `first` adds a foreign key `NOT VALID` (no scan), `second` validates
+    /// it (a scan that does not block reads or writes).
+    #[serde(rename = "not-valid")]
+    NotValid,
+    /// A method this pgkeep does not know (a newer writer's): the entry runs
+    /// whole, from its `create_sql`.
+    #[default]
+    #[serde(other, rename = "unknown")]
+    Unknown,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,3 +338,21 @@ pub fn start_time(s: &Snapshot) -> Option<chrono::DateTime<chrono::FixedOffset>>
     chrono::DateTime::parse_from_rfc3339(&s.time_start).ok()
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_step_methods_are_the_spec_strings_and_unknown_ones_run_whole() {
+        for (method, text) in [(TwoStepMethod::UniqueIndex, "unique-index"), (TwoStepMethod::NotValid, "not-valid")] {
+            let bytes = rmp_serde::to_vec(&method).unwrap();
+            assert_eq!(bytes, rmp_serde::to_vec(text).unwrap());
+            assert_eq!(rmp_serde::from_slice::<TwoStepMethod>(&bytes).unwrap(), method);
+        }
+        for newer in ["split-three-ways", ""] {
+            let bytes = rmp_serde::to_vec(newer).unwrap();
+            assert_eq!(rmp_serde::from_slice::<TwoStepMethod>(&bytes).unwrap(), TwoStepMethod::Unknown);
+        }
+    }
+}

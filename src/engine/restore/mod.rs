@@ -34,7 +34,7 @@ use crate::pg::conn::ResolvedConn;
 use crate::copy::{self, RowCounter};
 use crate::ddl::script_header;
 use crate::progress::Progress;
-use crate::repo::snapshot::{DdlEntry, LargeObjects, Section, TableData, SCHEMA_PLACEHOLDER};
+use crate::repo::snapshot::{DdlEntry, LargeObjects, Section, TableData, TwoStepMethod, SCHEMA_PLACEHOLDER};
 use crate::repo::{Id, IndexedRepository, RepoError, Repository, Snapshot};
 use crate::pg::sessions::{server_message, SessionError};
 use crate::sql::quote::{quote_ident, quote_literal_std, quote_qualified};
@@ -1296,11 +1296,11 @@ impl Run<'_> {
             let split = e
                 .two_step
                 .as_ref()
-                .filter(|t| two_step && weight >= plan.opts.two_step_min_bytes.unwrap_or(TWO_STEP_MIN_BYTES) && matches!(t.method.as_str(), "unique-index" | "not-valid"));
+                .filter(|t| two_step && weight >= plan.opts.two_step_min_bytes.unwrap_or(TWO_STEP_MIN_BYTES) && t.method != TwoStepMethod::Unknown);
             match split {
                 Some(ts) => {
                     let strip = |s: &str| self.mapped(e, statements::strip(s, plan.opts.no_owner, plan.opts.no_acl));
-                    let shared_first = ts.method == "unique-index";
+                    let shared_first = ts.method == TwoStepMethod::UniqueIndex;
                     steps.push(Step { entry: e, sql: strip(&ts.first), after, tables: tables.clone(), exclusive: !shared_first, weight, label: if shared_first { "unique index" } else { "foreign key (not valid)" } });
                     let a = steps.len() - 1;
                     steps.push(Step { entry: e, sql: strip(&ts.second), after: vec![a], tables, exclusive: true, weight, label: if shared_first { "attach constraint" } else { "validate" } });
