@@ -122,8 +122,15 @@ pub enum DumpError {
     LockConflict { table: String, message: String },
     #[error("table {table}{part}: {message}")]
     Copy { table: String, part: String, message: String },
-    #[error("{0}")]
-    Invalid(String),
+    #[error("--schema-only and --data-only cannot be used together")]
+    SchemaAndDataOnly,
+    /// The repository's writer thread stopped (a panic or a lost channel).
+    #[error("the repository writer {during} failed: {message}; nothing was committed")]
+    Writer { during: &'static str, message: String },
+    #[error("the backup copied {copied} of {planned} planned table parts; no snapshot was written")]
+    Incomplete { copied: usize, planned: usize },
+    #[error("read {read} of {expected} large objects: the backup did not copy everything; no snapshot was written")]
+    LargeObjectsIncomplete { read: usize, expected: usize },
 }
 
 fn server(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> DumpError {
@@ -168,7 +175,7 @@ pub async fn backup(
     progress: &dyn Progress,
 ) -> Result<(Id, Snapshot), DumpError> {
     if opts.schema_only && opts.data_only {
-        return Err(DumpError::Invalid("--schema-only and --data-only cannot be used together".into()));
+        return Err(DumpError::SchemaAndDataOnly);
     }
     let started = opts.start_time.unwrap_or_else(chrono::Utc::now);
     let t0 = Instant::now();
@@ -244,7 +251,7 @@ async fn run(
         move || repo.begin_backup("backup", threads)
     })
     .await
-    .map_err(|e| DumpError::Invalid(format!("repository writer start failed: {e}")))??;
+    .map_err(|e| DumpError::Writer { during: "start", message: e.to_string() })??;
 
     let queue = Arc::new(Mutex::new(VecDeque::from(queue)));
     let workers = sessions.clients[1..].iter().map(|client| worker(client, &session, &tables, &queue, progress));
@@ -265,9 +272,7 @@ async fn run(
     let copied_count: usize = results.iter().map(Vec::len).sum();
     if copied.len() != planned || copied_count != planned {
         let _ = tokio::task::spawn_blocking(move || session.abort()).await;
-        return Err(DumpError::Invalid(format!(
-            "the backup copied {copied_count} of {planned} planned table parts; no snapshot was written"
-        )));
+        return Err(DumpError::Incomplete { copied: copied_count, planned });
     }
     let blobs = if cat.large_objects.is_empty() || opts.schema_only {
         None
@@ -330,7 +335,7 @@ async fn run(
     progress.phase("writing the manifest");
     let (id, snap) = tokio::task::spawn_blocking(move || session.commit(&snap).map(|id| (id, snap)))
         .await
-        .map_err(|e| DumpError::Invalid(format!("repository writer failed: {e}")))??;
+        .map_err(|e| DumpError::Writer { during: "commit", message: e.to_string() })??;
     Ok((id, snap))
 }
 
@@ -341,7 +346,7 @@ async fn copy_large_objects(leader: &Client, session: &BackupSession, oids: &[u3
     let stmt = leader
         .prepare("SELECT pg_catalog.lo_get($1::pg_catalog.oid, $2::pg_catalog.int8, $3::pg_catalog.int4)")
         .await
-        .map_err(|e| DumpError::Invalid(format!("preparing to read large objects: {}", server_message(&e))))?;
+        .map_err(|e| DumpError::Server { context: "preparing to read large objects".into(), message: server_message(&e) })?;
     let lengths = Mutex::new(Vec::with_capacity(oids.len()));
     // (index of the object, offset within it)
     let stream = futures::stream::unfold((0usize, 0i64), |(i, off)| {
@@ -377,11 +382,7 @@ async fn copy_large_objects(leader: &Client, session: &BackupSession, oids: &[u3
         .map_err(DumpError::from)?;
     let objects = lengths.into_inner().unwrap_or_else(|p| p.into_inner());
     if objects.len() != oids.len() {
-        return Err(DumpError::Invalid(format!(
-            "read {} of {} large objects: the backup did not copy everything",
-            objects.len(),
-            oids.len()
-        )));
+        return Err(DumpError::LargeObjectsIncomplete { read: objects.len(), expected: oids.len() });
     }
     Ok(LargeObjects { objects, raw_bytes: summary.raw_bytes, new_stored_bytes: summary.new_stored_bytes, chunks: summary.chunks })
 }

@@ -87,8 +87,12 @@ pub enum RestoreError {
     Session(#[from] SessionError),
     #[error(transparent)]
     Conn(#[from] crate::pg::conn::ConnError),
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    #[error("loading the repository's index failed: {0}; run `pgkeep check` on the repository")]
+    Index(String),
+    #[error("the snapshot's post-data steps wait on each other ({left} left): its dependencies are inconsistent; run `pgkeep verify` on it")]
+    InconsistentDependencies { left: usize },
     #[error("{0}")]
     NotEmpty(String),
     #[error("{0}")]
@@ -99,6 +103,26 @@ pub enum RestoreError {
     Data { table: String, part: String, message: String },
     #[error("{count} errors during the restore (first: {first})")]
     Failed { count: usize, first: String, errors: Vec<String> },
+}
+
+/// Restore options that cannot work together or with this snapshot,
+/// found before anything is sent to a server.
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error("--schema-only and --data-only cannot be used together")]
+    SchemaAndDataOnly,
+    #[error("--keep-going cannot go on after an error inside --single-transaction")]
+    KeepGoingInOneTransaction,
+    #[error("--keep-going cannot be combined with --clean: an in-place restore completes or leaves the target as it was")]
+    KeepGoingWithClean,
+    #[error("--drop-extra only applies to an in-place restore (--clean)")]
+    DropExtraWithoutClean,
+    #[error("this snapshot covers {covers}, not exactly one schema: only a snapshot of one schema (backup -n SCHEMA) can be restored under another schema name (asked for {asked:?})")]
+    RenameNeedsOneSchema { covers: String, asked: String },
+    #[error("the target schema name is empty")]
+    EmptyTargetSchema,
+    #[error("--create needs a maintenance database to connect to (the server's postgres database)")]
+    CreateWithoutMaintenance,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -210,28 +234,23 @@ fn source_references(plan: &Plan<'_>) -> Vec<String> {
 impl<'a> Plan<'a> {
     fn new(snap: &'a Snapshot, opts: &'a RestoreOptions) -> Result<Plan<'a>, RestoreError> {
         if opts.schema_only && opts.data_only {
-            return Err(RestoreError::Invalid("--schema-only and --data-only cannot be used together".into()));
+            return Err(OptionsError::SchemaAndDataOnly.into());
         }
         if opts.single_transaction && opts.keep_going {
-            return Err(RestoreError::Invalid("--keep-going cannot go on after an error inside --single-transaction".into()));
+            return Err(OptionsError::KeepGoingInOneTransaction.into());
         }
         if opts.clean && opts.keep_going {
-            return Err(RestoreError::Invalid(
-                "--keep-going cannot be combined with --clean: an in-place restore completes or leaves the target as it was".into(),
-            ));
+            return Err(OptionsError::KeepGoingWithClean.into());
         }
         if opts.drop_extra && !opts.clean {
-            return Err(RestoreError::Invalid("--drop-extra only applies to an in-place restore (--clean)".into()));
+            return Err(OptionsError::DropExtraWithoutClean.into());
         }
         if let Some(t) = &opts.target_schema {
             if snap.relative_schema.is_none() {
-                return Err(RestoreError::Invalid(format!(
-                    "this snapshot covers {}, not exactly one schema: only a snapshot of one schema (backup -n SCHEMA) can be restored under another schema name (asked for {t:?})",
-                    snap.scope.kind
-                )));
+                return Err(OptionsError::RenameNeedsOneSchema { covers: snap.scope.kind.to_string(), asked: t.clone() }.into());
             }
             if t.is_empty() {
-                return Err(RestoreError::Invalid("the target schema name is empty".into()));
+                return Err(OptionsError::EmptyTargetSchema.into());
             }
         }
         let schema = opts.target_schema.clone().or_else(|| snap.relative_schema.clone());
@@ -419,7 +438,7 @@ pub async fn restore(
         let repo = repo.clone();
         tokio::task::spawn_blocking(move || repo.load_index())
             .await
-            .map_err(|e| RestoreError::Invalid(format!("loading the index failed: {e}")))??
+            .map_err(|e| RestoreError::Index(e.to_string()))??
     };
     let snap = repo.load_snapshot(id)?;
     let plan = Plan::new(&snap, opts)?;
@@ -437,7 +456,7 @@ pub async fn restore(
     }
 
     if opts.create {
-        let m = maintenance.ok_or_else(|| RestoreError::Invalid("--create needs a maintenance database to connect to".into()))?;
+        let m = maintenance.ok_or(OptionsError::CreateWithoutMaintenance)?;
         progress.phase("creating the database");
         create_database(m, conn.dbname(), &snap).await?;
     }
@@ -1392,10 +1411,7 @@ impl Run<'_> {
             }
             let Some((i, c, outcome)) = running.next().await else {
                 // Nothing runs and nothing can start: a dependency loop.
-                return Err(RestoreError::Invalid(format!(
-                    "post-data steps wait on each other ({} left); the snapshot's dependencies are inconsistent",
-                    steps.len() - done
-                )));
+                return Err(RestoreError::InconsistentDependencies { left: steps.len() - done });
             };
             outcome?;
             done += 1;
