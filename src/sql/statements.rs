@@ -8,6 +8,60 @@
 //! exactly (a `BEGIN ATOMIC` body, whose inner statements hold no
 //! ownership or privilege commands) is rejoined unchanged.
 
+/// Past a string constant starting at `b[i] == '\''` (`E''` strings honour
+/// backslash escapes, `''` is a quote inside).
+fn skip_string(b: &[u8], mut i: usize) -> usize {
+    let escapes = i > 0 && (b[i - 1] == b'E' || b[i - 1] == b'e') && (i < 2 || !is_ident_byte(b[i - 2]));
+    i += 1;
+    while i < b.len() {
+        if escapes && b[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if b[i] == b'\'' {
+            if b.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        i += 1;
+    }
+    i + 1
+}
+
+/// Past a comment starting at `i` (`--` to the end of the line, or a
+/// nested `/* */`), or `None` when none starts there.
+fn skip_comment(b: &[u8], mut i: usize) -> Option<usize> {
+    match (b[i], b.get(i + 1)) {
+        (b'-', Some(b'-')) => {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            Some(i)
+        }
+        (b'/', Some(b'*')) => {
+            let mut depth = 0usize;
+            while i < b.len() {
+                if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                    depth += 1;
+                    i += 2;
+                } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            Some(i)
+        }
+        _ => None,
+    }
+}
+
 /// The statements of `sql`, each with its terminating `;` and the line
 /// break after it; their concatenation is `sql`.
 pub fn split(sql: &str) -> Vec<&str> {
@@ -16,25 +70,7 @@ pub fn split(sql: &str) -> Vec<&str> {
     let (mut start, mut i) = (0usize, 0usize);
     while i < b.len() {
         match b[i] {
-            b'\'' => {
-                let escapes = i > 0 && (b[i - 1] == b'E' || b[i - 1] == b'e') && (i < 2 || !is_ident_byte(b[i - 2]));
-                i += 1;
-                while i < b.len() {
-                    if escapes && b[i] == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if b[i] == b'\'' {
-                        if b.get(i + 1) == Some(&b'\'') {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
+            b'\'' => i = skip_string(b, i),
             b'"' => {
                 i += 1;
                 while i < b.len() {
@@ -49,28 +85,7 @@ pub fn split(sql: &str) -> Vec<&str> {
                 }
                 i += 1;
             }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0usize;
-                while i < b.len() {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
+            b'-' | b'/' if skip_comment(b, i).is_some() => i = skip_comment(b, i).unwrap_or(i + 1),
             b'$' if i == 0 || !is_ident_byte(b[i - 1]) => {
                 // $tag$ ... $tag$; a tag does not start with a digit.
                 let mut j = i + 1;
@@ -148,47 +163,8 @@ pub fn qualified_by(sql: &str, schema: &str) -> Vec<String> {
     };
     while i < b.len() {
         match b[i] {
-            b'\'' => {
-                let escapes = i > 0 && (b[i - 1] == b'E' || b[i - 1] == b'e') && (i < 2 || !is_ident_byte(b[i - 2]));
-                i += 1;
-                while i < b.len() {
-                    if escapes && b[i] == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if b[i] == b'\'' {
-                        if b.get(i + 1) == Some(&b'\'') {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0;
-                while i < b.len() {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
+            b'\'' => i = skip_string(b, i),
+            b'-' | b'/' if skip_comment(b, i).is_some() => i = skip_comment(b, i).unwrap_or(i + 1),
             c if c == b'"' || (is_ident_byte(c) && !c.is_ascii_digit() && (i == 0 || !(is_ident_byte(b[i - 1]) || b[i - 1] == b'$'))) => {
                 let Some((name, end)) = ident(i) else { break };
                 // A bare word matches the (lower-case) name only unquoted.
