@@ -76,12 +76,63 @@ pub(super) fn resolve(
     spec: ConnSpec,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ResolvedConn, ConnError> {
-    let mut params = spec.params;
     let home = env("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
         .or_else(|| os_user().map(|u| u.1));
+    let m = merge_sources(spec.params, env, home.as_deref())?;
+    reject_unsupported(&m)?;
+    let default_dir = default_socket_dir();
+    let targets = host_targets(&m, &default_dir)?;
+    let user = user_name(&m)?;
+    let dbname = m.get("dbname").unwrap_or(&user).to_string();
+    let passfile = passfile_path(&m, home.as_deref());
+    let mut warnings = Vec::new();
+    let login = Login {
+        user: &user,
+        dbname: &dbname,
+        password: m.get("password"),
+        passfile: &passfile,
+    };
+    let hosts = attach_passwords(targets, &login, &default_dir, &mut warnings);
+    let (sslmode, tls) = tls_settings(&m, home.as_deref())?;
+    let session = session_options(&m)?;
 
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(ResolvedConn {
+        hosts,
+        user,
+        dbname,
+        passfile,
+        sslmode,
+        tls,
+        application_name: m
+            .get("application_name")
+            .or_else(|| m.get("fallback_application_name"))
+            .map(str::to_string),
+        options: m.get("options").map(str::to_string),
+        connect_timeout: session.connect_timeout,
+        keepalives: m.bool01("keepalives")?,
+        keepalives_idle: m.seconds("keepalives_idle")?,
+        keepalives_interval: m.seconds("keepalives_interval")?,
+        keepalives_count: session.keepalives_count,
+        tcp_user_timeout: session.tcp_user_timeout,
+        channel_binding: session.channel_binding,
+        target_session_attrs: session.target_session_attrs,
+        load_balance_hosts: session.load_balance_hosts,
+        warnings,
+    })
+}
+
+/// Steps 1 and 2: the service file, then the environment, fill what the
+/// spec did not give.
+fn merge_sources(
+    mut params: BTreeMap<&'static str, String>,
+    env: &dyn Fn(&str) -> Option<String>,
+    home: Option<&Path>,
+) -> Result<Merged, ConnError> {
     // 1. Service file fills what was not given.
     let service = params
         .get("service")
@@ -89,7 +140,7 @@ pub(super) fn resolve(
         .or_else(|| env("PGSERVICE"))
         .filter(|s| !s.is_empty());
     if let Some(name) = service {
-        for (k, v) in lookup_service(&name, env, home.as_deref())? {
+        for (k, v) in lookup_service(&name, env, home)? {
             params.entry(k).or_insert(v);
         }
     }
@@ -104,9 +155,11 @@ pub(super) fn resolve(
             }
         }
     }
-    let m = Merged(params);
+    Ok(Merged(params))
+}
 
-    // 3. Unsupported features fail loudly rather than weakening security.
+/// Step 3: unsupported features fail loudly rather than weakening security.
+fn reject_unsupported(m: &Merged) -> Result<(), ConnError> {
     if m.get("requirepeer").is_some() {
         return Err(ConnError::Unsupported {
             keyword: "requirepeer".into(),
@@ -164,8 +217,11 @@ pub(super) fn resolve(
         None | Some("gssapi") => {}
         Some(v) => return Err(invalid("gsslib", v, "gssapi")),
     }
+    Ok(())
+}
 
-    // 4. Hosts, addresses, ports.
+/// Step 4: hosts, addresses and ports, matched up as libpq does.
+fn host_targets(m: &Merged, default_dir: &Path) -> Result<Vec<(HostAddr, u16)>, ConnError> {
     let split = |k: &str| -> Vec<String> {
         m.get(k)
             .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
@@ -193,7 +249,6 @@ pub(super) fn resolve(
             n
         )));
     }
-    let default_dir = default_socket_dir();
     let mut targets = Vec::with_capacity(n);
     for i in 0..n {
         let host = host_list.get(i).filter(|h| !h.is_empty()).cloned();
@@ -234,44 +289,72 @@ pub(super) fn resolve(
                 host: Some(h.clone()),
                 hostaddr: None,
             },
-            (None, None) => HostAddr::Socket(default_dir.clone()),
+            (None, None) => HostAddr::Socket(default_dir.to_path_buf()),
         };
         targets.push((addr, port));
     }
+    Ok(targets)
+}
 
-    // 5. User, database, password.
-    let user = match m.get("user") {
+/// Step 5a: the role name, else the operating-system user's.
+fn user_name(m: &Merged) -> Result<String, ConnError> {
+    Ok(match m.get("user") {
         Some(u) => u.to_string(),
         None => os_user().map(|u| u.0).ok_or_else(|| {
             ConnError::Conflict(
                 "could not determine the operating-system user name; set user or PGUSER".into(),
             )
         })?,
-    };
-    let dbname = m.get("dbname").unwrap_or(&user).to_string();
-    let password = m.get("password").map(str::to_string);
-    let passfile = match m.get("passfile") {
+    })
+}
+
+/// Step 5b: the password file to consult: `passfile`/`PGPASSFILE`, else
+/// `~/.pgpass`.
+fn passfile_path(m: &Merged, home: Option<&Path>) -> PathBuf {
+    match m.get("passfile") {
         Some(p) => PathBuf::from(p),
         None => home
-            .as_deref()
             .map(|h| h.join(".pgpass"))
             .unwrap_or_else(|| PathBuf::from(".pgpass")),
-    };
-    let mut warnings = Vec::new();
+    }
+}
+
+/// Who logs in where, and with what: what [`attach_passwords`] needs.
+struct Login<'a> {
+    user: &'a str,
+    dbname: &'a str,
+    password: Option<&'a str>,
+    passfile: &'a Path,
+}
+
+/// Step 5c: each host's password, the given one or its line of the
+/// password file (read only when no password was given).
+fn attach_passwords(
+    targets: Vec<(HostAddr, u16)>,
+    login: &Login<'_>,
+    default_dir: &Path,
+    warnings: &mut Vec<String>,
+) -> Vec<ResolvedHost> {
+    let Login {
+        user,
+        dbname,
+        password,
+        passfile,
+    } = *login;
     let pgpass = if password.is_none() {
-        read_passfile(&passfile, &mut warnings)
+        read_passfile(passfile, warnings)
     } else {
         None
     };
-    let hosts = targets
+    targets
         .into_iter()
         .map(|(addr, port)| {
             let (pw, from) = match (&password, &pgpass) {
-                (Some(p), _) => (Some(p.clone()), None),
+                (Some(p), _) => (Some(p.to_string()), None),
                 (None, Some(contents)) => {
-                    let key = passfile_host(&addr, &default_dir);
-                    match pgpass_lookup(contents, &key, &port.to_string(), &dbname, &user) {
-                        Some(p) if !p.is_empty() => (Some(p), Some(passfile.clone())),
+                    let key = passfile_host(&addr, default_dir);
+                    match pgpass_lookup(contents, &key, &port.to_string(), dbname, user) {
+                        Some(p) if !p.is_empty() => (Some(p), Some(passfile.to_path_buf())),
                         _ => (None, None),
                     }
                 }
@@ -284,11 +367,14 @@ pub(super) fn resolve(
                 password_file: from,
             }
         })
-        .collect();
+        .collect()
+}
 
-    // 6. TLS.
+/// Step 6: `sslmode` and the TLS settings, with libpq's defaults under
+/// `~/.postgresql/`.
+fn tls_settings(m: &Merged, home: Option<&Path>) -> Result<(SslMode, TlsSettings), ConnError> {
     let sslmode = SslMode::parse(m.get("sslmode").unwrap_or("prefer"))?;
-    let pg_dir = home.as_deref().map(|h| h.join(".postgresql"));
+    let pg_dir = home.map(|h| h.join(".postgresql"));
     let root = match m.get("sslrootcert") {
         Some("system") => {
             if sslmode != SslMode::VerifyFull {
@@ -314,15 +400,8 @@ pub(super) fn resolve(
         "require" => CertMode::Require,
         v => return Err(invalid("sslcertmode", v, "disable, allow or require")),
     };
-    fn tls_version<'a>(m: &'a Merged, k: &str) -> Result<Option<&'a str>, ConnError> {
-        match m.get(k) {
-            None => Ok(None),
-            Some(v @ ("TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3")) => Ok(Some(v)),
-            Some(v) => Err(invalid(k, v, "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3")),
-        }
-    }
-    let min = tls_version(&m, "ssl_min_protocol_version")?;
-    let max = tls_version(&m, "ssl_max_protocol_version")?;
+    let min = tls_version(m, "ssl_min_protocol_version")?;
+    let max = tls_version(m, "ssl_max_protocol_version")?;
     if let (Some(lo), Some(hi)) = (min, max) {
         if lo > hi {
             return Err(ConnError::Conflict(format!(
@@ -367,8 +446,31 @@ pub(super) fn resolve(
         max_tls12: max == Some("TLSv1.2"),
         direct,
     };
+    Ok((sslmode, tls))
+}
 
-    // 7. The rest.
+fn tls_version<'a>(m: &'a Merged, k: &str) -> Result<Option<&'a str>, ConnError> {
+    match m.get(k) {
+        None => Ok(None),
+        Some(v @ ("TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3")) => Ok(Some(v)),
+        Some(v) => Err(invalid(k, v, "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3")),
+    }
+}
+
+/// What step 7 validates: the session's timeouts, keepalives, channel
+/// binding and host choice.
+struct SessionOptions {
+    connect_timeout: Option<Duration>,
+    channel_binding: tokio_postgres::config::ChannelBinding,
+    target_session_attrs: TargetSessionAttrs,
+    load_balance_hosts: bool,
+    keepalives_count: Option<u32>,
+    tcp_user_timeout: Option<Duration>,
+}
+
+/// Step 7: the rest (`keepalives`, `keepalives_idle` and
+/// `keepalives_interval` are read last, in [`resolve`]).
+fn session_options(m: &Merged) -> Result<SessionOptions, ConnError> {
     let connect_timeout = match m.int("connect_timeout")? {
         Some(n) if n > 0 => Some(Duration::from_secs(n.max(2) as u64)),
         _ => None,
@@ -397,32 +499,13 @@ pub(super) fn resolve(
         .int("tcp_user_timeout")?
         .filter(|n| *n > 0)
         .map(|ms| Duration::from_millis(ms as u64));
-
-    for w in &warnings {
-        tracing::warn!("{w}");
-    }
-    Ok(ResolvedConn {
-        hosts,
-        user,
-        dbname,
-        passfile,
-        sslmode,
-        tls,
-        application_name: m
-            .get("application_name")
-            .or_else(|| m.get("fallback_application_name"))
-            .map(str::to_string),
-        options: m.get("options").map(str::to_string),
+    Ok(SessionOptions {
         connect_timeout,
-        keepalives: m.bool01("keepalives")?,
-        keepalives_idle: m.seconds("keepalives_idle")?,
-        keepalives_interval: m.seconds("keepalives_interval")?,
-        keepalives_count,
-        tcp_user_timeout,
         channel_binding,
         target_session_attrs,
         load_balance_hosts,
-        warnings,
+        keepalives_count,
+        tcp_user_timeout,
     })
 }
 
