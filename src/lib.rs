@@ -7,7 +7,7 @@
 //! | layer | modules | owns |
 //! |---|---|---|
 //! | front ends | [`cli`], [`service`], [`demo`] | arguments, output, schedules, the REST API; no engine logic |
-//! | engines | [`engine`]: `backup`, `restore` (+ `cross_major`), `verify`, `export`, `inspect` | one whole operation each: one function, an options struct, a typed report |
+//! | engines | [`engine`]: `backup`, `restore` (+ `cross_major`), `verify`, `export`, `inspect`, `schema_dump` | one whole operation each: one function, an options struct, a typed report |
 //! | middle | [`catalog`], [`ddl`], [`copy`], [`repo`] | reading `pg_catalog` into a model; rendering it as SQL in sections and dependency order; COPY streams and binary values; the content-addressed repository |
 //! | connections | [`pg`] | libpq-compatible connection specs, TLS, sessions on one exported snapshot, server errors |
 //! | plain data and SQL text | [`manifest`], [`sql`] | snapshot manifests and content ids; identifier/literal quoting, statement splitting |

@@ -818,7 +818,7 @@ async fn an_unreadable_manifest_is_reported_and_the_rest_served() {
     let bad = pgkeep::repo::Id::hash(&hostile);
     std::fs::write(env.dir.path().join("repo/snapshots").join(bad.to_hex()), &hostile).unwrap();
     let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
-    let ids: Vec<String> = svc.snapshot_list().into_iter().map(|s| s.id).collect();
+    let ids: Vec<String> = svc.snapshot_list().into_iter().map(|s| s.summary.id).collect();
     assert_eq!(ids, vec![good.to_hex()]);
     let api = start_api(svc.clone()).await;
     let (_, h) = api.call("GET", "/health", None, Some(TOKEN)).await;
@@ -874,7 +874,7 @@ source = "main"
         })
         .await;
     }
-    let mut left: Vec<String> = svc.snapshot_list().into_iter().map(|s| s.id).collect();
+    let mut left: Vec<String> = svc.snapshot_list().into_iter().map(|s| s.summary.id).collect();
     left.sort();
     let mut want = vec![ids[0].clone(), ids[2].clone()];
     want.sort();

@@ -1,9 +1,74 @@
-//! Looking inside snapshots without a server: one snapshot's tables
-//! (`show`) and what changed between two (`diff`). Reads manifests only.
+//! Looking inside snapshots without a server: the line a list of
+//! snapshots shows of each (`summary`, shared by `pgkeep snapshots` and the
+//! service's API), one snapshot's tables (`show`) and what changed between
+//! two (`diff`). Reads manifests only; formats nothing for a terminal.
 
 use std::collections::BTreeMap;
 
-use crate::repo::Snapshot;
+use crate::repo::{Id, Snapshot};
+
+/// The tag of snapshots kept out of retention until deleted (the
+/// service's restore points).
+pub const RESTORE_POINT_TAG: &str = "restore-point";
+
+/// What a list of snapshots says of one, without its tables: `pgkeep
+/// snapshots --json` prints these, the service keeps them in memory and
+/// its API returns them.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SnapshotSummary {
+    pub id: String,
+    pub tenant: Option<String>,
+    pub time: String,
+    pub time_end: String,
+    pub tags: Vec<String>,
+    pub label: Option<String>,
+    pub tables: u64,
+    pub rows: u64,
+    pub raw_bytes: u64,
+    pub new_stored_bytes: u64,
+    pub duration_ms: u64,
+    /// See [`status`].
+    pub status: &'static str,
+}
+
+pub fn summary(id: &Id, s: &Snapshot) -> SnapshotSummary {
+    SnapshotSummary {
+        id: id.to_hex(),
+        tenant: s.tenant.clone(),
+        time: s.time_start.clone(),
+        time_end: s.time_end.clone(),
+        tags: s.tags.clone(),
+        label: s.label.clone(),
+        tables: s.totals.tables,
+        rows: s.totals.rows,
+        raw_bytes: s.totals.raw_bytes,
+        new_stored_bytes: s.totals.new_stored_bytes,
+        duration_ms: s.totals.duration_ms,
+        status: status(s),
+    }
+}
+
+/// A listed snapshot's status. Only complete backups are ever written (a
+/// failed one leaves no manifest), so it says what the snapshot covers and
+/// whether retention keeps it.
+///
+/// The command line used to say only the first (schema only, data only)
+/// and the service only the second (restore point). This is the CLI's
+/// rule, the stricter one — a schema-only snapshot restores no rows, and
+/// whoever picks a snapshot from a list must see that — with the
+/// service's restore point added after it, so neither front end says less
+/// than it did.
+pub fn status(s: &Snapshot) -> &'static str {
+    let restore_point = s.tags.iter().any(|t| t == RESTORE_POINT_TAG);
+    match (s.scope.schema_only, s.scope.data_only, restore_point) {
+        (true, _, false) => "complete, schema only",
+        (true, _, true) => "complete, schema only, restore point",
+        (_, true, false) => "complete, data only",
+        (_, true, true) => "complete, data only, restore point",
+        (_, _, false) => "complete",
+        (_, _, true) => "complete, restore point",
+    }
+}
 
 /// One table of `show`.
 #[derive(Clone, Debug, serde::Serialize)]

@@ -8,9 +8,12 @@
 //! - `restore`: DDL in sections and data in parallel (or one transaction),
 //!   into the same, a newer or an older major (`restore::cross_major`).
 //! - `verify`, `export`, `inspect`: read a repository without a server.
+//! - `schema_dump`: a live database's catalog read on one snapshot and
+//!   rendered as DDL, what `pgkeep ddl` prints.
 
 pub mod backup;
 pub mod export;
 pub mod inspect;
 pub mod restore;
+pub mod schema_dump;
 pub mod verify;

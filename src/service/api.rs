@@ -384,7 +384,7 @@ struct VerifyBody {
 async fn verify_backup(State(svc): Svc, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let id = or_respond!(snapshot_arg(&svc, &id));
     let body: VerifyBody = or_respond!(body_or_default(&body));
-    let tenant = svc.snapshot_summary(&id.to_hex()).and_then(|s| s.tenant);
+    let tenant = svc.snapshot_summary(&id.to_hex()).and_then(|s| s.summary.tenant);
     match svc.submit(JobSpec::Verify { snapshot: id, read_data: body.read_data.unwrap_or(true) }, tenant, Trigger::Api) {
         Ok(r) => accepted(json!({ "job": r.id, "snapshot": id.to_hex() })),
         Err(e) => from_service(e),

@@ -31,6 +31,7 @@ use tokio::sync::{Notify, RwLock, Semaphore};
 
 use crate::catalog::ScopeSpec;
 use crate::engine::backup::{self, BackupOptions};
+use crate::engine::inspect;
 use crate::progress::Silent;
 use crate::repo::prune::{self, PruneOptions};
 use crate::repo::{Id, Repository, Snapshot};
@@ -41,8 +42,9 @@ use jobs::{JobKind, JobRecord, JobStatus, JobStore, TableStat, Trigger};
 use schedule::{Clock, Timing};
 use tenants::{Place, Tenant};
 
-/// The tag of snapshots kept out of retention until deleted.
-pub const RESTORE_POINT_TAG: &str = "restore-point";
+/// The tag of snapshots kept out of retention until deleted (defined
+/// beside the status that names it).
+pub use crate::engine::inspect::RESTORE_POINT_TAG;
 /// The tag of snapshots made by API or CLI requests.
 pub const API_TAG: &str = "api";
 
@@ -101,43 +103,29 @@ pub enum ServiceError {
     ShuttingDown,
 }
 
-/// What the service knows of a snapshot without reading it again.
+/// What the service knows of a snapshot without reading it again: the
+/// summary every front end lists ([`inspect::summary`], which also sets
+/// the status), and what `latest` and `at` pick by.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct SnapshotSummary {
-    pub id: String,
-    pub tenant: Option<String>,
-    pub time: String,
-    pub time_end: String,
-    pub tags: Vec<String>,
-    pub label: Option<String>,
-    pub tables: u64,
-    pub rows: u64,
-    pub raw_bytes: u64,
-    pub new_stored_bytes: u64,
-    pub duration_ms: u64,
-    pub status: &'static str,
+    #[serde(flatten)]
+    pub summary: inspect::SnapshotSummary,
     /// All of the tenant's definitions and data (not schema-only, data-only
     /// or table-filtered): only these are picked by `latest` and `at`.
     pub full_data: bool,
 }
 
+/// The summary's fields read as the service's own.
+impl std::ops::Deref for SnapshotSummary {
+    type Target = inspect::SnapshotSummary;
+    fn deref(&self) -> &inspect::SnapshotSummary {
+        &self.summary
+    }
+}
+
 impl SnapshotSummary {
     fn of(id: &Id, s: &Snapshot) -> SnapshotSummary {
-        SnapshotSummary {
-            id: id.to_hex(),
-            tenant: s.tenant.clone(),
-            time: s.time_start.clone(),
-            time_end: s.time_end.clone(),
-            tags: s.tags.clone(),
-            label: s.label.clone(),
-            tables: s.totals.tables,
-            rows: s.totals.rows,
-            raw_bytes: s.totals.raw_bytes,
-            new_stored_bytes: s.totals.new_stored_bytes,
-            duration_ms: s.totals.duration_ms,
-            status: if s.tags.iter().any(|t| t == RESTORE_POINT_TAG) { "complete, restore point" } else { "complete" },
-            full_data: s.holds_full_data(),
-        }
+        SnapshotSummary { summary: inspect::summary(id, s), full_data: s.holds_full_data() }
     }
 
     pub fn start(&self) -> Option<DateTime<Utc>> {
@@ -796,7 +784,7 @@ impl Service {
         let mut tenants: Vec<String> = self
             .snapshots_where(|s| s.tags.iter().any(|t| t == API_TAG))
             .into_iter()
-            .filter_map(|s| s.tenant)
+            .filter_map(|s| s.summary.tenant)
             .collect();
         tenants.sort();
         tenants.dedup();
