@@ -140,12 +140,15 @@ impl Built {
     }
 }
 
+/// Names objects in emitted SQL: always schema-qualified, with the
+/// relative schema (if any) replaced by the target schema.
 struct Namer<'a> {
     relative: Option<&'a str>,
     target: Option<&'a str>,
 }
 
 impl Namer<'_> {
+    /// A schema's name, the relative schema's replaced by the target.
     fn schema(&self, s: &str) -> String {
         match (self.relative, self.target) {
             (Some(r), Some(t)) if r == s => quote_ident(t).into_owned(),
@@ -157,23 +160,26 @@ impl Namer<'_> {
     /// relative schema's by the target (or placeholder) name: PostgreSQL
     /// searches `pg_catalog` before the path for unqualified names, so a
     /// bare `ALTER VIEW pg_stat_activity` would act on the system view.
-    fn q(&self, schema: Option<&str>, name: &str) -> String {
+    fn qualified(&self, schema: Option<&str>, name: &str) -> String {
         match schema {
             Some(s) => format!("{}.{}", self.schema(s), quote_ident(name)),
             None => quote_ident(name).into_owned(),
         }
     }
 
-    fn m(&self, m: &Meta) -> String {
-        self.q(m.schema.as_deref(), &m.name)
+    /// The qualified name of the object `meta` describes.
+    fn of(&self, meta: &Meta) -> String {
+        self.qualified(meta.schema.as_deref(), &meta.name)
     }
 }
 
-struct B<'a> {
+/// Renders a whole catalog into [`Built`] items, one family at a time
+/// (each family's `impl Builder` block lives in the file of that name).
+struct Builder<'a> {
     cat: &'a Catalog,
     opts: &'a RenderOptions,
     split: &'a HashSet<ObjRef>,
-    n: Namer<'a>,
+    names: Namer<'a>,
     out: Built,
     rel_by_oid: HashMap<u32, &'a Relation>,
     index_by_oid: HashMap<u32, &'a Index>,
@@ -265,7 +271,7 @@ fn operator_ref(op: &str) -> String {
     }
 }
 
-impl<'a> B<'a> {
+impl Builder<'_> {
     fn push(&mut self, item: Item) {
         self.out.items.push(item);
     }
@@ -327,7 +333,7 @@ impl<'a> B<'a> {
     fn schemas(&mut self) {
         for s in &self.cat.schemas {
             let m = &s.meta;
-            let name = self.n.schema(&m.name);
+            let name = self.names.schema(&m.name);
             let mut sql = String::new();
             // `public` exists in every new database (pg_dump does not create it either).
             let is_public = m.name == "public" && self.opts.target_schema.is_none();
@@ -352,7 +358,7 @@ impl<'a> B<'a> {
             let name = quote_ident(&m.name).into_owned();
             let mut sql = format!(
                 "CREATE EXTENSION IF NOT EXISTS {name} WITH SCHEMA {} VERSION {};\n",
-                self.n.schema(&x.in_schema),
+                self.names.schema(&x.in_schema),
                 quote_literal_std(&x.version)
             );
             self.comment(&mut sql, &format!("EXTENSION {name}"), m.comment.as_deref());
@@ -366,7 +372,7 @@ impl<'a> B<'a> {
     fn collations(&mut self) {
         for c in &self.cat.collations {
             let m = &c.meta;
-            let name = self.n.m(m);
+            let name = self.names.of(m);
             let mut parts = Vec::new();
             match c.provider.as_str() {
                 "i" => parts.push("provider = icu".to_string()),
@@ -410,7 +416,7 @@ impl<'a> B<'a> {
     fn types(&mut self) {
         for t in &self.cat.types {
             let m = &t.meta;
-            let name = self.n.m(m);
+            let name = self.names.of(m);
             let tkey = key(class::PG_TYPE, m.oid);
             let mut kind = "TYPE";
             let mut sql = match &t.kind {
@@ -539,7 +545,7 @@ impl<'a> B<'a> {
     fn sequences(&mut self) {
         for s in &self.cat.sequences {
             let m = &s.meta;
-            let name = self.n.m(m);
+            let name = self.names.of(m);
             let skey = key(class::PG_CLASS, m.oid);
             // Value first: an identity sequence is created with its table.
             let setval = match (s.last_value, s.uncalled_value) {
@@ -573,7 +579,7 @@ impl<'a> B<'a> {
                 if let Some(rel) = self.rel_by_oid.get(table) {
                     self.out.owned.insert((m.oid, *table));
                     let mut it = self.item(key(synth::SEQUENCE_OWNED_BY, m.oid), "SEQUENCE OWNED BY", Section::PreData, prio::SEQUENCE_OWNED_BY, m.schema.as_deref(), &m.name);
-                    it.sql = format!("ALTER SEQUENCE {name} OWNED BY {}.{};\n", self.n.m(&rel.meta), quote_ident(col));
+                    it.sql = format!("ALTER SEQUENCE {name} OWNED BY {}.{};\n", self.names.of(&rel.meta), quote_ident(col));
                     it.deps.push(skey);
                     it.deps.push(key(class::PG_CLASS, *table));
                     self.push(it);
@@ -596,7 +602,7 @@ impl<'a> B<'a> {
                 };
                 format!(
                     " GENERATED {kind} AS IDENTITY (\n    SEQUENCE NAME {}\n{}{persistence}\n)",
-                    self.n.m(&s.meta),
+                    self.names.of(&s.meta),
                     Self::sequence_options(&s.options, false)
                 )
             }
@@ -619,7 +625,7 @@ impl<'a> B<'a> {
 
     fn table(&mut self, rel: &Relation) {
         let m = &rel.meta;
-        let name = self.n.m(m);
+        let name = self.names.of(m);
         let tkey = key(class::PG_CLASS, m.oid);
         let foreign = rel.kind == RelKind::ForeignTable;
         let is_partition = rel.partition_bound.is_some();
@@ -803,7 +809,7 @@ impl<'a> B<'a> {
         if !inherit_parents.is_empty() {
             let ps: Vec<String> = inherit_parents
                 .iter()
-                .filter_map(|p| self.rel_by_oid.get(p).map(|r| self.n.m(&r.meta)))
+                .filter_map(|p| self.rel_by_oid.get(p).map(|r| self.names.of(&r.meta)))
                 .collect();
             sql.push_str(&format!("\nINHERITS ({})", ps.join(", ")));
         }
@@ -867,7 +873,7 @@ impl<'a> B<'a> {
         if let (Some(parent), Some(bound)) = (partition_parent, &rel.partition_bound) {
             if let Some(pr) = self.rel_by_oid.get(&parent) {
                 let mut it = self.item(key(synth::TABLE_ATTACH, m.oid), "TABLE ATTACH", Section::PreData, prio::TABLE_ATTACH, m.schema.as_deref(), &m.name);
-                it.sql = format!("ALTER TABLE ONLY {} ATTACH PARTITION {name} {bound};\n", self.n.m(&pr.meta));
+                it.sql = format!("ALTER TABLE ONLY {} ATTACH PARTITION {name} {bound};\n", self.names.of(&pr.meta));
                 it.deps.push(tkey);
                 it.deps.push(key(class::PG_CLASS, parent));
                 self.push(it);
@@ -896,7 +902,7 @@ impl<'a> B<'a> {
 
     fn view(&mut self, rel: &Relation) {
         let m = &rel.meta;
-        let name = self.n.m(m);
+        let name = self.names.of(m);
         let vkey = key(class::PG_CLASS, m.oid);
         let matview = rel.kind == RelKind::MaterializedView;
         let def = rel.view_definition.as_deref().unwrap_or("").trim_end().trim_end_matches(';');
@@ -999,7 +1005,7 @@ impl<'a> B<'a> {
             if c.kind == 'n' && (c.validated || !c.is_local) {
                 continue; // rendered with its column
             }
-            let tname = self.n.m(&rel.meta);
+            let tname = self.names.of(&rel.meta);
             // A CHECK goes to the children too unless it is NO INHERIT.
             let only = match c.kind {
                 'f' if rel.kind == RelKind::PartitionedTable => "",
@@ -1019,7 +1025,7 @@ impl<'a> B<'a> {
             }
             self.comment(&mut rest, &format!("CONSTRAINT {cname} ON {tname}"), c.comment.as_deref());
             if let Some(ix) = ix {
-                self.comment(&mut rest, &format!("INDEX {}", self.n.m(&ix.meta)), ix.meta.comment.as_deref());
+                self.comment(&mut rest, &format!("INDEX {}", self.names.of(&ix.meta)), ix.meta.comment.as_deref());
             }
             let two_step = if has_copies.contains(&c.oid) { None } else { self.two_step(c, rel, ix, &tname, only, &cname, &rest) };
             let sql = format!("{add}{rest}");
@@ -1081,7 +1087,7 @@ impl<'a> B<'a> {
 
     /// Statements that belong with an index, whoever creates it.
     fn index_extras(&self, sql: &mut String, ix: &Index, rel: &Relation, tname: &str) {
-        let iname = self.n.m(&ix.meta);
+        let iname = self.names.of(&ix.meta);
         if let Some(ts) = &ix.tablespace {
             sql.push_str(&format!("ALTER INDEX {iname} SET TABLESPACE {};\n", quote_ident(ts)));
         }
@@ -1100,14 +1106,14 @@ impl<'a> B<'a> {
     /// `pg_get_indexdef` always qualifies the table by its schema; a
     /// relative dump names it by the target (or placeholder) schema.
     fn relative_index_definition(&self, ix: &Index, rel: &Relation) -> String {
-        let (Some(rel_schema), Some(schema)) = (self.n.relative, rel.meta.schema.as_deref()) else {
+        let (Some(rel_schema), Some(schema)) = (self.names.relative, rel.meta.schema.as_deref()) else {
             return ix.definition.clone();
         };
         if rel_schema != schema {
             return ix.definition.clone();
         }
         let qualified = crate::sql::quote::quote_qualified(schema, &rel.meta.name);
-        let bare = self.n.m(&rel.meta);
+        let bare = self.names.of(&rel.meta);
         for on in [" ON ONLY ", " ON "] {
             let from = format!("{on}{qualified} USING ");
             if let Some(pos) = ix.definition.find(&from) {
@@ -1123,11 +1129,11 @@ impl<'a> B<'a> {
         for ix in &self.cat.indexes {
             let Some(rel) = self.rel_by_oid.get(&ix.table).copied() else { continue };
             let ikey = key(class::PG_CLASS, ix.meta.oid);
-            let iname = self.n.m(&ix.meta);
+            let iname = self.names.of(&ix.meta);
             if let Some(parent) = ix.parent {
                 if let Some(p) = self.index_by_oid.get(&parent).copied() {
                     let mut it = self.item(key(synth::INDEX_ATTACH, ix.meta.oid), "INDEX ATTACH", Section::PostData, prio::INDEX_ATTACH, ix.meta.schema.as_deref(), &ix.meta.name);
-                    it.sql = format!("ALTER INDEX {} ATTACH PARTITION {iname};\n", self.n.m(&p.meta));
+                    it.sql = format!("ALTER INDEX {} ATTACH PARTITION {iname};\n", self.names.of(&p.meta));
                     it.deps.push(ikey);
                     it.deps.push(key(class::PG_CLASS, parent));
                     self.push(it);
@@ -1136,7 +1142,7 @@ impl<'a> B<'a> {
             if ix.constraint.is_some() {
                 continue;
             }
-            let tname = self.n.m(&rel.meta);
+            let tname = self.names.of(&rel.meta);
             let mut sql = format!("{};\n", self.relative_index_definition(ix, rel));
             self.index_extras(&mut sql, ix, rel, &tname);
             self.comment(&mut sql, &format!("INDEX {iname}"), ix.meta.comment.as_deref());
@@ -1152,7 +1158,7 @@ impl<'a> B<'a> {
     fn functions(&mut self) {
         for f in &self.cat.functions {
             let m = &f.meta;
-            let name = self.n.m(m);
+            let name = self.names.of(m);
             let sig = format!("{name}({})", f.identity_arguments);
             let word = if f.kind == 'p' { "PROCEDURE" } else { "FUNCTION" };
             let mut sql = format!("CREATE {word} {name}({})", f.arguments);
@@ -1226,7 +1232,7 @@ impl<'a> B<'a> {
     fn aggregates(&mut self) {
         for a in &self.cat.aggregates {
             let m = &a.meta;
-            let name = self.n.m(m);
+            let name = self.names.of(m);
             let args = if a.arguments.is_empty() { "*".to_string() } else { a.arguments.clone() };
             let ident = if a.identity_arguments.is_empty() { "*".to_string() } else { a.identity_arguments.clone() };
             let sig = format!("{name}({ident})");
@@ -1306,7 +1312,7 @@ impl<'a> B<'a> {
         for o in &self.cat.operators {
             let m = &o.meta;
             let schema_prefix = match m.schema.as_deref() {
-                Some(s) => format!("{}.", self.n.schema(s)),
+                Some(s) => format!("{}.", self.names.schema(s)),
                 None => String::new(),
             };
             let name = format!("{schema_prefix}{}", m.name);
@@ -1356,7 +1362,7 @@ impl<'a> B<'a> {
     fn opfamilies(&mut self) {
         for f in &self.cat.opfamilies {
             let m = &f.meta;
-            let name = self.n.m(m);
+            let name = self.names.of(m);
             let using = format!("USING {}", quote_ident(&f.method));
             let mut sql = format!("CREATE OPERATOR FAMILY {name} {using};\n");
             if !f.loose_members.is_empty() {
@@ -1371,7 +1377,7 @@ impl<'a> B<'a> {
         }
         for c in &self.cat.opclasses {
             let m = &c.meta;
-            let name = self.n.m(m);
+            let name = self.names.of(m);
             let using = format!("USING {}", quote_ident(&c.method));
             let mut items = c.members.clone();
             if let Some(s) = &c.storage {
@@ -1455,7 +1461,7 @@ impl<'a> B<'a> {
     fn conversions(&mut self) {
         for c in &self.cat.conversions {
             let m = &c.meta;
-            let name = self.n.m(m);
+            let name = self.names.of(m);
             let mut sql = format!(
                 "CREATE {}CONVERSION {name} FOR {} TO {} FROM {};\n",
                 if c.default { "DEFAULT " } else { "" },
@@ -1475,7 +1481,7 @@ impl<'a> B<'a> {
     fn text_search(&mut self) {
         for t in &self.cat.text_search {
             let m = &t.meta;
-            let name = self.n.m(m);
+            let name = self.names.of(m);
             let (kind, cls, sql) = match &t.kind {
                 TextSearch::Parser { start, gettoken, end, lextypes, headline } => {
                     let mut p = vec![
@@ -1530,7 +1536,7 @@ impl<'a> B<'a> {
     fn triggers(&mut self) {
         for t in &self.cat.triggers {
             let Some(rel) = self.rel_by_oid.get(&t.table).copied() else { continue };
-            let tname = self.n.m(&rel.meta);
+            let tname = self.names.of(&rel.meta);
             let trig = quote_ident(&t.name).into_owned();
             // A partition's copy of its parent's trigger: only its state.
             let mut sql = if t.parent.is_some() { String::new() } else { format!("{};\n", t.definition) };
@@ -1581,7 +1587,7 @@ impl<'a> B<'a> {
     fn rules(&mut self) {
         for r in &self.cat.rules {
             let Some(rel) = self.rel_by_oid.get(&r.table).copied() else { continue };
-            let tname = self.n.m(&rel.meta);
+            let tname = self.names.of(&rel.meta);
             let rname = quote_ident(&r.name).into_owned();
             let mut sql = r.definition.trim_end().to_string();
             if !sql.ends_with(';') {
@@ -1607,7 +1613,7 @@ impl<'a> B<'a> {
     fn policies(&mut self) {
         for p in &self.cat.policies {
             let Some(rel) = self.rel_by_oid.get(&p.table).copied() else { continue };
-            let tname = self.n.m(&rel.meta);
+            let tname = self.names.of(&rel.meta);
             let pname = quote_ident(&p.name).into_owned();
             let mut sql = format!("CREATE POLICY {pname} ON {tname}");
             if !p.permissive {
@@ -1650,7 +1656,7 @@ impl<'a> B<'a> {
                 continue;
             }
             let m = &s.meta;
-            let name = self.n.m(m);
+            let name = self.names.of(m);
             let mut sql = format!("CREATE STATISTICS {name}{};\n", s.definition_tail);
             if let Some(t) = s.target {
                 sql.push_str(&format!("ALTER STATISTICS {name} SET STATISTICS {t};\n"));
@@ -1753,7 +1759,7 @@ impl<'a> B<'a> {
             self.push(it);
             for (table, cols, filter) in &p.tables {
                 let Some(rel) = self.rel_by_oid.get(table).copied() else { continue };
-                let mut s = format!("ALTER PUBLICATION {name} ADD TABLE ONLY {}", self.n.m(&rel.meta));
+                let mut s = format!("ALTER PUBLICATION {name} ADD TABLE ONLY {}", self.names.of(&rel.meta));
                 if let Some(c) = cols {
                     s.push_str(&format!(" ({c})"));
                 }
@@ -1794,7 +1800,7 @@ impl<'a> B<'a> {
         }
         for (table, acls) in by_table {
             let Some(rel) = self.rel_by_oid.get(&table).copied() else { continue };
-            let on = format!("TABLE {}", self.n.m(&rel.meta));
+            let on = format!("TABLE {}", self.names.of(&rel.meta));
             let mut sql = String::new();
             for a in acls {
                 let col = quote_ident(&a.column).into_owned();
@@ -1814,7 +1820,7 @@ impl<'a> B<'a> {
         for l in &self.cat.languages {
             let m = &l.meta;
             let name = quote_ident(&m.name).into_owned();
-            let func = |f: &(String, String, u32)| self.n.q(Some(&f.0), &f.1);
+            let func = |f: &(String, String, u32)| self.names.qualified(Some(&f.0), &f.1);
             let mut sql = format!(
                 "CREATE {}PROCEDURAL LANGUAGE {name} HANDLER {}",
                 if l.trusted { "TRUSTED " } else { "" },
@@ -1956,7 +1962,7 @@ impl<'a> B<'a> {
                 }
             };
             let prefix = match &d.schema {
-                Some(s) => format!("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} ", quote_ident(&d.role), self.n.schema(s)),
+                Some(s) => format!("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} ", quote_ident(&d.role), self.names.schema(s)),
                 None => format!("ALTER DEFAULT PRIVILEGES FOR ROLE {} ", quote_ident(&d.role)),
             };
             let t = Target { prefix: &prefix, on: what, column: None, owner: Some(&d.role) };
@@ -2066,11 +2072,11 @@ fn ckey_of(c: &DomainConstraint) -> ObjRef {
 }
 
 pub(crate) fn build(cat: &Catalog, opts: &RenderOptions, split: &HashSet<ObjRef>) -> Result<Built, DdlError> {
-    let mut b = B {
+    let mut b = Builder {
         cat,
         opts,
         split,
-        n: Namer { relative: cat.relative_schema.as_deref(), target: opts.target_schema.as_deref() },
+        names: Namer { relative: cat.relative_schema.as_deref(), target: opts.target_schema.as_deref() },
         out: Built {
             items: Vec::new(),
             inline: HashMap::new(),
