@@ -1,6 +1,9 @@
-//! Reading privileges that are not part of one object's row (default privileges, privileges on extension members and system objects and columns), large objects, and security labels.
+//! Reading privileges that are not part of one object's row (default
+//! privileges, privileges on extension members and system objects and
+//! columns), large objects, and security labels.
 //!
-//! It reads rows into the model and must not render statements (that is `ddl::build`'s job).
+//! It reads rows into the model and must not render statements (that is
+//! `ddl::build`'s job).
 
 use super::*;
 

@@ -1,6 +1,8 @@
-//! Reading extensions and which objects are their members (`pg_extension`, `pg_depend` deptype `e`).
+//! Reading extensions and which objects are their members (`pg_extension`,
+//! `pg_depend` deptype `e`).
 //!
-//! It reads rows into the model and must not render statements (that is `ddl::build`'s job).
+//! It reads rows into the model and must not render statements (that is
+//! `ddl::build`'s job).
 
 use super::*;
 

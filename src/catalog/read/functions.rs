@@ -1,6 +1,7 @@
 //! Reading functions and procedures, aggregates and procedural languages.
 //!
-//! It reads rows into the model and must not render statements (that is `ddl::build`'s job).
+//! It reads rows into the model and must not render statements (that is
+//! `ddl::build`'s job).
 
 use super::*;
 

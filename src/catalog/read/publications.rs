@@ -1,6 +1,8 @@
-//! Reading logical replication: publications (with their tables and schemas) and subscriptions.
+//! Reading logical replication: publications (with their tables and schemas)
+//! and subscriptions.
 //!
-//! It reads rows into the model and must not render statements (that is `ddl::build`'s job).
+//! It reads rows into the model and must not render statements (that is
+//! `ddl::build`'s job).
 
 use super::*;
 

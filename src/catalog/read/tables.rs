@@ -1,6 +1,8 @@
-//! Reading relations (tables, views, materialized views, foreign tables, partitions) with their columns, constraints, indexes and sequences.
+//! Reading relations (tables, views, materialized views, foreign tables,
+//! partitions) with their columns, constraints, indexes and sequences.
 //!
-//! It reads rows into the model and must not render statements (that is `ddl::build`'s job).
+//! It reads rows into the model and must not render statements (that is
+//! `ddl::build`'s job).
 
 use super::*;
 

@@ -1,6 +1,8 @@
-//! Reading what hangs off a table after its data (triggers, rules, row-security policies, extended statistics) and event triggers.
+//! Reading what hangs off a table after its data (triggers, rules,
+//! row-security policies, extended statistics) and event triggers.
 //!
-//! It reads rows into the model and must not render statements (that is `ddl::build`'s job).
+//! It reads rows into the model and must not render statements (that is
+//! `ddl::build`'s job).
 
 use super::*;
 

@@ -1,6 +1,8 @@
-//! Reading types (base, composite, enum, range, multirange, shell) with domains and their constraints, and collations.
+//! Reading types (base, composite, enum, range, multirange, shell) with
+//! domains and their constraints, and collations.
 //!
-//! It reads rows into the model and must not render statements (that is `ddl::build`'s job).
+//! It reads rows into the model and must not render statements (that is
+//! `ddl::build`'s job).
 
 use super::*;
 
