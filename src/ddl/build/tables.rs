@@ -106,182 +106,216 @@ impl Builder<'_> {
         }
     }
 
+    /// A table (plain, partitioned, partition, typed, foreign): its columns
+    /// and inline constraints, the CREATE statement, the ALTERs that follow
+    /// it, then the item itself and, for a partition, its ATTACH.
     fn table(&mut self, rel: &Relation) {
-        let m = &rel.meta;
-        let name = self.names.of(m);
-        let tkey = key(class::PG_CLASS, m.oid);
-        let foreign = rel.kind == RelKind::ForeignTable;
-        let is_partition = rel.partition_bound.is_some();
-        let partition_parent = if is_partition { rel.parents.first().copied() } else { None };
-        let inherit_parents: Vec<u32> = if is_partition { Vec::new() } else { rel.parents.clone() };
-        let mut lines = Vec::new();
-        let mut after = String::new();
-        let mut inline_comments = String::new();
-        let only = if rel.kind == RelKind::PartitionedTable { "" } else { "ONLY " };
-        let alter = if foreign { "ALTER FOREIGN TABLE" } else { "ALTER TABLE" };
+        let t = TableContext::new(self, rel);
+        let mut parts = TableParts::default();
         for col in &rel.columns {
-            let cname = quote_ident(&col.name).into_owned();
-            let listed = rel.of_type.is_none() && (col.is_local || is_partition);
-            let dkey = col.default_oid.map(|d| key(class::PG_ATTRDEF, d));
-            let default_inline = dkey.is_some_and(|k| !self.split.contains(&k)) && col.generated.is_none();
-            if listed {
-                let mut s = format!("{cname} {}", col.type_name);
-                if let Some(o) = (!col.fdw_options.is_empty()).then(|| options_clause(&col.fdw_options)) {
-                    s.push_str(&format!(" {o}"));
+            self.table_column(&t, col, &mut parts);
+        }
+        self.inline_checks(&t, &mut parts);
+        let mut sql = self.create_table_statement(&t, &parts.lines);
+        sql.push_str(&parts.after);
+        self.table_alters(&t, &mut sql);
+        let m = &rel.meta;
+        let what = format!("{} {}", t.kind_word, t.name);
+        self.owner(&mut sql, &what, m.owner.as_deref());
+        self.comment(&mut sql, &what, m.comment.as_deref());
+        sql.push_str(&parts.inline_comments);
+        self.columns_meta(&mut sql, rel, &t.name);
+        let on = format!("TABLE {}", t.name);
+        self.grants(&mut sql, &on, None, m.owner.as_deref(), m.acl.as_deref(), &m.acl_base);
+        self.column_grants(&mut sql, rel, &on);
+        self.push_table_item(&t, sql);
+        self.attach_partition(&t);
+    }
+
+    /// One column: its line in the CREATE statement (or what an inherited
+    /// or typed-table column changes), its default as an item of its own
+    /// when split out, and the ALTERs for storage, compression, statistics
+    /// and options.
+    fn table_column(&mut self, t: &TableContext<'_>, col: &Column, parts: &mut TableParts) {
+        let (rel, m, name, tkey) = (t.rel, &t.rel.meta, &t.name, t.tkey);
+        let (alter, only) = (t.alter, t.only);
+        let cname = quote_ident(&col.name).into_owned();
+        let listed = rel.of_type.is_none() && (col.is_local || t.is_partition);
+        let dkey = col.default_oid.map(|d| key(class::PG_ATTRDEF, d));
+        let default_inline = dkey.is_some_and(|k| !self.split.contains(&k)) && col.generated.is_none();
+        if listed {
+            let line = self.listed_column(t, col, &cname, default_inline, parts);
+            parts.lines.push(line);
+        } else if rel.of_type.is_some() {
+            self.typed_table_column(t, col, &cname, default_inline, parts);
+        } else {
+            self.inherited_column(t, col, &cname, default_inline, parts);
+        }
+        if let Some(k) = dkey {
+            if default_inline {
+                self.out.inline.insert(k, tkey);
+                self.out.parts.entry(tkey).or_default().push(k);
+            } else if col.generated.is_none() {
+                if let Some(d) = &col.default {
+                    let mut it = self.item(k, "DEFAULT", Section::PreData, prio::DEFAULT, m.schema.as_deref(), &format!("{} {}", m.name, col.name));
+                    it.sql = format!("{alter} {only}{name} ALTER COLUMN {cname} SET DEFAULT {d};\n");
+                    it.deps.push(tkey);
+                    it.owner = m.owner.clone();
+                    self.push(it);
                 }
-                if let Some(c) = &col.collation {
-                    s.push_str(&format!(" COLLATE {c}"));
-                }
-                // A child's generated column takes the parent's expression.
-                let parent_generates = col.inherited
-                    && !is_partition
-                    && inherit_parents.iter().any(|p| {
-                        self.rel_by_oid
-                            .get(p)
-                            .is_some_and(|pr| pr.columns.iter().any(|pc| pc.name == col.name && pc.generated.is_some()))
-                    });
-                if let (Some(g), Some(expr), false) = (col.generated, &col.default, parent_generates) {
-                    s.push_str(&format!(" GENERATED ALWAYS AS ({expr}) {}", if g == 'v' { "VIRTUAL" } else { "STORED" }));
-                }
-                if default_inline {
-                    if let Some(d) = &col.default {
-                        s.push_str(&format!(" DEFAULT {d}"));
-                    }
-                }
-                match self.not_nulls.get(&(m.oid, col.name.as_str())) {
-                    // 18+: the constraint's own name (a partition keeps its
-                    // parent's; ATTACH PARTITION merges them).
-                    // Purely inherited: the parent's constraint makes it.
-                    Some(nn) if !nn.is_local && !is_partition => {}
-                    Some(nn) if nn.validated => {
-                        let no_inherit = if nn.definition.contains(" NO INHERIT") { " NO INHERIT" } else { "" };
-                        s.push_str(&format!(" CONSTRAINT {} NOT NULL{no_inherit}", quote_ident(&nn.name)));
-                        self.comment(&mut inline_comments, &format!("CONSTRAINT {} ON {name}", quote_ident(&nn.name)), nn.comment.as_deref());
-                        self.out.inline.insert(key(class::PG_CONSTRAINT, nn.oid), tkey);
-                    }
-                    Some(_) => {}
-                    None if col.not_null => s.push_str(" NOT NULL"),
-                    None => {}
-                }
-                if col.identity.is_some() {
-                    s.push_str(&self.identity_clause(rel, col));
-                }
-                // A column the child declared itself (it was made on its own
-                // and then set to INHERIT) takes the parent's default when
-                // created with INHERITS; the source's child had none.
-                if col.default.is_none() && col.inherited && !is_partition {
-                    let parent_default = inherit_parents.iter().any(|p| {
-                        self.rel_by_oid
-                            .get(p)
-                            .is_some_and(|pr| pr.columns.iter().any(|pc| pc.name == col.name && pc.default.is_some() && pc.generated.is_none()))
-                    });
-                    if parent_default {
-                        after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} DROP DEFAULT;\n"));
-                    }
-                }
-                lines.push(s);
-            } else {
-                // Inherited (or typed-table) column: only what differs.
-                if rel.of_type.is_some() {
-                    let mut opts = String::new();
-                    if default_inline {
-                        if let Some(d) = &col.default {
-                            opts.push_str(&format!(" DEFAULT {d}"));
-                        }
-                    }
-                    match self.not_nulls.get(&(m.oid, col.name.as_str())) {
-                        // 18+: keep the constraint's name.
-                        Some(nn) if nn.validated && nn.is_local => {
-                            opts.push_str(&format!(" CONSTRAINT {} NOT NULL", quote_ident(&nn.name)));
-                            self.comment(&mut inline_comments, &format!("CONSTRAINT {} ON {name}", quote_ident(&nn.name)), nn.comment.as_deref());
-                            self.out.inline.insert(key(class::PG_CONSTRAINT, nn.oid), tkey);
-                        }
-                        _ if col.not_null => opts.push_str(" NOT NULL"),
-                        _ => {}
-                    }
-                    if !opts.is_empty() {
-                        lines.push(format!("{cname} WITH OPTIONS{opts}"));
-                    }
-                } else {
-                    if default_inline {
-                        if let Some(d) = &col.default {
-                            let parent_same = inherit_parents.iter().any(|p| {
-                                self.rel_by_oid.get(p).is_some_and(|pr| {
-                                    pr.columns.iter().any(|pc| pc.name == col.name && pc.default.as_ref() == Some(d))
-                                })
-                            });
-                            if !parent_same {
-                                after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET DEFAULT {d};\n"));
-                            }
-                        }
-                    }
-                    if col.not_null {
-                        let parent_nn = inherit_parents.iter().any(|p| {
-                            self.rel_by_oid
-                                .get(p)
-                                .is_some_and(|pr| pr.columns.iter().any(|pc| pc.name == col.name && pc.not_null))
-                        });
-                        if !parent_nn {
-                            after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET NOT NULL;\n"));
-                        }
-                    }
-                }
-            }
-            if let Some(k) = dkey {
-                if default_inline {
-                    self.out.inline.insert(k, tkey);
-                    self.out.parts.entry(tkey).or_default().push(k);
-                } else if col.generated.is_none() {
-                    if let Some(d) = &col.default {
-                        let mut it = self.item(k, "DEFAULT", Section::PreData, prio::DEFAULT, m.schema.as_deref(), &format!("{} {}", m.name, col.name));
-                        it.sql = format!("{alter} {only}{name} ALTER COLUMN {cname} SET DEFAULT {d};\n");
-                        it.deps.push(tkey);
-                        it.owner = m.owner.clone();
-                        self.push(it);
-                    }
-                }
-            }
-            if let Some(st) = col.storage {
-                after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET STORAGE {};\n", storage_word(st)));
-            }
-            if let Some(c) = col.compression {
-                let word = if c == 'l' { "lz4" } else { "pglz" };
-                after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET COMPRESSION {word};\n"));
-            }
-            if let Some(t) = col.statistics {
-                after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET STATISTICS {t};\n"));
-            }
-            if !col.options.is_empty() {
-                after.push_str(&format!(
-                    "{alter} {only}{name} ALTER COLUMN {cname} SET ({});\n",
-                    with_clause(&col.options, "").join(", ")
-                ));
-            }
-            if !listed && !col.fdw_options.is_empty() {
-                after.push_str(&format!("{alter} {name} ALTER COLUMN {cname} {};\n", options_clause(&col.fdw_options)));
             }
         }
-        // CHECK constraints go inline when valid and local.
-        let checks: Vec<&Constraint> = self.checks_by_table.get(&m.oid).cloned().unwrap_or_default();
+        let after = &mut parts.after;
+        if let Some(st) = col.storage {
+            after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET STORAGE {};\n", storage_word(st)));
+        }
+        if let Some(c) = col.compression {
+            let word = if c == 'l' { "lz4" } else { "pglz" };
+            after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET COMPRESSION {word};\n"));
+        }
+        if let Some(target) = col.statistics {
+            after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET STATISTICS {target};\n"));
+        }
+        if !col.options.is_empty() {
+            after.push_str(&format!(
+                "{alter} {only}{name} ALTER COLUMN {cname} SET ({});\n",
+                with_clause(&col.options, "").join(", ")
+            ));
+        }
+        if !listed && !col.fdw_options.is_empty() {
+            after.push_str(&format!("{alter} {name} ALTER COLUMN {cname} {};\n", options_clause(&col.fdw_options)));
+        }
+    }
+
+    /// The line of a column the table declares itself: type, options,
+    /// collation, generation, default, NOT NULL and identity.
+    fn listed_column(&mut self, t: &TableContext<'_>, col: &Column, cname: &str, default_inline: bool, parts: &mut TableParts) -> String {
+        let (name, tkey) = (&t.name, t.tkey);
+        let mut s = format!("{cname} {}", col.type_name);
+        if let Some(o) = (!col.fdw_options.is_empty()).then(|| options_clause(&col.fdw_options)) {
+            s.push_str(&format!(" {o}"));
+        }
+        if let Some(c) = &col.collation {
+            s.push_str(&format!(" COLLATE {c}"));
+        }
+        // A child's generated column takes the parent's expression.
+        let parent_generates = col.inherited && !t.is_partition && self.a_parent_has(t, col, |pc| pc.generated.is_some());
+        if let (Some(g), Some(expr), false) = (col.generated, &col.default, parent_generates) {
+            s.push_str(&format!(" GENERATED ALWAYS AS ({expr}) {}", if g == 'v' { "VIRTUAL" } else { "STORED" }));
+        }
+        if default_inline {
+            if let Some(d) = &col.default {
+                s.push_str(&format!(" DEFAULT {d}"));
+            }
+        }
+        match self.not_nulls.get(&(t.rel.meta.oid, col.name.as_str())) {
+            // 18+: the constraint's own name (a partition keeps its
+            // parent's; ATTACH PARTITION merges them).
+            // Purely inherited: the parent's constraint makes it.
+            Some(nn) if !nn.is_local && !t.is_partition => {}
+            Some(nn) if nn.validated => {
+                let no_inherit = if nn.definition.contains(" NO INHERIT") { " NO INHERIT" } else { "" };
+                s.push_str(&format!(" CONSTRAINT {} NOT NULL{no_inherit}", quote_ident(&nn.name)));
+                self.comment(&mut parts.inline_comments, &format!("CONSTRAINT {} ON {name}", quote_ident(&nn.name)), nn.comment.as_deref());
+                self.out.inline.insert(key(class::PG_CONSTRAINT, nn.oid), tkey);
+            }
+            Some(_) => {}
+            None if col.not_null => s.push_str(" NOT NULL"),
+            None => {}
+        }
+        if col.identity.is_some() {
+            s.push_str(&self.identity_clause(t.rel, col));
+        }
+        // A column the child declared itself (it was made on its own
+        // and then set to INHERIT) takes the parent's default when
+        // created with INHERITS; the source's child had none.
+        if col.default.is_none()
+            && col.inherited
+            && !t.is_partition
+            && self.a_parent_has(t, col, |pc| pc.default.is_some() && pc.generated.is_none())
+        {
+            let (alter, only) = (t.alter, t.only);
+            parts.after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} DROP DEFAULT;\n"));
+        }
+        s
+    }
+
+    /// A typed table's column: only a default or NOT NULL, as `WITH OPTIONS`.
+    fn typed_table_column(&mut self, t: &TableContext<'_>, col: &Column, cname: &str, default_inline: bool, parts: &mut TableParts) {
+        let (name, tkey) = (&t.name, t.tkey);
+        let mut opts = String::new();
+        if default_inline {
+            if let Some(d) = &col.default {
+                opts.push_str(&format!(" DEFAULT {d}"));
+            }
+        }
+        match self.not_nulls.get(&(t.rel.meta.oid, col.name.as_str())) {
+            // 18+: keep the constraint's name.
+            Some(nn) if nn.validated && nn.is_local => {
+                opts.push_str(&format!(" CONSTRAINT {} NOT NULL", quote_ident(&nn.name)));
+                self.comment(&mut parts.inline_comments, &format!("CONSTRAINT {} ON {name}", quote_ident(&nn.name)), nn.comment.as_deref());
+                self.out.inline.insert(key(class::PG_CONSTRAINT, nn.oid), tkey);
+            }
+            _ if col.not_null => opts.push_str(" NOT NULL"),
+            _ => {}
+        }
+        if !opts.is_empty() {
+            parts.lines.push(format!("{cname} WITH OPTIONS{opts}"));
+        }
+    }
+
+    /// An inherited column: only the default and NOT NULL its parents do
+    /// not give it, as ALTERs after the CREATE.
+    fn inherited_column(&mut self, t: &TableContext<'_>, col: &Column, cname: &str, default_inline: bool, parts: &mut TableParts) {
+        let (name, alter, only) = (&t.name, t.alter, t.only);
+        if default_inline {
+            if let Some(d) = &col.default {
+                if !self.a_parent_has(t, col, |pc| pc.default.as_ref() == Some(d)) {
+                    parts.after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET DEFAULT {d};\n"));
+                }
+            }
+        }
+        if col.not_null && !self.a_parent_has(t, col, |pc| pc.not_null) {
+            parts.after.push_str(&format!("{alter} {only}{name} ALTER COLUMN {cname} SET NOT NULL;\n"));
+        }
+    }
+
+    /// Whether a table this one inherits from (not a partition's parent)
+    /// has a column of the same name that satisfies `test`.
+    fn a_parent_has(&self, t: &TableContext<'_>, col: &Column, test: impl Fn(&Column) -> bool) -> bool {
+        t.inherit_parents.iter().any(|p| {
+            self.rel_by_oid
+                .get(p)
+                .is_some_and(|pr| pr.columns.iter().any(|pc| pc.name == col.name && test(pc)))
+        })
+    }
+
+    /// CHECK constraints go inline when valid and local.
+    fn inline_checks(&mut self, t: &TableContext<'_>, parts: &mut TableParts) {
+        let checks: Vec<&Constraint> = self.checks_by_table.get(&t.rel.meta.oid).cloned().unwrap_or_default();
         for c in checks {
             let ckey = key(class::PG_CONSTRAINT, c.oid);
             if c.validated && !self.split.contains(&ckey) {
-                lines.push(format!("CONSTRAINT {} {}", quote_ident(&c.name), c.definition));
-                self.comment(&mut inline_comments, &format!("CONSTRAINT {} ON {name}", quote_ident(&c.name)), c.comment.as_deref());
-                self.out.inline.insert(ckey, tkey);
-                self.out.parts.entry(tkey).or_default().push(ckey);
+                parts.lines.push(format!("CONSTRAINT {} {}", quote_ident(&c.name), c.definition));
+                self.comment(&mut parts.inline_comments, &format!("CONSTRAINT {} ON {}", quote_ident(&c.name), t.name), c.comment.as_deref());
+                self.out.inline.insert(ckey, t.tkey);
+                self.out.parts.entry(t.tkey).or_default().push(ckey);
             }
         }
+    }
+
+    /// `CREATE [UNLOGGED|FOREIGN] TABLE ... ;` with its column lines and
+    /// clauses (INHERITS, PARTITION BY, USING, WITH, SERVER, OPTIONS).
+    fn create_table_statement(&self, t: &TableContext<'_>, lines: &[String]) -> String {
+        let (rel, name) = (t.rel, &t.name);
         let mut sql = String::new();
         let unlogged = if rel.unlogged { "UNLOGGED " } else { "" };
-        let create = if foreign { "CREATE FOREIGN TABLE" } else { "CREATE TABLE" };
-        let _ = create;
         if let Some(ty) = &rel.of_type {
             sql.push_str(&format!("CREATE {unlogged}TABLE {name} OF {ty}"));
             if !lines.is_empty() {
                 sql.push_str(&format!(" (\n    {}\n)", lines.join(",\n    ")));
             }
-        } else if foreign {
+        } else if t.foreign {
             sql.push_str(&format!("CREATE FOREIGN TABLE {name} (\n    {}\n)", lines.join(",\n    ")));
         } else {
             sql.push_str(&format!("CREATE {unlogged}TABLE {name} (\n    {}\n)", lines.join(",\n    ")));
@@ -289,8 +323,9 @@ impl Builder<'_> {
                 sql = format!("CREATE {unlogged}TABLE {name} (\n)");
             }
         }
-        if !inherit_parents.is_empty() {
-            let ps: Vec<String> = inherit_parents
+        if !t.inherit_parents.is_empty() {
+            let ps: Vec<String> = t
+                .inherit_parents
                 .iter()
                 .filter_map(|p| self.rel_by_oid.get(p).map(|r| self.names.of(&r.meta)))
                 .collect();
@@ -307,7 +342,7 @@ impl Builder<'_> {
         if !with.is_empty() {
             sql.push_str(&format!("\nWITH ({})", with.join(", ")));
         }
-        if foreign {
+        if t.foreign {
             if let Some(s) = &rel.foreign_server {
                 sql.push_str(&format!("\nSERVER {}", quote_ident(s)));
             }
@@ -316,11 +351,17 @@ impl Builder<'_> {
             }
         }
         sql.push_str(";\n");
-        sql.push_str(&after);
+        sql
+    }
+
+    /// The table-level ALTERs after the columns': tablespace, replica
+    /// identity, row security.
+    fn table_alters(&self, t: &TableContext<'_>, sql: &mut String) {
+        let (rel, name, only) = (t.rel, &t.name, t.only);
         if let Some(ts) = &rel.tablespace {
             sql.push_str(&format!("ALTER TABLE {only}{name} SET TABLESPACE {};\n", quote_ident(ts)));
         }
-        match if foreign { 'd' } else { rel.replica_identity } {
+        match if t.foreign { 'd' } else { rel.replica_identity } {
             'f' => sql.push_str(&format!("ALTER TABLE {only}{name} REPLICA IDENTITY FULL;\n")),
             'n' => sql.push_str(&format!("ALTER TABLE {only}{name} REPLICA IDENTITY NOTHING;\n")),
             _ => {}
@@ -331,33 +372,36 @@ impl Builder<'_> {
         if rel.force_row_security {
             sql.push_str(&format!("ALTER TABLE {name} FORCE ROW LEVEL SECURITY;\n"));
         }
-        let kind_word = if foreign { "FOREIGN TABLE" } else { "TABLE" };
-        let what = format!("{kind_word} {name}");
-        self.owner(&mut sql, &what, m.owner.as_deref());
-        self.comment(&mut sql, &what, m.comment.as_deref());
-        sql.push_str(&inline_comments);
-        self.columns_meta(&mut sql, rel, &name);
-        let on = format!("TABLE {name}");
-        self.grants(&mut sql, &on, None, m.owner.as_deref(), m.acl.as_deref(), &m.acl_base);
-        self.column_grants(&mut sql, rel, &on);
-        let mut it = self.item(tkey, if foreign { "FOREIGN TABLE" } else { "TABLE" }, Section::PreData, prio::TABLE, m.schema.as_deref(), &m.name);
+    }
+
+    /// The table's item, depending on its INHERITS parents and its server.
+    fn push_table_item(&mut self, t: &TableContext<'_>, sql: String) {
+        let m = &t.rel.meta;
+        let mut it = self.item(t.tkey, t.kind_word, Section::PreData, prio::TABLE, m.schema.as_deref(), &m.name);
         it.owner = m.owner.clone();
         it.sql = sql;
-        it.drop = Some(format!("DROP {kind_word} IF EXISTS {name};\n"));
-        for p in &inherit_parents {
+        it.drop = Some(format!("DROP {} IF EXISTS {};\n", t.kind_word, t.name));
+        for p in &t.inherit_parents {
             it.deps.push(key(class::PG_CLASS, *p));
         }
-        if let Some(srv) = &rel.foreign_server {
+        if let Some(srv) = &t.rel.foreign_server {
             if let Some(s) = self.cat.servers.iter().find(|s| &s.meta.name == srv) {
                 it.deps.push(key(class::PG_FOREIGN_SERVER, s.meta.oid));
             }
         }
         self.push(it);
+    }
+
+    /// A partition's `ATTACH PARTITION` item, or a warning when its parent
+    /// is not in the dump.
+    fn attach_partition(&mut self, t: &TableContext<'_>) {
+        let (rel, m, name) = (t.rel, &t.rel.meta, &t.name);
+        let partition_parent = if t.is_partition { rel.parents.first().copied() } else { None };
         if let (Some(parent), Some(bound)) = (partition_parent, &rel.partition_bound) {
             if let Some(pr) = self.rel_by_oid.get(&parent) {
                 let mut it = self.item(key(synth::TABLE_ATTACH, m.oid), "TABLE ATTACH", Section::PreData, prio::TABLE_ATTACH, m.schema.as_deref(), &m.name);
                 it.sql = format!("ALTER TABLE ONLY {} ATTACH PARTITION {name} {bound};\n", self.names.of(&pr.meta));
-                it.deps.push(tkey);
+                it.deps.push(t.tkey);
                 it.deps.push(key(class::PG_CLASS, parent));
                 self.push(it);
             } else {
@@ -637,6 +681,53 @@ impl Builder<'_> {
             self.push(it);
         }
     }
+}
+
+/// What every step of rendering one table refers to it by.
+struct TableContext<'r> {
+    rel: &'r Relation,
+    /// The qualified name.
+    name: String,
+    tkey: ObjRef,
+    foreign: bool,
+    is_partition: bool,
+    /// The tables named in INHERITS (none for a partition).
+    inherit_parents: Vec<u32>,
+    /// `ONLY ` unless the table is partitioned.
+    only: &'static str,
+    /// `ALTER TABLE` or `ALTER FOREIGN TABLE`.
+    alter: &'static str,
+    /// `TABLE` or `FOREIGN TABLE`.
+    kind_word: &'static str,
+}
+
+impl<'r> TableContext<'r> {
+    fn new(b: &Builder<'_>, rel: &'r Relation) -> Self {
+        let foreign = rel.kind == RelKind::ForeignTable;
+        let is_partition = rel.partition_bound.is_some();
+        TableContext {
+            rel,
+            name: b.names.of(&rel.meta),
+            tkey: key(class::PG_CLASS, rel.meta.oid),
+            foreign,
+            is_partition,
+            inherit_parents: if is_partition { Vec::new() } else { rel.parents.clone() },
+            only: if rel.kind == RelKind::PartitionedTable { "" } else { "ONLY " },
+            alter: if foreign { "ALTER FOREIGN TABLE" } else { "ALTER TABLE" },
+            kind_word: if foreign { "FOREIGN TABLE" } else { "TABLE" },
+        }
+    }
+}
+
+/// What the column and constraint steps add to a table's statement.
+#[derive(Default)]
+struct TableParts {
+    /// Column and constraint lines inside CREATE TABLE's parentheses.
+    lines: Vec<String>,
+    /// ALTERs that follow the CREATE (defaults, NOT NULL, storage, ...).
+    after: String,
+    /// Comments on constraints rendered inline, after the table's own.
+    inline_comments: String,
 }
 
 /// `reloptions` text (`k=v`) as a WITH list; values are quoted unless they
