@@ -454,7 +454,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Insert bytes at `at` into random data. Then:
-    /// - every chunk of the original that ends at or before `at` is
+    /// - every chunk of the original that ends before `at` is
     ///   unchanged (the same ids, as a prefix of the edited stream's), and
     /// - every chunk of the original that starts at or after
     ///   `at + RESYNC` is also a chunk of the edited stream, at the same
@@ -483,8 +483,11 @@ proptest! {
         let la = layout(&ir, &a.chunks);
         let lb = layout(&ir, &b.chunks);
 
+        // A cut at `p` is decided with byte `p` already in the rolling hash
+        // (fastcdc 2020 tests pairs of bytes and may cut before the second),
+        // so only chunks ending strictly before the insertion are certain.
         let before: Vec<Id> = la.iter().zip(la.iter().skip(1).map(|x| x.0).chain([len]))
-            .take_while(|(_, end)| *end <= at).map(|((_, id), _)| *id).collect();
+            .take_while(|(_, end)| *end < at).map(|((_, id), _)| *id).collect();
         prop_assert_eq!(&before[..], &b.chunks[..before.len()], "chunks before the insertion changed");
 
         let far: Vec<(usize, Id)> = la.iter().filter(|(s, _)| *s >= at + RESYNC)
