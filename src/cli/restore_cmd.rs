@@ -51,13 +51,7 @@ pub fn run(args: RestoreArgs) -> Result<i32> {
     }
     let spec = crate::pg::conn::ConnSpec::parse(&args.db)?;
     let conn = spec.clone().resolve(&crate::pg::conn::process_env)?;
-    let maintenance = if args.create {
-        let mut m = spec.clone();
-        m.set("dbname", "postgres")?;
-        Some(m.resolve(&crate::pg::conn::process_env)?)
-    } else {
-        None
-    };
+    let maintenance = if args.create { Some(crate::engine::restore::maintenance_connection(&spec)?) } else { None };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let progress = output::progress_for_terminal();
     let report = rt.block_on(crate::engine::restore::restore(&repo, &id, &conn, maintenance.as_ref(), &opts, progress.as_ref()));

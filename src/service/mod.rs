@@ -588,9 +588,8 @@ impl Service {
                 tenants::check_not_template(source, db).await.map_err(Failure::new)?;
                 if !r.clean {
                     opts.create = true;
-                    let mut spec = crate::pg::conn::ConnSpec::parse(&source.connection).map_err(|e| Failure::new(e.to_string()))?;
-                    spec.set("dbname", "postgres").map_err(|e| Failure::new(e.to_string()))?;
-                    maintenance = Some(spec.resolve(&crate::pg::conn::process_env).map_err(|e| Failure::new(e.to_string()))?);
+                    let spec = crate::pg::conn::ConnSpec::parse(&source.connection).map_err(|e| Failure::new(e.to_string()))?;
+                    maintenance = Some(crate::engine::restore::maintenance_connection(&spec).map_err(|e| Failure::new(e.to_string()))?);
                 }
             }
             Place::Whole => {}

@@ -41,6 +41,18 @@ use crate::sql::quote::{quote_ident, quote_literal_std, quote_qualified};
 use crate::sql::statements;
 use cross_major::Downgrade;
 
+/// The database a restore with `--create` connects to for `CREATE
+/// DATABASE`: the same server's `postgres`, as pg_restore's default.
+pub const MAINTENANCE_DATABASE: &str = "postgres";
+
+/// `spec` pointed at [`MAINTENANCE_DATABASE`], resolved from the process's
+/// environment: the one rule both front ends use for `--create`.
+pub fn maintenance_connection(spec: &crate::pg::conn::ConnSpec) -> Result<ResolvedConn, crate::pg::conn::ConnError> {
+    let mut m = spec.clone();
+    m.set("dbname", MAINTENANCE_DATABASE)?;
+    m.resolve(&crate::pg::conn::process_env)
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct RestoreOptions {
     pub jobs: usize,
