@@ -34,7 +34,7 @@ fn error_messages_name_the_object_and_the_way_out() {
     cases.push(("latest with no snapshots", repo.resolve_snapshot("latest", Some("acme")).err().map(|e| e.to_string()).unwrap_or_default()));
 
     // Restore options checked before connecting.
-    let whole = Snapshot { scope: Scope { kind: "database".into(), ..Default::default() }, ..Default::default() };
+    let whole = Snapshot { scope: Scope { kind: pgkeep::manifest::snapshot::ScopeKind::Database, ..Default::default() }, ..Default::default() };
     let id = Id::hash(b"x");
     let list = |opts: RestoreOptions| restore::list(&whole, &id, &opts).err().map(|e| e.to_string()).unwrap_or_default();
     cases.push(("schema-only with data-only", list(RestoreOptions { schema_only: true, data_only: true, ..Default::default() })));

@@ -1853,7 +1853,7 @@ mod generate {
                 system_identifier: Some("7364981234567890123".into()),
                 encoding: "UTF8".into(),
             },
-            scope: Scope { kind: "database".into(), ..Scope::default() },
+            scope: Scope { kind: pgkeep::manifest::snapshot::ScopeKind::Database, ..Scope::default() },
             tenant: Some("acme".into()),
             tags: vec!["nightly".into(), "vector".into()],
             label: Some("format v1 test vector".into()),

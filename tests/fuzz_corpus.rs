@@ -383,7 +383,7 @@ fn sample_snapshot() -> Snapshot {
             encoding: "UTF8".into(),
         },
         scope: Scope {
-            kind: "database".into(),
+            kind: pgkeep::manifest::snapshot::ScopeKind::Database,
             exclude_table_data: vec!["public.audit_log".into()],
             ..Scope::default()
         },

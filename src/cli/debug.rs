@@ -60,7 +60,7 @@ pub fn run(cmd: DebugCommand) -> Result<i32> {
             let stats = session.stats();
             let snap = Snapshot {
                 scope: Scope {
-                    kind: "files".into(),
+                    kind: crate::manifest::snapshot::ScopeKind::Files,
                     ..Scope::default()
                 },
                 tenant,

@@ -296,11 +296,10 @@ async fn run(
     snap.source = source;
     snap.scope = Scope {
         kind: match resolved.kind {
-            ScopeKind::Database => "database",
-            ScopeKind::Schemas => "schemas",
-            ScopeKind::Tables => "tables",
-        }
-        .into(),
+            ScopeKind::Database => crate::manifest::snapshot::ScopeKind::Database,
+            ScopeKind::Schemas => crate::manifest::snapshot::ScopeKind::Schemas,
+            ScopeKind::Tables => crate::manifest::snapshot::ScopeKind::Tables,
+        },
         include_schemas: opts.scope.include_schemas.clone(),
         exclude_schemas: opts.scope.exclude_schemas.clone(),
         include_tables: opts.scope.include_tables.clone(),

@@ -31,8 +31,7 @@ pub struct Source {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Scope {
-    /// "database", "schemas", "tables" or "files" (debug snapshots).
-    pub kind: String,
+    pub kind: ScopeKind,
     pub include_schemas: Vec<String>,
     pub exclude_schemas: Vec<String>,
     pub include_tables: Vec<String>,
@@ -40,6 +39,43 @@ pub struct Scope {
     pub exclude_table_data: Vec<String>,
     pub schema_only: bool,
     pub data_only: bool,
+}
+
+/// What a snapshot was taken of; stored as the lower-case strings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeKind {
+    /// The whole database.
+    Database,
+    /// Schemas chosen by `-n`/`-N`.
+    Schemas,
+    /// Tables chosen by `-t`/`-T`.
+    Tables,
+    /// Files, not a database (debug snapshots).
+    Files,
+    /// Not recorded (the field's default, `""`), or a kind a newer pgkeep
+    /// wrote: the spec says readers must not reject other values.
+    #[default]
+    #[serde(other, rename = "")]
+    Unknown,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Database => "database",
+            ScopeKind::Schemas => "schemas",
+            ScopeKind::Tables => "tables",
+            ScopeKind::Files => "files",
+            ScopeKind::Unknown => "",
+        }
+    }
+}
+
+impl std::fmt::Display for ScopeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(
@@ -342,6 +378,17 @@ pub fn start_time(s: &Snapshot) -> Option<chrono::DateTime<chrono::FixedOffset>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scope_kinds_are_the_spec_strings_and_others_are_kept_apart() {
+        for kind in [ScopeKind::Database, ScopeKind::Schemas, ScopeKind::Tables, ScopeKind::Files, ScopeKind::Unknown] {
+            let bytes = rmp_serde::to_vec(&kind).unwrap();
+            assert_eq!(bytes, rmp_serde::to_vec(kind.as_str()).unwrap());
+            assert_eq!(rmp_serde::from_slice::<ScopeKind>(&bytes).unwrap(), kind);
+        }
+        let newer = rmp_serde::to_vec("cluster").unwrap();
+        assert_eq!(rmp_serde::from_slice::<ScopeKind>(&newer).unwrap(), ScopeKind::Unknown);
+    }
 
     #[test]
     fn two_step_methods_are_the_spec_strings_and_unknown_ones_run_whole() {
