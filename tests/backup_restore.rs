@@ -7,39 +7,19 @@
 //! computed in SQL for the data.
 
 mod common;
+
+use common::{client, conn, exec, new_repo, shared};
 mod ddl_support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ddl_support::*;
-use pgkeep::pg::conn::{process_env, ConnSpec, ResolvedConn};
 use pgkeep::engine::backup::{self, BackupOptions, DumpError};
 use pgkeep_testing::pgcluster::{self, Cluster};
 use pgkeep::progress::Silent;
-use pgkeep::repo::{Id, RepoConfig, Repository, Snapshot};
+use pgkeep::repo::{Id, Repository, Snapshot};
 use pgkeep::engine::restore::{self, RestoreError, RestoreOptions};
-use tokio_postgres::Client;
-
-fn shared() -> &'static Cluster {
-    pgcluster::shared().unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn conn(cluster: &Cluster, db: &str) -> ResolvedConn {
-    ConnSpec::parse(&cluster.conninfo(db)).unwrap().resolve(&process_env).unwrap()
-}
-
-fn new_repo(dir: &std::path::Path) -> Repository {
-    Repository::init(&dir.join("repo"), RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).unwrap()
-}
-
-async fn client(cluster: &Cluster, db: &str) -> Client {
-    cluster.connect(db).await.unwrap_or_else(|e| panic!("{e}"))
-}
-
-async fn exec(c: &Client, sql: &str) {
-    c.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {}", pg_error(&e)));
-}
 
 /// The DDL fixture plus the data fixture.
 async fn data_fixture(cluster: &Cluster, prefix: &str) -> String {

@@ -7,43 +7,24 @@
 
 mod common;
 
+use common::{client, conn, exec, new_repo, shared};
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use pgkeep::catalog::ScopeSpec;
-use pgkeep::pg::conn::{process_env, ConnSpec, ResolvedConn};
 use pgkeep::engine::backup::{self, BackupOptions};
 use pgkeep_testing::pgcluster::{self, Cluster};
 use pgkeep::progress::Silent;
-use pgkeep::repo::{Id, RepoConfig, Repository, Snapshot};
+use pgkeep::repo::{Id, Repository, Snapshot};
 use pgkeep::engine::restore::{self, RestoreError, RestoreOptions};
 use tokio_postgres::Client;
-
-fn shared() -> &'static Cluster {
-    pgcluster::shared().unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn conn(cluster: &Cluster, db: &str) -> ResolvedConn {
-    ConnSpec::parse(&cluster.conninfo(db)).unwrap().resolve(&process_env).unwrap()
-}
-
-fn new_repo(dir: &std::path::Path) -> Repository {
-    Repository::init(&dir.join("repo"), RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).unwrap()
-}
-
-async fn client(cluster: &Cluster, db: &str) -> Client {
-    cluster.connect(db).await.unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn pg_error(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(d) => format!("{}: {}", d.code().code(), d.message()),
         None => e.to_string(),
     }
-}
-
-async fn exec(c: &Client, sql: &str) {
-    c.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {}", pg_error(&e)));
 }
 
 async fn backup_schema(repo: &Repository, cluster: &Cluster, db: &str, schema: &str) -> (Id, Snapshot) {

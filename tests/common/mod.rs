@@ -1,4 +1,6 @@
-//! Helpers shared by the repository integration tests (tests/repo_*.rs).
+//! Helpers shared by the integration tests: repositories with small
+//! chunks (tests/repo_*.rs), and the shared cluster, connections and
+//! repositories of the backup and restore tests.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -319,4 +321,31 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &dest).expect("copy");
         }
     }
+}
+
+/// The shared throwaway cluster of this test binary.
+pub fn shared() -> &'static pgkeep_testing::pgcluster::Cluster {
+    pgkeep_testing::pgcluster::shared().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A resolved connection to `db` on `cluster`, as the CLI would make it.
+pub fn conn(cluster: &pgkeep_testing::pgcluster::Cluster, db: &str) -> pgkeep::pg::conn::ResolvedConn {
+    pgkeep::pg::conn::ConnSpec::parse(&cluster.conninfo(db)).unwrap().resolve(&pgkeep::pg::conn::process_env).unwrap()
+}
+
+/// A new repository under `dir` with 1 MiB packs.
+pub fn new_repo(dir: &Path) -> Repository {
+    Repository::init(&dir.join("repo"), RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).unwrap()
+}
+
+pub async fn client(cluster: &pgkeep_testing::pgcluster::Cluster, db: &str) -> tokio_postgres::Client {
+    cluster.connect(db).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs `sql`, panicking with the server's SQLSTATE and message.
+pub async fn exec(c: &tokio_postgres::Client, sql: &str) {
+    c.batch_execute(sql).await.unwrap_or_else(|e| match e.as_db_error() {
+        Some(d) => panic!("{sql}: {}: {}", d.code().code(), d.message()),
+        None => panic!("{sql}: {e}"),
+    });
 }
