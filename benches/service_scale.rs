@@ -149,7 +149,7 @@ async fn main() {
             let tenant = format!("tenant_{i:04}");
             let when = start + chrono::Duration::days(d as i64) + chrono::Duration::seconds(i as i64);
             let mut snap = Snapshot::stamped(when);
-            snap.time_end = (when + chrono::Duration::milliseconds(80)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            snap.time_end = pgkeep::manifest::Timestamp::at(when + chrono::Duration::milliseconds(80));
             snap.tenant = Some(tenant.clone());
             snap.tags = vec!["schedule:nightly".into()];
             snap.totals = Totals { tables: 2, rows: 220, raw_bytes: 9_000, new_stored_bytes: 300, duration_ms: 80, ..Totals::default() };

@@ -29,8 +29,8 @@ pub enum DemoError {
     Restore(#[from] crate::engine::restore::RestoreError),
     #[error("starting the demo cluster: {0}")]
     Cluster(String),
-    #[error("{context}: {message}")]
-    Postgres { context: String, message: String },
+    #[error("{context}: {error}")]
+    Postgres { context: String, #[source] error: crate::pg::error::ServerError },
     #[error(transparent)]
     Repo(#[from] crate::repo::RepoError),
     #[error("{0}")]
@@ -41,13 +41,7 @@ type Result<T> = std::result::Result<T, DemoError>;
 
 fn pg(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> DemoError {
     let context = context.into();
-    move |e| DemoError::Postgres {
-        context,
-        message: match e.as_db_error() {
-            Some(db) => format!("{}: {}", db.severity(), db.message()),
-            None => e.to_string(),
-        },
-    }
+    move |e| DemoError::Postgres { context, error: e.into() }
 }
 
 /// Always-quoted identifier: names here are data, never SQL.

@@ -49,6 +49,16 @@
 //!   at every instant (write order, locks, prune's grace): [`repo`].
 //! - The archive format is the public contract in `format-spec/`, tested
 //!   against its vectors: [`manifest`], [`repo`].
+//! - No row contents leave the process in an error: a server's DETAIL that
+//!   may quote rows is dropped, and the client error that carries it is
+//!   never an error's `source()` ([`pg::error::ServerError`]).
+//!
+//! # Errors
+//!
+//! Each layer has its own `thiserror` enum naming the object and what to do
+//! next; a server's error stays a [`pg::error::ServerError`] (SQLSTATE kept)
+//! inside the variant that names the statement's object. `anyhow` is used
+//! only by the binary's edge ([`cli`]).
 
 pub mod catalog;
 pub mod cli;
@@ -67,6 +77,7 @@ pub use engine::backup::{backup, BackupOptions};
 pub use engine::export::{export, ExportOptions};
 pub use engine::restore::{restore, RestoreOptions, RestoreReport};
 pub use engine::verify::{verify, VerifyOptions, VerifyReport};
-pub use manifest::{Id, Snapshot};
+pub use manifest::{EntryKind, Id, Snapshot, Timestamp};
+pub use pg::error::ServerError;
 pub use pg::conn::ResolvedConn;
 pub use repo::Repository;

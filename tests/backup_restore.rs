@@ -32,36 +32,6 @@ async fn data_fixture(cluster: &Cluster, prefix: &str) -> String {
 
 /// Every user table (not partitioned parents, which hold no rows of their
 /// own) with its row count and an order-independent hash of its rows.
-async fn table_hashes(cluster: &Cluster, db: &str, schema_filter: Option<&str>) -> BTreeMap<String, (i64, String)> {
-    let c = client(cluster, db).await;
-    exec(&c, "SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET DateStyle = ISO").await;
-    let rows = c
-        .query(
-            "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated)) AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' \
-               AND ($1::text IS NULL OR n.nspname = $1) \
-               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') \
-             ORDER BY 1, 2",
-            &[&schema_filter],
-        )
-        .await
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for r in rows {
-        let (s, t): (String, String) = (r.get(0), r.get(1));
-        let q = format!("\"{}\".\"{}\"", s.replace('"', "\"\""), t.replace('"', "\"\""));
-        let row = c
-            .query_one(
-                &format!("SELECT count(*), coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '') FROM ONLY {q} AS x"),
-                &[],
-            )
-            .await
-            .unwrap_or_else(|e| panic!("hashing {q}: {}", pg_error(&e)));
-        out.insert(format!("{s}.{t}"), (row.get(0), row.get(1)));
-    }
-    out
-}
-
 fn assert_same_data(what: &str, a: &BTreeMap<String, (i64, String)>, b: &BTreeMap<String, (i64, String)>) {
     let mut problems = Vec::new();
     for (t, v) in a {
@@ -125,7 +95,7 @@ async fn fixture_round_trip_is_identical() {
     if let Some((pg_dump, _)) = find_pg_dump(cluster) {
         assert_same_pg_dump(&pg_dump, cluster, &source, &target);
     }
-    assert_same_data("fixture", &table_hashes(cluster, &source, None).await, &table_hashes(cluster, &target, None).await);
+    assert_same_data("fixture", &table_hashes(&client(cluster, &source).await, None).await, &table_hashes(&client(cluster, &target).await, None).await);
     // Sequence positions came back.
     let c = client(cluster, &target).await;
     let v: i64 = c.query_one("SELECT last_value FROM data_mix.counter", &[]).await.unwrap().get(0);
@@ -162,9 +132,9 @@ async fn split_table_restores_like_whole_table() {
     let b = pgcluster::unique_db_name("br_split_parts");
     restore_into(&repo, &whole, cluster, &a, RestoreOptions { create: true, jobs: 2, ..Default::default() }).await.unwrap();
     restore_into(&repo, &split, cluster, &b, RestoreOptions { create: true, jobs: 3, ..Default::default() }).await.unwrap();
-    let src = table_hashes(cluster, &source, None).await;
-    assert_same_data("whole", &src, &table_hashes(cluster, &a, None).await);
-    assert_same_data("parts", &src, &table_hashes(cluster, &b, None).await);
+    let src = table_hashes(&client(cluster, &source).await, None).await;
+    assert_same_data("whole", &src, &table_hashes(&client(cluster, &a).await, None).await);
+    assert_same_data("parts", &src, &table_hashes(&client(cluster, &b).await, None).await);
 }
 
 /// Writers move money between accounts and log every move while the
@@ -268,8 +238,8 @@ async fn cross_tenant_restore_next_to_the_source() {
     let unchanged: Vec<String> = texts(&before);
     let others: Vec<String> = texts(&after).into_iter().filter(|l| !l.contains("tenant_z")).collect();
     assert_same("everything but tenant_z is unchanged", &source, &unchanged, &source, &others);
-    let a = table_hashes(cluster, &source, Some("tenant_a")).await;
-    let z = table_hashes(cluster, &source, Some("tenant_z")).await;
+    let a = table_hashes(&client(cluster, &source).await, Some("tenant_a")).await;
+    let z = table_hashes(&client(cluster, &source).await, Some("tenant_z")).await;
     let renamed: BTreeMap<String, (i64, String)> = a.into_iter().map(|(k, v)| (k.replacen("tenant_a.", "tenant_z.", 1), v)).collect();
     assert_same_data("tenant_z vs tenant_a", &renamed, &z);
 
@@ -277,7 +247,7 @@ async fn cross_tenant_restore_next_to_the_source() {
     restore_into(&repo, &id, cluster, &source, RestoreOptions { target_schema: Some("tenant_z".into()), clean: true, ..Default::default() })
         .await
         .unwrap_or_else(|e| panic!("--clean: {e}"));
-    assert_same_data("after --clean", &renamed, &table_hashes(cluster, &source, Some("tenant_z")).await);
+    assert_same_data("after --clean", &renamed, &table_hashes(&client(cluster, &source).await, Some("tenant_z")).await);
 }
 
 /// A single-transaction restore that fails late (an index name is taken)
@@ -295,13 +265,13 @@ async fn single_transaction_failure_changes_nothing() {
     let target = cluster.fresh_database("br_1tx_dst").await.unwrap();
     let tc = client(cluster, &target).await;
     exec(&tc, "CREATE TABLE t_v (x int); INSERT INTO t_v VALUES (1);").await;
-    let before = table_hashes(cluster, &target, None).await;
+    let before = table_hashes(&client(cluster, &target).await, None).await;
     let err = restore_into(&repo, &id, cluster, &target, RestoreOptions { single_transaction: true, ..Default::default() })
         .await
         .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("INDEX public.t_v") && msg.contains("already exists"), "{msg}");
-    assert_eq!(before, table_hashes(cluster, &target, None).await, "the target must be unchanged");
+    assert_eq!(before, table_hashes(&client(cluster, &target).await, None).await, "the target must be unchanged");
     let n: i64 = tc.query_one("SELECT count(*) FROM pg_class WHERE relname = 't'", &[]).await.unwrap().get(0);
     assert_eq!(n, 0, "table t must not exist after the rolled-back restore");
 
@@ -501,17 +471,17 @@ async fn schema_only_then_data_only_rebuilds_the_database() {
     let repo = new_repo(dir.path());
     let (_, excl) = backup(&repo, cluster, &source, BackupOptions { exclude_table_data: vec!["audit".into()], ..Default::default() }).await;
     assert!(excl.tables.iter().all(|t| t.name != "audit"), "audit's data is excluded");
-    assert!(excl.ddl.iter().any(|e| e.kind == "TABLE" && e.name == "audit"), "audit's definition is kept");
+    assert!(excl.ddl.iter().any(|e| e.kind.as_str() == "TABLE" && e.name == "audit"), "audit's definition is kept");
     let (schema_id, schema) = backup(&repo, cluster, &source, BackupOptions { schema_only: true, ..Default::default() }).await;
     assert!(schema.tables.is_empty());
     let (data_id, data) = backup(&repo, cluster, &source, BackupOptions { data_only: true, ..Default::default() }).await;
-    assert!(data.ddl.iter().all(|e| e.kind == "SEQUENCE SET"), "a data-only snapshot keeps only sequence values");
+    assert!(data.ddl.iter().all(|e| e.kind.as_str() == "SEQUENCE SET"), "a data-only snapshot keeps only sequence values");
     assert_eq!(data.totals.rows, 501);
 
     let target = pgcluster::unique_db_name("br_filters_dst");
     restore_into(&repo, &schema_id, cluster, &target, RestoreOptions { create: true, ..Default::default() }).await.unwrap();
     restore_into(&repo, &data_id, cluster, &target, RestoreOptions { data_only: true, ..Default::default() }).await.unwrap();
-    assert_same_data("schema-only + data-only", &table_hashes(cluster, &source, None).await, &table_hashes(cluster, &target, None).await);
+    assert_same_data("schema-only + data-only", &table_hashes(&client(cluster, &source).await, None).await, &table_hashes(&client(cluster, &target).await, None).await);
     let next: i32 = client(cluster, &target).await.query_one("SELECT nextval('keep_id_seq')::int", &[]).await.unwrap().get(0);
     assert_eq!(next, 501, "the sequence continues where the source stood");
 }

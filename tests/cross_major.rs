@@ -42,10 +42,6 @@ async fn client(cluster: &Cluster, db: &str) -> Client {
     cluster.connect(db).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn exec(c: &Client, sql: &str) {
-    c.batch_execute(sql).await.unwrap_or_else(|e| panic!("{}", pg_error(&e)));
-}
-
 /// The optional fixture files (as `apply_fixture` chooses them) this
 /// server can take: extensions, ICU collations, lz4 are build options.
 async fn optional_files(cluster: &Cluster) -> Vec<&'static str> {
@@ -82,40 +78,6 @@ async fn data_fixture(cluster: &Cluster, optional: &[&str]) -> String {
         c.batch_execute(&sql).await.unwrap_or_else(|e| panic!("applying {}: {}", path.display(), pg_error(&e)));
     }
     db
-}
-
-/// Every table holding rows (and populated materialized view) outside the
-/// system schemas and extensions, with its row count and an
-/// order-independent hash of its rows as text, computed by the server.
-async fn table_hashes(cluster: &Cluster, db: &str) -> BTreeMap<String, (i64, String)> {
-    let c = client(cluster, db).await;
-    exec(&c, "SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET DateStyle = ISO; SET IntervalStyle = postgres").await;
-    let rows = c
-        .query(
-            "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated)) AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' \
-               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e') \
-             ORDER BY 1, 2",
-            &[],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{}", pg_error(&e)));
-    let mut out = BTreeMap::new();
-    for r in rows {
-        let (s, t): (String, String) = (r.get(0), r.get(1));
-        let q = format!("\"{}\".\"{}\"", s.replace('"', "\"\""), t.replace('"', "\"\""));
-        let row = c
-            .query_one(
-                &format!(
-                    "SELECT pg_catalog.count(*), COALESCE(pg_catalog.md5(pg_catalog.string_agg(pg_catalog.md5(x::text), '' ORDER BY pg_catalog.md5(x::text))), '') FROM ONLY {q} AS x"
-                ),
-                &[],
-            )
-            .await
-            .unwrap_or_else(|e| panic!("hashing {q}: {}", pg_error(&e)));
-        out.insert(format!("{s}.{t}"), (row.get(0), row.get(1)));
-    }
-    out
 }
 
 /// Whether a warning names the table `schema.name` (as the restore names
@@ -200,8 +162,8 @@ async fn restore_pair(repo: &Repository, repo_path: &std::path::Path, id: &Id, s
         eprintln!("  warning: {w}");
     }
 
-    let want = table_hashes(source.cluster(), source_db).await;
-    assert_data(from, to, &want, &table_hashes(dst, &db).await, &report.warnings);
+    let want = table_hashes(&client(source.cluster(), source_db).await, None).await;
+    assert_data(from, to, &want, &table_hashes(&client(dst, &db).await, None).await, &report.warnings);
 
     if from <= to {
         assert!(report.warnings.is_empty(), "{from} -> {to}: a restore into a newer major warns:\n{}", report.warnings.join("\n"));
@@ -229,7 +191,7 @@ async fn restore_pair(repo: &Repository, repo_path: &std::path::Path, id: &Id, s
     cli.sort();
     lib.sort();
     assert_eq!(cli, lib, "{from} -> {to}: one transaction or many, the same objects are left out");
-    assert_data(from, to, &want, &table_hashes(dst, &db1).await, &cli);
+    assert_data(from, to, &want, &table_hashes(&client(dst, &db1).await, None).await, &cli);
     check_downgrade(from, to, dst, &db1, &cli).await;
     eprintln!("{from} -> {to}: the same through `pgkeep restore --single-transaction --json`: {} warnings, data identical", cli.len());
 }

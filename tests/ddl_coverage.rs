@@ -197,7 +197,7 @@ async fn coverage(cluster: &Cluster) {
     };
     let members: Vec<String> = client.query(members_sql, &[]).await.unwrap_or_else(|e| panic!("{}", pg_error(&e))).iter().map(|r| r.get(0)).collect();
     for m in &members {
-        if !rendered.entries.iter().any(|e| e.kind.starts_with("PUBLICATION ") && &e.name == m) && !warned(m) {
+        if !rendered.entries.iter().any(|e| e.kind.as_str().starts_with("PUBLICATION ") && &e.name == m) && !warned(m) {
             silent.insert(format!("publication member {m}"));
         }
     }

@@ -1829,7 +1829,7 @@ mod generate {
                    deps: Vec<u32>| DdlEntry {
             id,
             section,
-            kind: kind.into(),
+            kind: pgkeep::manifest::EntryKind::from_word(kind),
             schema: Some("public".into()),
             name: name.into(),
             owner: Some("app".into()),
@@ -1840,8 +1840,8 @@ mod generate {
         };
         let total_refs: usize = chunked.iter().map(|c| c.len()).sum();
         let snapshot = Snapshot {
-            time_start: T1.into(),
-            time_end: T2.into(),
+            time_start: pgkeep::manifest::Timestamp::parse(T1).unwrap(),
+            time_end: pgkeep::manifest::Timestamp::parse(T2).unwrap(),
             pgkeep_version: "0.1.0".into(),
             hostname: "vector-host".into(),
             source: Source {

@@ -369,8 +369,8 @@ fn sample_snapshot() -> Snapshot {
             .collect(),
     };
     Snapshot {
-        time_start: "2026-01-02T03:04:05.000006Z".into(),
-        time_end: "2026-01-02T03:05:05.000006Z".into(),
+        time_start: pgkeep::manifest::Timestamp::parse("2026-01-02T03:04:05.000006Z").unwrap(),
+        time_end: pgkeep::manifest::Timestamp::parse("2026-01-02T03:05:05.000006Z").unwrap(),
         pgkeep_version: "0.1.0".into(),
         hostname: "db-backup-1".into(),
         source: Source {
@@ -395,7 +395,7 @@ fn sample_snapshot() -> Snapshot {
             DdlEntry {
                 id: 1,
                 section: Section::PreData,
-                kind: "TABLE".into(),
+                kind: pgkeep::manifest::EntryKind::Table,
                 schema: Some("public".into()),
                 name: "orders".into(),
                 owner: Some("shop".into()),
@@ -408,7 +408,7 @@ fn sample_snapshot() -> Snapshot {
             DdlEntry {
                 id: 2,
                 section: Section::PostData,
-                kind: "CONSTRAINT".into(),
+                kind: pgkeep::manifest::EntryKind::Constraint,
                 schema: Some("public".into()),
                 name: "orders_pkey".into(),
                 owner: Some("shop".into()),

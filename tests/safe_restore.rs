@@ -509,7 +509,7 @@ async fn large_objects_round_trip_with_contents() {
     // --no-blobs: neither metadata nor contents.
     let (_, snap) = backup::backup(&repo, &conn(cluster, &db), &BackupOptions { large_objects: Some(false), ..Default::default() }, &Silent).await.unwrap();
     assert!(snap.large_objects.is_none());
-    assert!(!snap.ddl.iter().any(|e| e.kind == "LARGE OBJECT"));
+    assert!(!snap.ddl.iter().any(|e| e.kind.as_str() == "LARGE OBJECT"));
 }
 
 /// A backup asked for 2^64-1 sessions copies every row (before: the session

@@ -151,7 +151,7 @@ retention = { keep_last = 2, keep_daily = 3 }
             .snapshot_list()
             .into_iter()
             .filter(|s| s.tenant.as_deref() == Some(*t))
-            .map(|s| s.time[..10].to_string())
+            .map(|s| s.time.to_string()[..10].to_string())
             .collect();
         days.sort();
         assert_eq!(days, vec!["2026-03-06", "2026-03-07", "2026-03-08"], "{t}");
@@ -622,11 +622,17 @@ async fn failing_row_contents_stay_out_of_job_records_and_webhooks() {
     )
     .await
     .unwrap();
-    // The server itself puts the row in DETAIL; server_message does not.
+    // The server itself puts the row in DETAIL; ServerError does not, and
+    // does not hand the client error (which has it) on as its source.
     let e = c.execute("INSERT INTO tenant_r.customers VALUES (1, 'SSN 078-05-1120 dup')", &[]).await.unwrap_err();
     assert!(format!("{e}").contains("078-05-1120") || e.as_db_error().unwrap().detail().is_some_and(|d| d.contains("(id)=(1)")));
-    let m = pgkeep::pg::sessions::server_message(&e);
+    let typed = pgkeep::pg::error::ServerError::from(e);
+    assert_eq!(typed.sqlstate(), Some("23505"));
+    let m = typed.to_string();
     assert!(m.contains("SQLSTATE 23505") && !m.contains("(id)=(1)"), "{m}");
+    assert!(std::error::Error::source(&typed).is_none());
+    let chain = format!("{:#}", anyhow::Error::new(typed));
+    assert!(!chain.contains("(id)=(1)"), "{chain}");
 
     let env = Env { dir: common::fast_tempdir(), db };
     let (url, got) = webhook_receiver().await;

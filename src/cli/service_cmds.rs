@@ -9,7 +9,7 @@ use anyhow::Result;
 pub fn serve(config: PathBuf, check: bool) -> Result<i32> {
     let cfg = crate::service::config::Config::load(&config)?;
     if check {
-        cfg.admin_token().map_err(anyhow::Error::msg)?;
+        cfg.admin_token()?;
         println!(
             "{}: ok ({} sources, {} schedules, {} webhooks)",
             config.display(), cfg.sources.len(), cfg.schedules.len(), cfg.alerts.webhooks.len()

@@ -150,7 +150,7 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Result<Rendered, DdlError>
                     entries.push(DdlEntry {
                         id: ids[&i],
                         section: it.section,
-                        kind: it.kind.to_string(),
+                        kind: it.kind.clone(),
                         schema: it.schema.clone(),
                         name: it.name.clone(),
                         owner: if opts.no_owner { None } else { it.owner.clone() },

@@ -22,6 +22,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use tokio_postgres::Client;
 
+use crate::manifest::EntryKind;
 use crate::catalog::{self, CatalogError, RelKind, ScopeKind, ScopeSpec};
 use crate::pg::conn::ResolvedConn;
 use crate::copy::{self, RowCounter};
@@ -32,8 +33,9 @@ use crate::repo::snapshot::{
     Column, CopyFormat, DdlEntry, LargeObjectData, LargeObjects, Part, SchemaTemplate, Scope, Source, TableData, Totals,
     SCHEMA_PLACEHOLDER,
 };
-use crate::repo::{BackupSession, Id, RepoError, Repository, Snapshot};
-use crate::pg::sessions::{server_message, sqlstate, SessionError, SnapshotSessions};
+use crate::repo::{BackupSession, Id, RepoError, Repository, Snapshot, Timestamp};
+use crate::pg::error::ServerError;
+use crate::pg::sessions::{SessionError, SnapshotSessions};
 
 /// Tables above this many bytes are split into parts of about this size
 /// (smaller when the whole backup is small; see `plan_tables`).
@@ -108,20 +110,27 @@ pub enum DumpError {
     Ddl(#[from] DdlError),
     #[error(transparent)]
     Repo(#[from] RepoError),
-    #[error("{context}: {message}")]
-    Server { context: String, message: String },
+    #[error("{context}: {error}")]
+    Server { context: String, #[source] error: ServerError },
     #[error(
         "could not lock table {table} within {timeout:?}: another session holds a conflicting lock \
          (ALTER/DROP/TRUNCATE/VACUUM FULL in progress?); retry later or raise --lock-wait-timeout"
     )]
     LockTimeout { table: String, timeout: Duration },
     #[error(
-        "table {table}: another session is waiting for an exclusive lock on it ({message}); \
+        "table {table}: another session is waiting for an exclusive lock on it ({error}); \
          the backup stops here rather than deadlock behind it — retry when that DDL is done"
     )]
-    LockConflict { table: String, message: String },
+    LockConflict { table: String, error: ServerError },
+    /// The stream of one table part broke: its framing, or the repository.
     #[error("table {table}{part}: {message}")]
     Copy { table: String, part: String, message: String },
+    /// The server failed one table part's COPY.
+    #[error("table {table}{part}: {error}")]
+    CopyFailed { table: String, part: String, #[source] error: ServerError },
+    /// The server failed reading a large object's contents.
+    #[error("reading large object {oid}: {error}")]
+    LargeObject { oid: u32, #[source] error: ServerError },
     #[error("--schema-only and --data-only cannot be used together")]
     SchemaAndDataOnly,
     /// The repository's writer thread stopped (a panic or a lost channel).
@@ -135,7 +144,7 @@ pub enum DumpError {
 
 fn server(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> DumpError {
     let context = context.into();
-    move |e| DumpError::Server { context, message: server_message(&e) }
+    move |e| DumpError::Server { context, error: e.into() }
 }
 
 /// One stream to copy: a whole table or one block range of it.
@@ -220,7 +229,7 @@ async fn run(
     }
     if opts.data_only {
         // A data-only snapshot still sets sequences, as pg_dump --data-only.
-        entries.retain(|e| e.kind == "SEQUENCE SET");
+        entries.retain(|e| e.kind == EntryKind::SequenceSet);
     }
 
     let no_data: BTreeSet<u32> = if opts.exclude_table_data.is_empty() {
@@ -324,8 +333,7 @@ async fn run(
     let stamped = Snapshot::stamped(started);
     snap.time_start = stamped.time_start;
     snap.time_end = match opts.start_time {
-        Some(t) => (t + chrono::Duration::from_std(t0.elapsed()).unwrap_or_default())
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        Some(t) => Timestamp::at(t + chrono::Duration::from_std(t0.elapsed()).unwrap_or_default()),
         None => stamped.time_end,
     };
     snap.pgkeep_version = stamped.pgkeep_version;
@@ -345,12 +353,15 @@ async fn copy_large_objects(leader: &Client, session: &BackupSession, oids: &[u3
     let stmt = leader
         .prepare("SELECT pg_catalog.lo_get($1::pg_catalog.oid, $2::pg_catalog.int8, $3::pg_catalog.int4)")
         .await
-        .map_err(|e| DumpError::Server { context: "preparing to read large objects".into(), message: server_message(&e) })?;
+        .map_err(server("preparing to read large objects"))?;
     let lengths = Mutex::new(Vec::with_capacity(oids.len()));
+    // The repository sees only the text; the typed error is kept here.
+    let failure: Mutex<Option<DumpError>> = Mutex::new(None);
     // (index of the object, offset within it)
     let stream = futures::stream::unfold((0usize, 0i64), |(i, off)| {
         let stmt = &stmt;
         let lengths = &lengths;
+        let failure = &failure;
         async move {
             let mut i = i;
             let mut off = off;
@@ -358,7 +369,12 @@ async fn copy_large_objects(leader: &Client, session: &BackupSession, oids: &[u3
                 let oid = *oids.get(i)?;
                 let row = match leader.query_one(stmt, &[&oid, &off, &PIECE]).await {
                     Ok(r) => r,
-                    Err(e) => return Some((Err(format!("reading large object {oid}: {}", server_message(&e))), (oids.len(), 0))),
+                    Err(e) => {
+                        let error = DumpError::LargeObject { oid, error: e.into() };
+                        let text = error.to_string();
+                        *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+                        return Some((Err(text), (oids.len(), 0)));
+                    }
                 };
                 let piece: Vec<u8> = row.get(0);
                 let n = piece.len() as i64;
@@ -375,10 +391,11 @@ async fn copy_large_objects(leader: &Client, session: &BackupSession, oids: &[u3
             }
         }
     });
-    let summary = session
-        .write_stream("large objects", Box::pin(stream))
-        .await
-        .map_err(DumpError::from)?;
+    let summary = session.write_stream("large objects", Box::pin(stream)).await;
+    if let Some(error) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(error);
+    }
+    let summary = summary?;
     let objects = lengths.into_inner().unwrap_or_else(|p| p.into_inner());
     if objects.len() != oids.len() {
         return Err(DumpError::LargeObjectsIncomplete { read: objects.len(), expected: oids.len() });
@@ -409,7 +426,7 @@ async fn shadowing_warning(leader: &Client, schema: &str) -> Result<Option<Strin
             &[&schema],
         )
         .await
-        .map_err(|e| DumpError::Server { context: format!("schema {}: names shared with pg_catalog", quote_ident(schema)), message: server_message(&e) })?;
+        .map_err(server(format!("schema {}: names shared with pg_catalog", quote_ident(schema))))?;
     if rows.is_empty() {
         return Ok(None);
     }
@@ -477,9 +494,10 @@ async fn lock_tables(leader: &Client, relations: &[u32], timeout: Duration) -> R
         let outcomes = futures::future::join_all(futs).await;
         for (name, outcome) in batch.iter().zip(outcomes) {
             if let Err(e) = outcome {
-                return Err(match sqlstate(&e) {
-                    Some("55P03") => DumpError::LockTimeout { table: name.clone(), timeout },
-                    _ => DumpError::Server { context: format!("locking table {name}"), message: server_message(&e) },
+                let error = ServerError::from(e);
+                return Err(match error.is("55P03") {
+                    true => DumpError::LockTimeout { table: name.clone(), timeout },
+                    false => DumpError::Server { context: format!("locking table {name}"), error },
                 });
             }
         }
@@ -510,7 +528,7 @@ async fn plan_tables(
     )?;
     let entry_of: HashMap<(&str, &str), u32> = entries
         .iter()
-        .filter(|e| e.kind == "TABLE")
+        .filter(|e| e.kind == EntryKind::Table)
         .filter_map(|e| e.schema.as_deref().map(|s| ((s, e.name.as_str()), e.id)))
         .collect();
     // Parts small enough that the largest table does not finish alone
@@ -598,9 +616,10 @@ async fn worker(
         let part_label = if t.parts.len() > 1 { format!(" part {}", job.part) } else { String::new() };
         if locked != Some(job.table) {
             if let Err(e) = client.batch_execute(&format!("LOCK TABLE {name} IN ACCESS SHARE MODE NOWAIT")).await {
-                return Err(match sqlstate(&e) {
-                    Some("55P03") => DumpError::LockConflict { table: name, message: server_message(&e) },
-                    _ => DumpError::Server { context: format!("locking table {name}"), message: server_message(&e) },
+                let error = ServerError::from(e);
+                return Err(match error.is("55P03") {
+                    true => DumpError::LockConflict { table: name, error },
+                    false => DumpError::Server { context: format!("locking table {name}"), error },
                 });
             }
             locked = Some(job.table);
@@ -609,9 +628,12 @@ async fn worker(
         let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
         let sql = copy::copy_out_sql(&t.schema, &t.name, &columns, t.format, job.blocks);
         let copy_err = |message: String| DumpError::Copy { table: name.clone(), part: part_label.clone(), message };
-        let stream = client.copy_out(sql.as_str()).await.map_err(|e| copy_err(server_message(&e)))?;
+        let failed = |e: tokio_postgres::Error| DumpError::CopyFailed { table: name.clone(), part: part_label.clone(), error: e.into() };
+        let stream = client.copy_out(sql.as_str()).await.map_err(failed)?;
         let mut counter = RowCounter::new(t.format, columns.len());
         let mut framing_error = None;
+        // The repository sees only the text; the typed error is kept here.
+        let mut server_error = None;
         // COPY sends a message per row: report progress in larger steps.
         let mut unreported = 0u64;
         let stream = stream.map(|item| match item {
@@ -626,12 +648,20 @@ async fn worker(
                 }
                 Ok(bytes)
             }
-            Err(e) => Err(server_message(&e)),
+            Err(e) => {
+                let error = ServerError::from(e);
+                let text = error.to_string();
+                server_error = Some(error);
+                Err(text)
+            }
         });
         let stream_name = format!("{}.{}{}", t.schema, t.name, part_label);
         let summary = session.write_stream(&stream_name, Box::pin(stream)).await;
         if let Some(e) = framing_error {
             return Err(copy_err(e));
+        }
+        if let Some(error) = server_error {
+            return Err(DumpError::CopyFailed { table: name, part: part_label, error });
         }
         let summary = summary.map_err(|e| match e {
             RepoError::Source { message, .. } => copy_err(message),
@@ -696,7 +726,7 @@ fn manifest(tables: &[PlannedTable], results: Vec<PartResult>, session: &BackupS
 fn attach_schema_templates(cat: &catalog::Catalog, entries: &mut [DdlEntry]) -> Result<(), DumpError> {
     let placeholder_name = SCHEMA_PLACEHOLDER.trim_matches('"').to_string();
     let templated = ddl::render(cat, &RenderOptions { target_schema: Some(placeholder_name), ..RenderOptions::default() })?;
-    let mut by_key: HashMap<(String, Option<String>, String), &DdlEntry> = HashMap::new();
+    let mut by_key: HashMap<(EntryKind, Option<String>, String), &DdlEntry> = HashMap::new();
     for e in &templated.entries {
         if e.create_sql.contains(SCHEMA_PLACEHOLDER) || e.drop_sql.as_deref().is_some_and(|d| d.contains(SCHEMA_PLACEHOLDER)) {
             by_key.insert((e.kind.clone(), e.schema.clone(), e.name.clone()), e);

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::manifest::Timestamp;
 use crate::repo::{Id, Snapshot};
 
 /// The tag of snapshots kept out of retention until deleted (the
@@ -18,8 +19,8 @@ pub const RESTORE_POINT_TAG: &str = "restore-point";
 pub struct SnapshotSummary {
     pub id: String,
     pub tenant: Option<String>,
-    pub time: String,
-    pub time_end: String,
+    pub time: Timestamp,
+    pub time_end: Timestamp,
     pub tags: Vec<String>,
     pub label: Option<String>,
     pub tables: u64,
@@ -35,8 +36,8 @@ pub fn summary(id: &Id, s: &Snapshot) -> SnapshotSummary {
     SnapshotSummary {
         id: id.to_hex(),
         tenant: s.tenant.clone(),
-        time: s.time_start.clone(),
-        time_end: s.time_end.clone(),
+        time: s.time_start,
+        time_end: s.time_end,
         tags: s.tags.clone(),
         label: s.label.clone(),
         tables: s.totals.tables,

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use crate::copy::binary::BinaryFraming;
 use crate::copy::{RowCounter, TextRows};
-use crate::repo::snapshot::{CopyFormat, LargeObjects, TableData};
+use crate::repo::snapshot::{CopyFormat, LargeObjects, TableData, Timestamp};
 use crate::repo::{Id, IndexedRepository, RepoError, Repository, Snapshot};
 
 #[derive(Clone, Debug)]
@@ -40,7 +40,7 @@ pub struct TableReport {
 pub struct SnapshotReport {
     pub id: String,
     pub tenant: Option<String>,
-    pub time: String,
+    pub time: Timestamp,
     pub problems: Vec<String>,
     pub tables: Vec<TableReport>,
 }
@@ -105,7 +105,7 @@ pub fn verify(repo: &Repository, ids: &[Id], opts: &VerifyOptions) -> Result<Ver
             }
         };
         sr.tenant = snap.tenant.clone();
-        sr.time = snap.time_start.clone();
+        sr.time = snap.time_start;
         sr.problems.extend(structure(&snap));
         sr.tables = snap.tables.iter().map(|t| table_structure(&indexed, t)).collect();
         if opts.read_data {

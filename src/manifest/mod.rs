@@ -7,7 +7,11 @@
 //! depending on the repository, which stores and reads these types.
 
 pub mod id;
+pub mod kind;
 pub mod snapshot;
+pub mod time;
 
 pub use id::Id;
+pub use kind::EntryKind;
 pub use snapshot::Snapshot;
+pub use time::Timestamp;

@@ -9,6 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::id::Id;
+use super::kind::EntryKind;
+use super::time::Timestamp;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -96,8 +98,7 @@ pub struct DdlEntry {
     /// Unique within the snapshot; `deps` refer to these.
     pub id: u32,
     pub section: Section,
-    /// "TABLE", "INDEX", "FUNCTION", ...
-    pub kind: String,
+    pub kind: EntryKind,
     pub schema: Option<String>,
     pub name: String,
     pub owner: Option<String>,
@@ -284,9 +285,8 @@ impl std::fmt::Display for StreamRef<'_> {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Snapshot {
-    /// RFC 3339, UTC.
-    pub time_start: String,
-    pub time_end: String,
+    pub time_start: Timestamp,
+    pub time_end: Timestamp,
     pub pgkeep_version: String,
     /// The machine pgkeep ran on.
     pub hostname: String,
@@ -367,11 +367,6 @@ impl Snapshot {
             format!("{}.{}", t.schema, t.name)
         }
     }
-}
-
-/// The start time as a date, for ordering; None (oldest) when unparsable.
-pub fn start_time(s: &Snapshot) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-    chrono::DateTime::parse_from_rfc3339(&s.time_start).ok()
 }
 
 

@@ -7,4 +7,5 @@
 //! nothing of repositories or manifests.
 
 pub mod conn;
+pub mod error;
 pub mod sessions;

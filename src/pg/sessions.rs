@@ -3,21 +3,22 @@
 //! every other session imports it, so the catalog reads and every table's
 //! COPY see the database as of one instant.
 //!
-//! It owns opening, configuring and closing those sessions, and turning a
-//! server error into a message. It does not decide what the sessions read.
+//! It owns opening, configuring and closing those sessions. It does not
+//! decide what the sessions read.
 
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 
 use crate::pg::conn::{ConnError, ResolvedConn};
+use crate::pg::error::ServerError;
 use crate::sql::quote::quote_literal_std;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error(transparent)]
     Conn(#[from] ConnError),
-    #[error("{context} on {server}: {message}")]
-    Server { context: String, server: String, message: String },
+    #[error("{context} on {server}: {error}")]
+    Server { context: String, server: String, error: ServerError },
     #[error("{n} sessions asked for: give between 1 and {MAX_JOBS} jobs (plus the leader)")]
     TooManySessions { n: usize },
 }
@@ -26,60 +27,18 @@ pub enum SessionError {
 /// use: `-j`, the service's `jobs`, the API's `jobs` are held to 1 ..= this.
 pub const MAX_JOBS: usize = 64;
 
+/// A parallelism outside 1 ..= [`MAX_JOBS`].
+#[derive(Debug, thiserror::Error)]
+#[error("jobs must be between 1 and {MAX_JOBS}, not {0}")]
+pub struct JobsOutOfRange(pub usize);
+
 /// Check a parallelism given by a user: 1 ..= [`MAX_JOBS`].
-pub fn check_jobs(jobs: usize) -> Result<usize, String> {
+pub fn check_jobs(jobs: usize) -> Result<usize, JobsOutOfRange> {
     if (1..=MAX_JOBS).contains(&jobs) {
         Ok(jobs)
     } else {
-        Err(format!("jobs must be between 1 and {MAX_JOBS}, not {jobs}"))
+        Err(JobsOutOfRange(jobs))
     }
-}
-
-/// A server error as psql would print it — severity, message, SQLSTATE,
-/// hint — but without a DETAIL that may carry row contents. These messages
-/// end up in job records, webhooks and logs, which are not allowed to see
-/// tenants' rows: a constraint violation's "Failing row contains (…)" or
-/// "Key (email)=(…) already exists" stays on the server (its log has it).
-pub fn server_message(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut m = format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code());
-            if let Some(d) = db.detail().filter(|d| !detail_may_hold_row_data(db.code().code(), d)) {
-                m.push_str(&format!(" (DETAIL: {d})"));
-            }
-            if let Some(h) = db.hint() {
-                m.push_str(&format!(" (HINT: {h})"));
-            }
-            m
-        }
-        None => {
-            // tokio-postgres puts the useful part in the source chain.
-            let mut m = e.to_string();
-            let mut src = std::error::Error::source(e);
-            while let Some(s) = src {
-                m.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            m
-        }
-    }
-}
-
-/// Whether a server DETAIL may quote row contents: every detail of a data
-/// exception (class 22) or an integrity constraint violation (class 23),
-/// and any detail that looks like a row or key image.
-pub fn detail_may_hold_row_data(sqlstate: &str, detail: &str) -> bool {
-    sqlstate.starts_with("22")
-        || sqlstate.starts_with("23")
-        || detail.contains("row contains")
-        || detail.contains(")=(")
-        || detail.starts_with("Key ")
-        || detail.contains("Array value")
-}
-
-/// The SQLSTATE of a server error, if it is one.
-pub fn sqlstate(e: &tokio_postgres::Error) -> Option<&str> {
-    e.as_db_error().map(|d| d.code().code())
 }
 
 /// Settings every dump session runs with. `row_security = off` makes a
@@ -113,7 +72,7 @@ impl SnapshotSessions {
         let fail = |context: &str, e: tokio_postgres::Error| SessionError::Server {
             context: context.to_string(),
             server: server.clone(),
-            message: server_message(&e),
+            error: e.into(),
         };
         // A leader plus at most MAX_JOBS workers; a count past that is a
         // caller's overflow (jobs = usize::MAX + 1 wraps to 0), not a wish.

@@ -30,7 +30,7 @@ pub use error::{RepoError, Result};
 pub use id::Id;
 pub use index::MasterIndex;
 pub use reader::{ChunkReader, StreamReader};
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, Timestamp};
 pub use writer::{BackupSession, StreamSummary};
 
 use envelope::Kind;
@@ -138,11 +138,7 @@ impl Repository {
         for id in snapshot::list_ids(self.backend.as_ref())? {
             out.push((id, snapshot::load(self.backend.as_ref(), &id)?));
         }
-        out.sort_by(|a, b| {
-            snapshot::start_time(&a.1)
-                .cmp(&snapshot::start_time(&b.1))
-                .then(a.0.cmp(&b.0))
-        });
+        out.sort_by(|a, b| a.1.time_start.cmp(&b.1.time_start).then(a.0.cmp(&b.0)));
         Ok(out)
     }
 
@@ -160,11 +156,7 @@ impl Repository {
                 Err(e) => bad.push(e),
             }
         }
-        out.sort_by(|a, b| {
-            snapshot::start_time(&a.1)
-                .cmp(&snapshot::start_time(&b.1))
-                .then(a.0.cmp(&b.0))
-        });
+        out.sort_by(|a, b| a.1.time_start.cmp(&b.1.time_start).then(a.0.cmp(&b.0)));
         Ok((out, bad))
     }
 

@@ -6,6 +6,7 @@
 //! at are durable; a manifest that exists is therefore complete.
 
 pub use crate::manifest::snapshot::*;
+pub use crate::manifest::Timestamp;
 
 use super::backend::{Backend, FileType};
 use super::envelope::{self, Kind};
@@ -16,12 +17,9 @@ impl Snapshot {
     /// A manifest stamped with what every snapshot records about its run:
     /// start and end time (now), pgkeep's version and this machine's name.
     pub fn stamped(started: chrono::DateTime<chrono::Utc>) -> Snapshot {
-        let rfc3339 = |t: chrono::DateTime<chrono::Utc>| {
-            t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        };
         Snapshot {
-            time_start: rfc3339(started),
-            time_end: rfc3339(chrono::Utc::now()),
+            time_start: Timestamp::at(started),
+            time_end: Timestamp::now(),
             pgkeep_version: env!("CARGO_PKG_VERSION").into(),
             hostname: super::lock::hostname(),
             ..Snapshot::default()
@@ -77,7 +75,7 @@ pub fn list_ids(backend: &dyn Backend) -> Result<Vec<Id>> {
 pub fn resolve(backend: &dyn Backend, spec: &str, tenant: Option<&str>) -> Result<Id> {
     let ids = list_ids(backend)?;
     if spec == "latest" {
-        let mut best: Option<(Option<chrono::DateTime<chrono::FixedOffset>>, Id)> = None;
+        let mut best: Option<(Timestamp, Id)> = None;
         for id in ids {
             let s = load(backend, &id)?;
             // A tenant's latest is the newest snapshot that can bring the
@@ -85,7 +83,7 @@ pub fn resolve(backend: &dyn Backend, spec: &str, tenant: Option<&str>) -> Resul
             if tenant.is_some() && (s.tenant.as_deref() != tenant || !s.holds_full_data()) {
                 continue;
             }
-            let t = start_time(&s);
+            let t = s.time_start;
             if best.as_ref().is_none_or(|(b, _)| t > *b) {
                 best = Some((t, id));
             }

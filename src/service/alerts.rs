@@ -231,12 +231,35 @@ fn body(w: &WebhookConfig, alert: &Alert) -> serde_json::Value {
     }
 }
 
+/// Why a webhook did not take an alert. Never holds the webhook's URL
+/// (tokens live in its query): [`redact`] it where it must be named.
+#[derive(Debug, thiserror::Error)]
+enum DeliveryError {
+    #[error("answered {0} (not retried)")]
+    Refused(reqwest::StatusCode),
+    #[error("gave up after {attempts} attempts; last: {last}")]
+    GaveUp { attempts: u32, last: Attempt },
+}
+
+/// How one delivery attempt that may be retried failed.
+#[derive(Debug, thiserror::Error)]
+enum Attempt {
+    #[error("not tried")]
+    None,
+    #[error("answered {0}")]
+    Status(reqwest::StatusCode),
+    #[error("timed out")]
+    TimedOut,
+    #[error("unreachable: {0}")]
+    Unreachable(reqwest::Error),
+}
+
 /// POST with retries: connection errors, timeouts, 429 and 5xx are
 /// retried with backoff; other answers are final.
-async fn deliver(client: &reqwest::Client, w: &WebhookConfig, alert: &Alert, opts: &DeliveryOptions) -> Result<(), String> {
+async fn deliver(client: &reqwest::Client, w: &WebhookConfig, alert: &Alert, opts: &DeliveryOptions) -> Result<(), DeliveryError> {
     let payload = body(w, alert);
     let mut backoff = opts.first_backoff;
-    let mut last = String::new();
+    let mut last = Attempt::None;
     for attempt in 1..=opts.attempts.max(1) {
         let mut req = client.post(&w.url).json(&payload);
         for (k, v) in &w.headers {
@@ -244,16 +267,16 @@ async fn deliver(client: &reqwest::Client, w: &WebhookConfig, alert: &Alert, opt
         }
         match req.send().await {
             Ok(r) if r.status().is_success() => return Ok(()),
-            Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => last = format!("answered {}", r.status()),
-            Ok(r) => return Err(format!("answered {} (not retried)", r.status())),
-            Err(e) => last = if e.is_timeout() { "timed out".into() } else { format!("unreachable: {e}") },
+            Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => last = Attempt::Status(r.status()),
+            Ok(r) => return Err(DeliveryError::Refused(r.status())),
+            Err(e) => last = if e.is_timeout() { Attempt::TimedOut } else { Attempt::Unreachable(e.without_url()) },
         }
         if attempt < opts.attempts {
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(60));
         }
     }
-    Err(format!("gave up after {} attempts; last: {last}", opts.attempts.max(1)))
+    Err(DeliveryError::GaveUp { attempts: opts.attempts.max(1), last })
 }
 
 /// A URL fit for logs: no user, password or query (tokens live there).

@@ -158,7 +158,7 @@ fn not_found(message: impl Into<String>) -> Response {
 fn from_service(e: ServiceError) -> Response {
     let status = match e {
         ServiceError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
-        ServiceError::Invalid(_) => StatusCode::BAD_REQUEST,
+        ServiceError::NoSuchSchedule(_) => StatusCode::NOT_FOUND,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     error(status, e.to_string())
@@ -414,7 +414,7 @@ async fn restore_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum:
         return bad(format!("{tenant:?} is not a valid tenant name"));
     }
     let body: RestoreBody = or_respond!(body_or_default(&body));
-    let jobs = or_respond!(crate::pg::sessions::check_jobs(body.jobs.unwrap_or(2)).map_err(bad));
+    let jobs = or_respond!(crate::pg::sessions::check_jobs(body.jobs.unwrap_or(2)).map_err(|e| bad(e.to_string())));
     let snaps = svc.snapshots_where(|s| s.tenant.as_deref() == Some(tenant.as_str()));
     let source_tenant = svc.known_tenants().get(&tenant).cloned();
     if snaps.is_empty() && source_tenant.is_none() {
@@ -487,7 +487,7 @@ async fn restore_tenant(State(svc): Svc, Path(tenant): Path<String>, body: axum:
         },
     };
     if let Err(e) = tenants::check_restore_target(&source.tenants, &target, body.allow_postgres) {
-        return bad(e);
+        return bad(e.to_string());
     }
     if target_name == tenant && !body.clean && !body.validate_only {
         return error(

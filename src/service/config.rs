@@ -27,6 +27,17 @@ pub enum ConfigError {
     Invalid { path: String, message: String },
 }
 
+/// The admin token could not be read, or is too short to be one.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminTokenError {
+    #[error("reading the admin token from {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("the admin token variable {0} is not set")]
+    Unset(String),
+    #[error("the admin token must be at least 16 characters")]
+    TooShort,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -178,7 +189,7 @@ pub struct DumpConfig {
 
 impl DumpConfig {
     /// Settings a backup can run with: `jobs` within 1 ..= 64.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), crate::pg::sessions::JobsOutOfRange> {
         crate::pg::sessions::check_jobs(self.jobs)?;
         Ok(())
     }
@@ -346,22 +357,22 @@ impl Config {
     }
 
     /// The admin token, from the file or environment variable configured.
-    pub fn admin_token(&self) -> Result<String, String> {
+    pub fn admin_token(&self) -> Result<String, AdminTokenError> {
         let token = if let Some(path) = &self.admin_token_file {
             std::fs::read_to_string(path)
-                .map_err(|e| format!("reading the admin token from {}: {e}", path.display()))?
+                .map_err(|source| AdminTokenError::Read { path: path.display().to_string(), source })?
                 .lines()
                 .next()
                 .unwrap_or("")
                 .trim()
                 .to_string()
         } else if let Some(var) = &self.admin_token_env {
-            std::env::var(var).map_err(|_| format!("the admin token variable {var} is not set"))?.trim().to_string()
+            std::env::var(var).map_err(|_| AdminTokenError::Unset(var.clone()))?.trim().to_string()
         } else {
             String::new()
         };
         if token.len() < 16 {
-            return Err("the admin token must be at least 16 characters".into());
+            return Err(AdminTokenError::TooShort);
         }
         Ok(token)
     }

@@ -98,7 +98,16 @@ pub enum ServiceError {
     #[error("{0}")]
     Alerts(#[from] alerts::AlertError),
     #[error("{0}")]
-    Invalid(String),
+    AdminToken(#[from] config::AdminTokenError),
+    #[error("schedule {name:?}: {source}")]
+    Schedule { name: String, source: schedule::ScheduleError },
+    #[error("no schedule is named {0:?}")]
+    NoSuchSchedule(String),
+    #[error("cannot listen on {address}: {source}")]
+    Listen { address: String, source: std::io::Error },
+    /// A blocking task of the service's stopped before it finished.
+    #[error("{during} stopped: {source}")]
+    Stopped { during: &'static str, source: tokio::task::JoinError },
     #[error("the service is shutting down and takes no new jobs")]
     ShuttingDown,
 }
@@ -129,7 +138,7 @@ impl SnapshotSummary {
     }
 
     pub fn start(&self) -> Option<DateTime<Utc>> {
-        DateTime::parse_from_rfc3339(&self.time).ok().map(|t| t.with_timezone(&Utc))
+        self.time.get()
     }
 }
 
@@ -167,7 +176,7 @@ impl Service {
     /// Open the repository, load the job history (marking what a previous
     /// instance left running as interrupted) and the snapshot list.
     pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<Service>, ServiceError> {
-        let token = config.admin_token().map_err(ServiceError::Invalid)?;
+        let token = config.admin_token()?;
         let repo = Repository::open(&config.repository)
             .map_err(|source| ServiceError::Repo { path: config.repository.display().to_string(), source })?;
         let instance = format!("{}-{}-{}", crate::repo::lock::hostname(), std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
@@ -188,9 +197,12 @@ impl Service {
         let schedules = config
             .schedules
             .iter()
-            .map(|s| Timing::new(&s.cron, &s.timezone).map(|t| (s.clone(), t)))
-            .collect::<Result<Vec<_>, String>>()
-            .map_err(ServiceError::Invalid)?;
+            .map(|s| {
+                Timing::new(&s.cron, &s.timezone)
+                    .map(|t| (s.clone(), t))
+                    .map_err(|source| ServiceError::Schedule { name: s.name.clone(), source })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let alerts = Alerter::start(config.alerts.webhooks.clone(), alerts::DeliveryOptions::default())?;
         Ok(Arc::new(Service {
             slots: Arc::new(Semaphore::new(config.max_concurrent_jobs)),
@@ -294,7 +306,7 @@ impl Service {
                 Err(e) => {
                     // Keep what was known of this source: a source that is
                     // down must not make its tenants unknown to the API.
-                    problems.push(e);
+                    problems.push(e.to_string());
                     for (n, t) in lock(&self.tenants).iter().filter(|(_, t)| t.source == s.name) {
                         found.entry(n.clone()).or_insert_with(|| t.clone());
                     }
@@ -437,7 +449,7 @@ impl Service {
                 })
                 .await
                 .map_err(|e| Failure::new(format!("verify stopped: {e}")))?
-                .map_err(|e| Failure::new(e.to_string()))?;
+                .map_err(Failure::new)?;
                 let details = serde_json::to_value(&report).unwrap_or_default();
                 let problems: Vec<String> = report
                     .snapshots
@@ -457,7 +469,7 @@ impl Service {
                 })
                 .await
                 .map_err(|e| Failure::new(format!("prune stopped: {e}")))?
-                .map_err(|e| Failure::new(e.to_string()))?;
+                .map_err(Failure::new)?;
                 Ok(Done {
                     details: serde_json::json!({
                         "dry_run": dry_run,
@@ -529,7 +541,7 @@ impl Service {
     }
 
     async fn restore(self: &Arc<Self>, r: RestoreSpec) -> Result<Done, Failure> {
-        let snap = self.repo.load_snapshot(&r.snapshot).map_err(|e| Failure::new(e.to_string()))?;
+        let snap = self.repo.load_snapshot(&r.snapshot).map_err(Failure::new)?;
         let source = self
             .config
             .source(&r.target.source)
@@ -551,7 +563,7 @@ impl Service {
             })
             .await
             .map_err(|e| Failure::new(format!("validation stopped: {e}")))?
-            .map_err(|e| Failure::new(e.to_string()))?;
+            .map_err(Failure::new)?;
             if !report.is_ok() {
                 return Err(Failure { message: format!("snapshot {} would not restore: it is damaged", r.snapshot.short()), details: serde_json::to_value(&report).unwrap_or_default() });
             }
@@ -588,8 +600,8 @@ impl Service {
                 tenants::check_not_template(source, db).await.map_err(Failure::new)?;
                 if !r.clean {
                     opts.create = true;
-                    let spec = crate::pg::conn::ConnSpec::parse(&source.connection).map_err(|e| Failure::new(e.to_string()))?;
-                    maintenance = Some(crate::engine::restore::maintenance_connection(&spec).map_err(|e| Failure::new(e.to_string()))?);
+                    let spec = crate::pg::conn::ConnSpec::parse(&source.connection).map_err(Failure::new)?;
+                    maintenance = Some(crate::engine::restore::maintenance_connection(&spec).map_err(Failure::new)?);
                 }
             }
             Place::Whole => {}
@@ -650,7 +662,7 @@ impl Service {
             tokio::task::spawn_blocking(move || repo.forget(&ids))
                 .await
                 .map_err(|e| Failure::new(format!("forget stopped: {e}")))?
-                .map_err(|e| Failure::new(e.to_string()))?;
+                .map_err(Failure::new)?;
             let mut snaps = lock(&self.snapshots);
             for id in &forget {
                 snaps.remove(&id.to_hex());
@@ -670,7 +682,7 @@ impl Service {
         let repo = self.repo.clone();
         let result = tokio::task::spawn_blocking(move || repo.forget(&[id]))
             .await
-            .map_err(|e| ServiceError::Invalid(format!("forget stopped: {e}")))?;
+            .map_err(|source| ServiceError::Stopped { during: "forget", source })?;
         let record = JobRecord {
             status: if result.is_ok() { JobStatus::Succeeded } else { JobStatus::Failed },
             started_at: Some(now),
@@ -695,7 +707,7 @@ impl Service {
             .iter()
             .find(|(s, _)| s.name == name)
             .cloned()
-            .ok_or_else(|| ServiceError::Invalid(format!("no schedule is named {name:?}")))?;
+            .ok_or_else(|| ServiceError::NoSuchSchedule(name.into()))?;
         for p in self.refresh_tenants().await {
             tracing::warn!(schedule = name, "{p}");
         }
@@ -938,8 +950,8 @@ struct Failure {
 }
 
 impl Failure {
-    fn new(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), details: serde_json::Value::Null }
+    fn new(message: impl std::fmt::Display) -> Failure {
+        Failure { message: message.to_string(), details: serde_json::Value::Null }
     }
 }
 
@@ -955,7 +967,7 @@ pub async fn serve(config: Config) -> Result<(), ServiceError> {
     }
     let listener = tokio::net::TcpListener::bind(&svc.config.listen)
         .await
-        .map_err(|e| ServiceError::Invalid(format!("cannot listen on {}: {e}", svc.config.listen)))?;
+        .map_err(|source| ServiceError::Listen { address: svc.config.listen.clone(), source })?;
     tracing::info!(listen = %svc.config.listen, tenants = svc.known_tenants().len(), schedules = svc.schedules.len(), "pgkeep serve started");
     let scheduler = tokio::spawn(svc.clone().scheduler(Duration::from_millis(500)));
     let stop = Arc::new(Notify::new());

@@ -10,10 +10,19 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 
-pub fn parse_cron(expr: &str) -> Result<Cron, String> {
+/// A schedule's cron expression or time zone that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("invalid cron expression {expr:?}: {source}")]
+    Cron { expr: String, source: croner::errors::CronError },
+    #[error("unknown time zone {0:?} (use an IANA name such as \"Europe/Paris\")")]
+    Zone(String),
+}
+
+pub fn parse_cron(expr: &str) -> Result<Cron, ScheduleError> {
     croner::parser::CronParser::new()
         .parse(expr)
-        .map_err(|e| format!("invalid cron expression {expr:?}: {e}"))
+        .map_err(|source| ScheduleError::Cron { expr: expr.into(), source })
 }
 
 #[derive(Clone, Debug)]
@@ -23,7 +32,7 @@ pub struct Timing {
 }
 
 impl Timing {
-    pub fn new(expr: &str, tz: &str) -> Result<Timing, String> {
+    pub fn new(expr: &str, tz: &str) -> Result<Timing, ScheduleError> {
         Ok(Timing { cron: parse_cron(expr)?, tz: parse_zone(tz)? })
     }
 
@@ -85,8 +94,8 @@ impl Clock for ManualClock {
 
 /// A time zone by IANA name, from the zone database compiled into the
 /// program (the one export renders with too).
-pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, String> {
-    name.parse::<chrono_tz::Tz>().map_err(|_| format!("unknown time zone {name:?} (use an IANA name such as \"Europe/Paris\")"))
+pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, ScheduleError> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| ScheduleError::Zone(name.into()))
 }
 
 #[cfg(test)]

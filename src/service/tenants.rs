@@ -5,9 +5,41 @@
 //! Tenant names are data: they reach SQL only as bound parameters or
 //! quoted identifiers, and the API accepts only names that look like one.
 
-use crate::pg::conn::{process_env, ConnSpec, ResolvedConn};
+use crate::pg::conn::{process_env, ConnError, ConnSpec, ResolvedConn};
+use crate::pg::error::ServerError;
 
 use super::config::{SourceConfig, TenantDiscovery};
+
+/// Why a source's tenants could not be listed, or a tenant is not a
+/// place a restore may go.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    #[error("source {source_name}: {error}")]
+    Conn { source_name: String, #[source] error: ConnError },
+    #[error("source {source_name}: {during}: {error}")]
+    Server { source_name: String, during: String, #[source] error: ServerError },
+    #[error("schema {0:?} is a system schema: it cannot be a restore target")]
+    SystemSchema(String),
+    #[error("database {0:?} is a template: it cannot be a restore target")]
+    Template(String),
+    #[error("database \"postgres\" is a restore target only when asked for explicitly (\"allow_postgres\": true)")]
+    PostgresNotAsked,
+    #[error("target tenant {name:?} does not match the source's tenant pattern {pattern:?}: restores go only into tenants of the source")]
+    OutsidePattern { name: String, pattern: String },
+    #[error("the source's only tenant is {whole:?}; {name:?} is not a restore target")]
+    NotTheWhole { whole: String, name: String },
+    #[error("target tenant {0:?} is not where the source keeps its tenants")]
+    WrongPlace(String),
+}
+
+fn conn_err(source: &SourceConfig) -> impl Fn(ConnError) -> TenantError + '_ {
+    |error| TenantError::Conn { source_name: source.name.clone(), error }
+}
+
+/// The source's own connection (its `connection`, the environment).
+fn source_connection(source: &SourceConfig) -> Result<ResolvedConn, TenantError> {
+    ConnSpec::parse(&source.connection).and_then(|s| s.resolve(&process_env)).map_err(conn_err(source))
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Tenant {
@@ -36,15 +68,15 @@ pub fn is_tenant_name(s: &str) -> bool {
 }
 
 /// The connection to a tenant's database.
-pub fn connection(source: &SourceConfig, tenant: &Tenant) -> Result<ResolvedConn, String> {
-    let mut spec = ConnSpec::parse(&source.connection).map_err(|e| format!("source {}: {e}", source.name))?;
+pub fn connection(source: &SourceConfig, tenant: &Tenant) -> Result<ResolvedConn, TenantError> {
+    let mut spec = ConnSpec::parse(&source.connection).map_err(conn_err(source))?;
     if let Place::Database(db) = &tenant.place {
-        spec.set("dbname", db.clone()).map_err(|e| format!("source {}: {e}", source.name))?;
+        spec.set("dbname", db.clone()).map_err(conn_err(source))?;
     }
-    spec.resolve(&process_env).map_err(|e| format!("source {}: {e}", source.name))
+    spec.resolve(&process_env).map_err(conn_err(source))
 }
 
-pub async fn discover(source: &SourceConfig) -> Result<Vec<Tenant>, String> {
+pub async fn discover(source: &SourceConfig) -> Result<Vec<Tenant>, TenantError> {
     let (pattern, sql) = match &source.tenants {
         TenantDiscovery::Whole { name } => {
             return Ok(vec![Tenant {
@@ -64,14 +96,12 @@ pub async fn discover(source: &SourceConfig) -> Result<Vec<Tenant>, String> {
              AND datallowconn AND NOT datistemplate ORDER BY 1",
         ),
     };
-    let conn = ConnSpec::parse(&source.connection)
-        .and_then(|s| s.resolve(&process_env))
-        .map_err(|e| format!("source {}: {e}", source.name))?;
-    let (client, task) = conn.connect().await.map_err(|e| format!("source {}: {e}", source.name))?;
-    let rows = client
-        .query(sql, &[pattern])
-        .await
-        .map_err(|e| format!("source {}: listing tenants: {}", source.name, crate::pg::sessions::server_message(&e)));
+    let (client, task) = source_connection(source)?.connect().await.map_err(conn_err(source))?;
+    let rows = client.query(sql, &[pattern]).await.map_err(|e| TenantError::Server {
+        source_name: source.name.clone(),
+        during: "listing tenants".into(),
+        error: e.into(),
+    });
     drop(client);
     task.abort();
     let mut out = Vec::new();
@@ -100,60 +130,55 @@ pub fn exact_pattern(name: &str) -> String {
 /// source's tenants live, under a name the source's tenant pattern
 /// matches; never a system schema (`pg_*`, `information_schema`), never a
 /// template database, and the `postgres` database only when asked for.
-pub fn check_restore_target(discovery: &TenantDiscovery, target: &Tenant, allow_postgres: bool) -> Result<(), String> {
+pub fn check_restore_target(discovery: &TenantDiscovery, target: &Tenant, allow_postgres: bool) -> Result<(), TenantError> {
     let name = target.name.as_str();
     match (discovery, &target.place) {
         (TenantDiscovery::Schema { pattern }, Place::Schema(schema)) => {
             let lower = schema.to_ascii_lowercase();
             if lower.starts_with("pg_") || lower == "information_schema" {
-                return Err(format!("schema {schema:?} is a system schema: it cannot be a restore target"));
+                return Err(TenantError::SystemSchema(schema.clone()));
             }
             if schema != name || !like(pattern, schema) {
-                return Err(format!(
-                    "target tenant {name:?} does not match the source's tenant pattern {pattern:?}: restores go only into tenants of the source"
-                ));
+                return Err(TenantError::OutsidePattern { name: name.into(), pattern: pattern.clone() });
             }
         }
         (TenantDiscovery::Database { pattern }, Place::Database(db)) => {
             if matches!(db.as_str(), "template0" | "template1") {
-                return Err(format!("database {db:?} is a template: it cannot be a restore target"));
+                return Err(TenantError::Template(db.clone()));
             }
             if db == "postgres" && !allow_postgres {
-                return Err(
-                    "database \"postgres\" is a restore target only when asked for explicitly (\"allow_postgres\": true)".into(),
-                );
+                return Err(TenantError::PostgresNotAsked);
             }
             if db != name || !like(pattern, db) {
-                return Err(format!(
-                    "target tenant {name:?} does not match the source's tenant pattern {pattern:?}: restores go only into tenants of the source"
-                ));
+                return Err(TenantError::OutsidePattern { name: name.into(), pattern: pattern.clone() });
             }
         }
         (TenantDiscovery::Whole { name: whole }, Place::Whole) => {
             let whole = whole.as_deref().unwrap_or(&target.source);
             if name != whole {
-                return Err(format!("the source's only tenant is {whole:?}; {name:?} is not a restore target"));
+                return Err(TenantError::NotTheWhole { whole: whole.into(), name: name.into() });
             }
         }
-        _ => return Err(format!("target tenant {name:?} is not where the source keeps its tenants")),
+        _ => return Err(TenantError::WrongPlace(name.into())),
     }
     Ok(())
 }
 
 /// Refuse a database that the server marks as a template.
-pub async fn check_not_template(source: &SourceConfig, db: &str) -> Result<(), String> {
-    let conn = ConnSpec::parse(&source.connection)
-        .and_then(|s| s.resolve(&process_env))
-        .map_err(|e| format!("source {}: {e}", source.name))?;
-    let (client, task) = conn.connect().await.map_err(|e| format!("source {}: {e}", source.name))?;
+pub async fn check_not_template(source: &SourceConfig, db: &str) -> Result<(), TenantError> {
+    let (client, task) = source_connection(source)?.connect().await.map_err(conn_err(source))?;
     let row = client
         .query_opt("SELECT datistemplate FROM pg_catalog.pg_database WHERE datname = $1", &[&db])
         .await
-        .map_err(|e| format!("source {}: checking database {db:?}: {}", source.name, crate::pg::sessions::server_message(&e)));
+        .map_err(|e| TenantError::Server {
+            source_name: source.name.clone(),
+            during: format!("checking database {db:?}"),
+            error: e.into(),
+        });
     drop(client);
     task.abort();
     if row?.is_some_and(|r| r.get::<_, bool>(0)) {
-        return Err(format!("database {db:?} is a template: it cannot be a restore target"));
+        return Err(TenantError::Template(db.into()));
     }
     Ok(())
 }

@@ -123,7 +123,7 @@ pub fn text_bytes(seed: u64, n: usize) -> Vec<u8> {
 /// A snapshot whose tables are the given streams (one part each).
 pub fn snapshot_of(label: &str, streams: &[(&str, &StreamSummary)]) -> Snapshot {
     Snapshot {
-        time_start: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        time_start: pgkeep::manifest::Timestamp::now(),
         label: Some(label.to_string()),
         tables: streams
             .iter()

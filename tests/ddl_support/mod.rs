@@ -1451,3 +1451,40 @@ pub fn unified_diff(a: &[String], b: &[String]) -> String {
     }
     out
 }
+
+/// Every ordinary table's and populated materialized view's row count and
+/// an order-independent hash of its rows (as text, in UTC and ISO styles),
+/// keyed `schema.table`; extension members and system schemas left out.
+/// With `schema`, only that schema's.
+pub async fn table_hashes(c: &Client, schema: Option<&str>) -> BTreeMap<String, (i64, String)> {
+    c.batch_execute("SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET DateStyle = ISO; SET IntervalStyle = postgres")
+        .await
+        .unwrap_or_else(|e| panic!("{}", pg_error(&e)));
+    let rows = c
+        .query(
+            "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated)) AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' \
+               AND ($1::text IS NULL OR n.nspname = $1) \
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e') \
+             ORDER BY 1, 2",
+            &[&schema],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}", pg_error(&e)));
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let (s, t): (String, String) = (r.get(0), r.get(1));
+        let q = format!("\"{}\".\"{}\"", s.replace('"', "\"\""), t.replace('"', "\"\""));
+        let row = c
+            .query_one(
+                &format!(
+                    "SELECT pg_catalog.count(*), COALESCE(pg_catalog.md5(pg_catalog.string_agg(pg_catalog.md5(x::text), '' ORDER BY pg_catalog.md5(x::text))), '') FROM ONLY {q} AS x"
+                ),
+                &[],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("hashing {q}: {}", pg_error(&e)));
+        out.insert(format!("{s}.{t}"), (row.get(0), row.get(1)));
+    }
+    out
+}

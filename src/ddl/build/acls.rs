@@ -6,6 +6,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -30,7 +31,7 @@ impl Builder<'_> {
                 let col = quote_ident(&a.column).into_owned();
                 self.grants(&mut sql, &on, Some(&col), rel.meta.owner.as_deref(), Some(&a.acl), &[]);
             }
-            let mut it = self.item(key(synth::SYSTEM_COLUMN_ACL, table), "ACL", Section::PreData, prio::TABLE, rel.meta.schema.as_deref(), &format!("{} system columns", rel.meta.name));
+            let mut it = self.item(key(synth::SYSTEM_COLUMN_ACL, table), EntryKind::Acl, Section::PreData, prio::TABLE, rel.meta.schema.as_deref(), &format!("{} system columns", rel.meta.name));
             it.sql = sql;
             it.deps.push(key(class::PG_CLASS, table));
             self.push(it);
@@ -43,7 +44,7 @@ impl Builder<'_> {
             let mut sql = format!("SELECT pg_catalog.lo_create('{}');\n", m.oid);
             let what = format!("LARGE OBJECT {}", m.oid);
             self.decorate(&mut sql, &what, Some(&what), m);
-            let mut it = self.item(key(synth::LARGE_OBJECT, m.oid), "LARGE OBJECT", Section::PreData, prio::LARGE_OBJECT, None, &m.name);
+            let mut it = self.item(key(synth::LARGE_OBJECT, m.oid), EntryKind::LargeObject, Section::PreData, prio::LARGE_OBJECT, None, &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '{}';\n", m.oid));
@@ -62,7 +63,7 @@ impl Builder<'_> {
                 Some(c) => format!("{} ({c})", a.on),
                 None => a.on.clone(),
             };
-            let mut it = self.item(key(synth::EXTENSION_ACL, n as u32), "ACL", Section::PreData, prio::EXTENSION, None, &name);
+            let mut it = self.item(key(synth::EXTENSION_ACL, n as u32), EntryKind::Acl, Section::PreData, prio::EXTENSION, None, &name);
             it.sql = sql;
             it.deps.push(key(class::PG_EXTENSION, a.extension));
             self.push(it);
@@ -98,7 +99,7 @@ impl Builder<'_> {
                     continue;
                 }
             };
-            let mut it = self.item(key(synth::DEFAULT_ACL, d.oid), "DEFAULT ACL", Section::PostData, prio::DEFAULT_ACL, d.schema.as_deref(), &format!("DEFAULT PRIVILEGES FOR {what}"));
+            let mut it = self.item(key(synth::DEFAULT_ACL, d.oid), EntryKind::DefaultAcl, Section::PostData, prio::DEFAULT_ACL, d.schema.as_deref(), &format!("DEFAULT PRIVILEGES FOR {what}"));
             it.owner = Some(d.role.clone());
             it.sql = sql;
             if let Some(s) = self.cat.schemas.iter().find(|s| Some(&s.meta.name) == d.schema.as_ref()) {

@@ -4,6 +4,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -20,7 +21,7 @@ impl Builder<'_> {
             let what = format!("TRANSFORM FOR {} LANGUAGE {lang}", t.type_name);
             let mut sql = format!("CREATE {what} ({});\n", parts.join(", "));
             self.comment(&mut sql, &what, t.comment.as_deref());
-            let mut it = self.item(key(class::PG_TRANSFORM, t.oid), "TRANSFORM", Section::PreData, prio::CAST, None, &format!("{} {}", t.type_name, t.language));
+            let mut it = self.item(key(class::PG_TRANSFORM, t.oid), EntryKind::Transform, Section::PreData, prio::CAST, None, &format!("{} {}", t.type_name, t.language));
             it.sql = sql;
             it.drop = Some(format!("DROP TRANSFORM IF EXISTS FOR {} LANGUAGE {lang};\n", t.type_name));
             self.push(it);
@@ -42,7 +43,7 @@ impl Builder<'_> {
             let what = format!("CAST ({} AS {})", c.source, c.target);
             let mut sql = format!("CREATE {what} {how}{ctx};\n");
             self.comment(&mut sql, &what, c.comment.as_deref());
-            let mut it = self.item(key(class::PG_CAST, c.oid), "CAST", Section::PreData, prio::CAST, None, &format!("{} AS {}", c.source, c.target));
+            let mut it = self.item(key(class::PG_CAST, c.oid), EntryKind::Cast, Section::PreData, prio::CAST, None, &format!("{} AS {}", c.source, c.target));
             it.sql = sql;
             it.drop = Some(format!("DROP CAST IF EXISTS ({} AS {});\n", c.source, c.target));
             self.push(it);
@@ -61,7 +62,7 @@ impl Builder<'_> {
                 c.function
             );
             self.decorate(&mut sql, &format!("CONVERSION {name}"), None, m);
-            let mut it = self.item(key(class::PG_CONVERSION, m.oid), "CONVERSION", Section::PreData, prio::CONVERSION, m.schema.as_deref(), &m.name);
+            let mut it = self.item(key(class::PG_CONVERSION, m.oid), EntryKind::Conversion, Section::PreData, prio::CONVERSION, m.schema.as_deref(), &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP CONVERSION IF EXISTS {name};\n"));

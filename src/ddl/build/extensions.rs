@@ -4,6 +4,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -17,7 +18,7 @@ impl Builder<'_> {
                 quote_literal_std(&x.version)
             );
             self.comment(&mut sql, &format!("EXTENSION {name}"), m.comment.as_deref());
-            let mut it = self.item(key(class::PG_EXTENSION, m.oid), "EXTENSION", Section::PreData, prio::EXTENSION, None, &m.name);
+            let mut it = self.item(key(class::PG_EXTENSION, m.oid), EntryKind::Extension, Section::PreData, prio::EXTENSION, None, &m.name);
             it.sql = sql;
             it.drop = Some(format!("DROP EXTENSION IF EXISTS {name};\n"));
             self.push(it);

@@ -4,6 +4,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -24,7 +25,7 @@ impl Builder<'_> {
             sql.push_str(";\n");
             let what = format!("FOREIGN DATA WRAPPER {name}");
             self.decorate(&mut sql, &what, Some(&what), m);
-            let mut it = self.item(key(class::PG_FOREIGN_DATA_WRAPPER, m.oid), "FOREIGN DATA WRAPPER", Section::PreData, prio::FDW, None, &m.name);
+            let mut it = self.item(key(class::PG_FOREIGN_DATA_WRAPPER, m.oid), EntryKind::ForeignDataWrapper, Section::PreData, prio::FDW, None, &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP FOREIGN DATA WRAPPER IF EXISTS {name};\n"));
@@ -46,7 +47,7 @@ impl Builder<'_> {
             }
             sql.push_str(";\n");
             self.decorate(&mut sql, &format!("SERVER {name}"), Some(&format!("FOREIGN SERVER {name}")), m);
-            let mut it = self.item(key(class::PG_FOREIGN_SERVER, m.oid), "SERVER", Section::PreData, prio::SERVER, None, &m.name);
+            let mut it = self.item(key(class::PG_FOREIGN_SERVER, m.oid), EntryKind::Server, Section::PreData, prio::SERVER, None, &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP SERVER IF EXISTS {name};\n"));
@@ -63,7 +64,7 @@ impl Builder<'_> {
                 sql.push_str(&format!(" {}", options_clause(&u.options)));
             }
             sql.push_str(";\n");
-            let mut it = self.item(key(synth::USER_MAPPING, u.oid), "USER MAPPING", Section::PreData, prio::USER_MAPPING, None, &format!("USER MAPPING {} SERVER {}", u.role.as_deref().unwrap_or("public"), u.server));
+            let mut it = self.item(key(synth::USER_MAPPING, u.oid), EntryKind::UserMapping, Section::PreData, prio::USER_MAPPING, None, &format!("USER MAPPING {} SERVER {}", u.role.as_deref().unwrap_or("public"), u.server));
             it.sql = sql;
             it.drop = Some(format!("DROP USER MAPPING IF EXISTS FOR {role} SERVER {server};\n"));
             if let Some(s) = self.cat.servers.iter().find(|s| s.meta.name == u.server) {

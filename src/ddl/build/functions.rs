@@ -4,6 +4,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -73,7 +74,7 @@ impl Builder<'_> {
             sql.push_str(";\n");
             let what = format!("{word} {sig}");
             self.decorate(&mut sql, &what, Some(&what), m);
-            let mut it = self.item(key(class::PG_PROC, m.oid), word, Section::PreData, prio::FUNCTION, m.schema.as_deref(), &format!("{}({})", m.name, f.identity_arguments));
+            let mut it = self.item(key(class::PG_PROC, m.oid), EntryKind::from_word(word), Section::PreData, prio::FUNCTION, m.schema.as_deref(), &format!("{}({})", m.name, f.identity_arguments));
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP {word} IF EXISTS {sig};\n"));
@@ -152,7 +153,7 @@ impl Builder<'_> {
             let mut sql = format!("CREATE AGGREGATE {name}({args}) (\n    {}\n);\n", p.join(",\n    "));
             let what = format!("AGGREGATE {sig}");
             self.decorate(&mut sql, &what, Some(&format!("FUNCTION {sig}")), m);
-            let mut it = self.item(key(class::PG_PROC, m.oid), "AGGREGATE", Section::PreData, prio::AGGREGATE, m.schema.as_deref(), &format!("{}({ident})", m.name));
+            let mut it = self.item(key(class::PG_PROC, m.oid), EntryKind::Aggregate, Section::PreData, prio::AGGREGATE, m.schema.as_deref(), &format!("{}({ident})", m.name));
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP AGGREGATE IF EXISTS {sig};\n"));
@@ -183,7 +184,7 @@ impl Builder<'_> {
             let what = format!("LANGUAGE {name}");
             let acl_on = l.trusted.then_some(what.as_str());
             self.decorate(&mut sql, &what, acl_on, m);
-            let mut it = self.item(key(class::PG_LANGUAGE, m.oid), "PROCEDURAL LANGUAGE", Section::PreData, prio::PROCLANG, None, &m.name);
+            let mut it = self.item(key(class::PG_LANGUAGE, m.oid), EntryKind::ProceduralLanguage, Section::PreData, prio::PROCLANG, None, &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP PROCEDURAL LANGUAGE IF EXISTS {name};\n"));

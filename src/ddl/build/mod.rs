@@ -19,6 +19,7 @@ use super::sort::SortKey;
 use super::{DdlError, RenderOptions};
 use crate::catalog::model::class;
 use crate::catalog::*;
+use crate::manifest::kind::EntryKind;
 use crate::manifest::snapshot::{Section, TwoStep, TwoStepMethod};
 
 mod acls;
@@ -97,7 +98,7 @@ mod prio {
 #[derive(Clone, Debug)]
 pub(crate) struct Item {
     pub key: ObjRef,
-    pub kind: &'static str,
+    pub kind: EntryKind,
     pub section: Section,
     pub priority: u8,
     pub schema: Option<String>,
@@ -237,7 +238,7 @@ impl Builder<'_> {
         self.out.items.push(item);
     }
 
-    fn item(&self, key: ObjRef, kind: &'static str, section: Section, priority: u8, schema: Option<&str>, name: &str) -> Item {
+    fn item(&self, key: ObjRef, kind: EntryKind, section: Section, priority: u8, schema: Option<&str>, name: &str) -> Item {
         Item {
             key,
             kind,
@@ -463,7 +464,7 @@ impl Built {
                     continue;
                 }
                 match self.items[j].kind {
-                    "MATERIALIZED VIEW" => {
+                    EntryKind::MaterializedView => {
                         if let Some(&rj) = refresh_of.get(&j) {
                             if rj != r {
                                 deps[r].push(rj);
@@ -471,7 +472,7 @@ impl Built {
                         }
                         stack.extend(deps[j].iter().copied());
                     }
-                    "VIEW" => stack.extend(deps[j].iter().copied()),
+                    EntryKind::View => stack.extend(deps[j].iter().copied()),
                     _ => {}
                 }
             }

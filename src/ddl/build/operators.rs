@@ -4,6 +4,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -50,7 +51,7 @@ impl Builder<'_> {
             // The entry's name is the schema-less signature: the same in the
             // rendering under the placeholder, which is how restores find it.
             let entry_name = format!("{} ({}, {})", m.name, o.left.as_deref().unwrap_or("NONE"), o.right.as_deref().unwrap_or("NONE"));
-            let mut it = self.item(key(class::PG_OPERATOR, m.oid), "OPERATOR", Section::PreData, prio::OPERATOR, m.schema.as_deref(), &entry_name);
+            let mut it = self.item(key(class::PG_OPERATOR, m.oid), EntryKind::Operator, Section::PreData, prio::OPERATOR, m.schema.as_deref(), &entry_name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP OPERATOR IF EXISTS {sig};\n"));
@@ -68,7 +69,7 @@ impl Builder<'_> {
                 sql.push_str(&format!("ALTER OPERATOR FAMILY {name} {using} ADD\n    {};\n", f.loose_members.join(",\n    ")));
             }
             self.decorate(&mut sql, &format!("OPERATOR FAMILY {name} {using}"), None, m);
-            let mut it = self.item(key(class::PG_OPFAMILY, m.oid), "OPERATOR FAMILY", Section::PreData, prio::OPFAMILY, m.schema.as_deref(), &m.name);
+            let mut it = self.item(key(class::PG_OPFAMILY, m.oid), EntryKind::OperatorFamily, Section::PreData, prio::OPFAMILY, m.schema.as_deref(), &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP OPERATOR FAMILY IF EXISTS {name} {using};\n"));
@@ -93,7 +94,7 @@ impl Builder<'_> {
                 items.join(",\n    ")
             );
             self.decorate(&mut sql, &format!("OPERATOR CLASS {name} {using}"), None, m);
-            let mut it = self.item(key(class::PG_OPCLASS, m.oid), "OPERATOR CLASS", Section::PreData, prio::OPCLASS, m.schema.as_deref(), &m.name);
+            let mut it = self.item(key(class::PG_OPCLASS, m.oid), EntryKind::OperatorClass, Section::PreData, prio::OPCLASS, m.schema.as_deref(), &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP OPERATOR CLASS IF EXISTS {name} {using};\n"));
@@ -108,7 +109,7 @@ impl Builder<'_> {
             let kind = if a.kind == 't' { "TABLE" } else { "INDEX" };
             let mut sql = format!("CREATE ACCESS METHOD {name} TYPE {kind} HANDLER {};\n", a.handler);
             self.comment(&mut sql, &format!("ACCESS METHOD {name}"), a.comment.as_deref());
-            let mut it = self.item(key(class::PG_AM, a.oid), "ACCESS METHOD", Section::PreData, prio::AGGREGATE, None, &a.name);
+            let mut it = self.item(key(class::PG_AM, a.oid), EntryKind::AccessMethod, Section::PreData, prio::AGGREGATE, None, &a.name);
             it.sql = sql;
             it.drop = Some(format!("DROP ACCESS METHOD IF EXISTS {name};\n"));
             self.push(it);

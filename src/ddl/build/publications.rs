@@ -5,6 +5,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -23,7 +24,7 @@ impl Builder<'_> {
             sql.push_str(");\n");
             self.decorate(&mut sql, &format!("PUBLICATION {name}"), None, m);
             let pkey = key(class::PG_PUBLICATION, m.oid);
-            let mut it = self.item(pkey, "PUBLICATION", Section::PostData, prio::PUBLICATION, None, &m.name);
+            let mut it = self.item(pkey, EntryKind::Publication, Section::PostData, prio::PUBLICATION, None, &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP PUBLICATION IF EXISTS {name};\n"));
@@ -38,14 +39,14 @@ impl Builder<'_> {
                     s.push_str(&format!(" WHERE ({f})"));
                 }
                 s.push_str(";\n");
-                let mut it = self.item(key(synth::PUBLICATION_TABLE, m.oid ^ table.rotate_left(16)), "PUBLICATION TABLE", Section::PostData, prio::PUBLICATION_MEMBER, rel.meta.schema.as_deref(), &format!("{} {}", m.name, rel.meta.name));
+                let mut it = self.item(key(synth::PUBLICATION_TABLE, m.oid ^ table.rotate_left(16)), EntryKind::PublicationTable, Section::PostData, prio::PUBLICATION_MEMBER, rel.meta.schema.as_deref(), &format!("{} {}", m.name, rel.meta.name));
                 it.sql = s;
                 it.deps.push(pkey);
                 it.deps.push(key(class::PG_CLASS, *table));
                 self.push(it);
             }
             for (i, sch) in p.schemas.iter().enumerate() {
-                let mut it = self.item(key(synth::PUBLICATION_SCHEMA, m.oid.wrapping_mul(1000).wrapping_add(i as u32)), "PUBLICATION TABLES IN SCHEMA", Section::PostData, prio::PUBLICATION_MEMBER, None, &format!("{} {}", m.name, sch));
+                let mut it = self.item(key(synth::PUBLICATION_SCHEMA, m.oid.wrapping_mul(1000).wrapping_add(i as u32)), EntryKind::PublicationTablesInSchema, Section::PostData, prio::PUBLICATION_MEMBER, None, &format!("{} {}", m.name, sch));
                 it.sql = format!("ALTER PUBLICATION {name} ADD TABLES IN SCHEMA {sch};\n");
                 it.deps.push(pkey);
                 if let Some(s) = self.cat.schemas.iter().find(|s| quote_ident(&s.meta.name) == *sch) {
@@ -110,7 +111,7 @@ impl Builder<'_> {
                 opts.join(", ")
             );
             self.decorate(&mut sql, &format!("SUBSCRIPTION {name}"), None, m);
-            let mut it = self.item(key(class::PG_SUBSCRIPTION, m.oid), "SUBSCRIPTION", Section::PostData, prio::SUBSCRIPTION, None, &m.name);
+            let mut it = self.item(key(class::PG_SUBSCRIPTION, m.oid), EntryKind::Subscription, Section::PostData, prio::SUBSCRIPTION, None, &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             // A subscription with a slot cannot be dropped without reaching

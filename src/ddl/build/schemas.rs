@@ -4,6 +4,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -19,7 +20,7 @@ impl Builder<'_> {
             }
             let what = format!("SCHEMA {name}");
             self.decorate(&mut sql, &what, Some(&what), m);
-            let mut it = self.item(key(class::PG_NAMESPACE, m.oid), "SCHEMA", Section::PreData, prio::SCHEMA, None, &m.name);
+            let mut it = self.item(key(class::PG_NAMESPACE, m.oid), EntryKind::Schema, Section::PreData, prio::SCHEMA, None, &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             if !is_public {

@@ -6,6 +6,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -37,7 +38,7 @@ impl Builder<'_> {
                 _ => None,
             };
             if let Some(sql) = setval {
-                let mut it = self.item(key(synth::SEQUENCE_SET, m.oid), "SEQUENCE SET", Section::PostData, prio::SEQUENCE_SET, m.schema.as_deref(), &m.name);
+                let mut it = self.item(key(synth::SEQUENCE_SET, m.oid), EntryKind::SequenceSet, Section::PostData, prio::SEQUENCE_SET, m.schema.as_deref(), &m.name);
                 it.sql = sql;
                 it.deps.push(skey);
                 self.push(it);
@@ -53,7 +54,7 @@ impl Builder<'_> {
             );
             let what = format!("SEQUENCE {name}");
             self.decorate(&mut sql, &what, Some(&what), m);
-            let mut it = self.item(skey, "SEQUENCE", Section::PreData, prio::TABLE, m.schema.as_deref(), &m.name);
+            let mut it = self.item(skey, EntryKind::Sequence, Section::PreData, prio::TABLE, m.schema.as_deref(), &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP SEQUENCE IF EXISTS {name};\n"));
@@ -61,7 +62,7 @@ impl Builder<'_> {
             if let Some((table, col)) = &s.owned_by {
                 if let Some(rel) = self.rel_by_oid.get(table) {
                     self.out.owned.insert((m.oid, *table));
-                    let mut it = self.item(key(synth::SEQUENCE_OWNED_BY, m.oid), "SEQUENCE OWNED BY", Section::PreData, prio::SEQUENCE_OWNED_BY, m.schema.as_deref(), &m.name);
+                    let mut it = self.item(key(synth::SEQUENCE_OWNED_BY, m.oid), EntryKind::SequenceOwnedBy, Section::PreData, prio::SEQUENCE_OWNED_BY, m.schema.as_deref(), &m.name);
                     it.sql = format!("ALTER SEQUENCE {name} OWNED BY {}.{};\n", self.names.of(&rel.meta), quote_ident(col));
                     it.deps.push(skey);
                     it.deps.push(key(class::PG_CLASS, *table));
@@ -157,7 +158,7 @@ impl Builder<'_> {
                 self.out.parts.entry(tkey).or_default().push(k);
             } else if col.generated.is_none() {
                 if let Some(d) = &col.default {
-                    let mut it = self.item(k, "DEFAULT", Section::PreData, prio::DEFAULT, m.schema.as_deref(), &format!("{} {}", m.name, col.name));
+                    let mut it = self.item(k, EntryKind::Default, Section::PreData, prio::DEFAULT, m.schema.as_deref(), &format!("{} {}", m.name, col.name));
                     it.sql = format!("{alter} {only}{name} ALTER COLUMN {cname} SET DEFAULT {d};\n");
                     it.deps.push(tkey);
                     it.owner = m.owner.clone();
@@ -377,7 +378,7 @@ impl Builder<'_> {
     /// The table's item, depending on its INHERITS parents and its server.
     fn push_table_item(&mut self, t: &TableContext<'_>, sql: String) {
         let m = &t.rel.meta;
-        let mut it = self.item(t.tkey, t.kind_word, Section::PreData, prio::TABLE, m.schema.as_deref(), &m.name);
+        let mut it = self.item(t.tkey, EntryKind::from_word(t.kind_word), Section::PreData, prio::TABLE, m.schema.as_deref(), &m.name);
         it.owner = m.owner.clone();
         it.sql = sql;
         it.drop = Some(format!("DROP {} IF EXISTS {};\n", t.kind_word, t.name));
@@ -399,7 +400,7 @@ impl Builder<'_> {
         let partition_parent = if t.is_partition { rel.parents.first().copied() } else { None };
         if let (Some(parent), Some(bound)) = (partition_parent, &rel.partition_bound) {
             if let Some(pr) = self.rel_by_oid.get(&parent) {
-                let mut it = self.item(key(synth::TABLE_ATTACH, m.oid), "TABLE ATTACH", Section::PreData, prio::TABLE_ATTACH, m.schema.as_deref(), &m.name);
+                let mut it = self.item(key(synth::TABLE_ATTACH, m.oid), EntryKind::TableAttach, Section::PreData, prio::TABLE_ATTACH, m.schema.as_deref(), &m.name);
                 it.sql = format!("ALTER TABLE ONLY {} ATTACH PARTITION {name} {bound};\n", self.names.of(&pr.meta));
                 it.deps.push(t.tkey);
                 it.deps.push(key(class::PG_CLASS, parent));
@@ -452,7 +453,7 @@ impl Builder<'_> {
                 .map(|c| format!("NULL::{} AS {}", c.type_name, quote_ident(&c.name)))
                 .collect();
             sql.push_str(&format!("CREATE VIEW {name} AS\n SELECT {};\n", cols.join(",\n    ")));
-            let mut it = self.item(key(synth::VIEW_DEFINITION, m.oid), "VIEW", Section::PreData, prio::TABLE, m.schema.as_deref(), &m.name);
+            let mut it = self.item(key(synth::VIEW_DEFINITION, m.oid), EntryKind::View, Section::PreData, prio::TABLE, m.schema.as_deref(), &m.name);
             it.sql = format!("CREATE OR REPLACE VIEW {name}{with_sql} AS\n{def};\n");
             it.deps.push(vkey);
             if let Some(r) = rel.view_rule {
@@ -467,7 +468,7 @@ impl Builder<'_> {
                 self.out.parts.entry(vkey).or_default().push(key(class::PG_REWRITE, r));
             }
         }
-        let alter_kw = if matview { "MATERIALIZED VIEW" } else { "VIEW" };
+        let alter_kw = if matview { EntryKind::MaterializedView } else { EntryKind::View };
         for col in &rel.columns {
             if let Some(d) = &col.default {
                 sql.push_str(&format!("ALTER {alter_kw} {name} ALTER COLUMN {} SET DEFAULT {d};\n", quote_ident(&col.name)));
@@ -499,13 +500,13 @@ impl Builder<'_> {
         let on = format!("TABLE {name}");
         self.grants(&mut sql, &on, None, m.owner.as_deref(), m.acl.as_deref(), &m.acl_base);
         self.column_grants(&mut sql, rel, &on);
-        let mut it = self.item(vkey, if matview { "MATERIALIZED VIEW" } else { "VIEW" }, Section::PreData, prio::TABLE, m.schema.as_deref(), &m.name);
+        let mut it = self.item(vkey, if matview { EntryKind::MaterializedView } else { EntryKind::View }, Section::PreData, prio::TABLE, m.schema.as_deref(), &m.name);
         it.owner = m.owner.clone();
         it.sql = sql;
         it.drop = Some(format!("DROP {alter_kw} IF EXISTS {name};\n"));
         self.push(it);
         if matview && rel.populated {
-            let mut it = self.item(key(synth::MATVIEW_REFRESH, m.oid), "MATERIALIZED VIEW DATA", Section::PostData, prio::MATVIEW_REFRESH, m.schema.as_deref(), &m.name);
+            let mut it = self.item(key(synth::MATVIEW_REFRESH, m.oid), EntryKind::MaterializedViewData, Section::PostData, prio::MATVIEW_REFRESH, m.schema.as_deref(), &m.name);
             it.sql = format!("REFRESH MATERIALIZED VIEW {name};\n");
             it.deps.push(vkey);
             self.push(it);
@@ -557,10 +558,10 @@ impl Builder<'_> {
             let two_step = if has_copies.contains(&c.oid) { None } else { self.two_step(c, rel, ix, &tname, only, &cname, &rest) };
             let sql = format!("{add}{rest}");
             let (kind, section, priority) = match c.kind {
-                'f' => ("FK CONSTRAINT", Section::PostData, prio::FK),
-                'c' if c.validated => ("CHECK CONSTRAINT", Section::PreData, prio::DEFAULT),
-                'c' => ("CHECK CONSTRAINT", Section::PostData, prio::CONSTRAINT),
-                _ => ("CONSTRAINT", Section::PostData, prio::CONSTRAINT),
+                'f' => (EntryKind::FkConstraint, Section::PostData, prio::FK),
+                'c' if c.validated => (EntryKind::CheckConstraint, Section::PreData, prio::DEFAULT),
+                'c' => (EntryKind::CheckConstraint, Section::PostData, prio::CONSTRAINT),
+                _ => (EntryKind::Constraint, Section::PostData, prio::CONSTRAINT),
             };
             let mut it = self.item(ckey, kind, section, priority, rel.meta.schema.as_deref(), &format!("{} {}", rel.meta.name, c.name));
             it.owner = rel.meta.owner.clone();
@@ -659,7 +660,7 @@ impl Builder<'_> {
             let iname = self.names.of(&ix.meta);
             if let Some(parent) = ix.parent {
                 if let Some(p) = self.index_by_oid.get(&parent).copied() {
-                    let mut it = self.item(key(synth::INDEX_ATTACH, ix.meta.oid), "INDEX ATTACH", Section::PostData, prio::INDEX_ATTACH, ix.meta.schema.as_deref(), &ix.meta.name);
+                    let mut it = self.item(key(synth::INDEX_ATTACH, ix.meta.oid), EntryKind::IndexAttach, Section::PostData, prio::INDEX_ATTACH, ix.meta.schema.as_deref(), &ix.meta.name);
                     it.sql = format!("ALTER INDEX {} ATTACH PARTITION {iname};\n", self.names.of(&p.meta));
                     it.deps.push(ikey);
                     it.deps.push(key(class::PG_CLASS, parent));
@@ -673,7 +674,7 @@ impl Builder<'_> {
             let mut sql = format!("{};\n", self.relative_index_definition(ix, rel));
             self.index_extras(&mut sql, ix, rel, &tname);
             self.comment(&mut sql, &format!("INDEX {iname}"), ix.meta.comment.as_deref());
-            let mut it = self.item(ikey, "INDEX", Section::PostData, prio::INDEX, ix.meta.schema.as_deref(), &ix.meta.name);
+            let mut it = self.item(ikey, EntryKind::Index, Section::PostData, prio::INDEX, ix.meta.schema.as_deref(), &ix.meta.name);
             it.owner = rel.meta.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP INDEX IF EXISTS {iname};\n"));

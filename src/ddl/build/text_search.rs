@@ -54,7 +54,7 @@ impl Builder<'_> {
             };
             let mut sql = sql;
             self.decorate(&mut sql, &format!("{kind} {name}"), None, m);
-            let mut it = self.item(key(cls, m.oid), kind, Section::PreData, prio::TEXT_SEARCH, m.schema.as_deref(), &m.name);
+            let mut it = self.item(key(cls, m.oid), EntryKind::from_word(kind), Section::PreData, prio::TEXT_SEARCH, m.schema.as_deref(), &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP {kind} IF EXISTS {name};\n"));

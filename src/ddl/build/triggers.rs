@@ -5,6 +5,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -24,7 +25,7 @@ impl Builder<'_> {
                 _ => {}
             }
             self.comment(&mut sql, &format!("TRIGGER {trig} ON {tname}"), t.comment.as_deref());
-            let mut it = self.item(key(class::PG_TRIGGER, t.oid), "TRIGGER", Section::PostData, prio::TRIGGER, rel.meta.schema.as_deref(), &format!("{} {}", rel.meta.name, t.name));
+            let mut it = self.item(key(class::PG_TRIGGER, t.oid), EntryKind::Trigger, Section::PostData, prio::TRIGGER, rel.meta.schema.as_deref(), &format!("{} {}", rel.meta.name, t.name));
             it.owner = rel.meta.owner.clone();
             it.sql = sql;
             if let Some(p) = t.parent {
@@ -51,7 +52,7 @@ impl Builder<'_> {
                 _ => {}
             }
             self.decorate(&mut sql, &format!("EVENT TRIGGER {name}"), None, m);
-            let mut it = self.item(key(class::PG_EVENT_TRIGGER, m.oid), "EVENT TRIGGER", Section::PostData, prio::EVENT_TRIGGER, None, &m.name);
+            let mut it = self.item(key(class::PG_EVENT_TRIGGER, m.oid), EntryKind::EventTrigger, Section::PostData, prio::EVENT_TRIGGER, None, &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP EVENT TRIGGER IF EXISTS {name};\n"));
@@ -76,7 +77,7 @@ impl Builder<'_> {
                 _ => {}
             }
             self.comment(&mut sql, &format!("RULE {rname} ON {tname}"), r.comment.as_deref());
-            let mut it = self.item(key(class::PG_REWRITE, r.oid), "RULE", Section::PostData, prio::RULE, rel.meta.schema.as_deref(), &format!("{} {}", rel.meta.name, r.name));
+            let mut it = self.item(key(class::PG_REWRITE, r.oid), EntryKind::Rule, Section::PostData, prio::RULE, rel.meta.schema.as_deref(), &format!("{} {}", rel.meta.name, r.name));
             it.owner = rel.meta.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP RULE IF EXISTS {rname} ON {tname};\n"));
@@ -116,7 +117,7 @@ impl Builder<'_> {
             }
             sql.push_str(";\n");
             self.comment(&mut sql, &format!("POLICY {pname} ON {tname}"), p.comment.as_deref());
-            let mut it = self.item(key(class::PG_POLICY, p.oid), "POLICY", Section::PostData, prio::POLICY, rel.meta.schema.as_deref(), &format!("{} {}", rel.meta.name, p.name));
+            let mut it = self.item(key(class::PG_POLICY, p.oid), EntryKind::Policy, Section::PostData, prio::POLICY, rel.meta.schema.as_deref(), &format!("{} {}", rel.meta.name, p.name));
             it.owner = rel.meta.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP POLICY IF EXISTS {pname} ON {tname};\n"));
@@ -137,7 +138,7 @@ impl Builder<'_> {
                 sql.push_str(&format!("ALTER STATISTICS {name} SET STATISTICS {t};\n"));
             }
             self.decorate(&mut sql, &format!("STATISTICS {name}"), None, m);
-            let mut it = self.item(key(class::PG_STATISTIC_EXT, m.oid), "STATISTICS", Section::PostData, prio::STATISTICS, m.schema.as_deref(), &m.name);
+            let mut it = self.item(key(class::PG_STATISTIC_EXT, m.oid), EntryKind::Statistics, Section::PostData, prio::STATISTICS, m.schema.as_deref(), &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP STATISTICS IF EXISTS {name};\n"));

@@ -5,6 +5,7 @@
 //! server or decide the order items run in (that is `resolve` in `mod.rs` and
 //! `ddl::sort`).
 
+use crate::manifest::kind::EntryKind;
 use super::*;
 
 impl Builder<'_> {
@@ -44,7 +45,7 @@ impl Builder<'_> {
                 None => format!("CREATE COLLATION {name} ({});\n", parts.join(", ")),
             };
             self.decorate(&mut sql, &format!("COLLATION {name}"), None, m);
-            let mut it = self.item(key(class::PG_COLLATION, m.oid), "COLLATION", Section::PreData, prio::COLLATION, m.schema.as_deref(), &m.name);
+            let mut it = self.item(key(class::PG_COLLATION, m.oid), EntryKind::Collation, Section::PreData, prio::COLLATION, m.schema.as_deref(), &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP COLLATION IF EXISTS {name};\n"));
@@ -112,7 +113,7 @@ impl Builder<'_> {
                         let mut cs = String::new();
                         self.comment(&mut cs, &what, c.comment.as_deref());
                         if later.iter().any(|l| l.oid == c.oid) {
-                            let mut it = self.item(ckey_of(c), "CONSTRAINT", if c.validated { Section::PreData } else { Section::PostData },
+                            let mut it = self.item(ckey_of(c), EntryKind::Constraint, if c.validated { Section::PreData } else { Section::PostData },
                                 if c.validated { prio::DEFAULT } else { prio::CONSTRAINT }, m.schema.as_deref(), &format!("{} {}", m.name, c.name));
                             it.sql = format!("ALTER DOMAIN {name}\n    ADD CONSTRAINT {} {};\n{cs}", quote_ident(&c.name), c.definition);
                             it.deps.push(tkey);
@@ -127,7 +128,7 @@ impl Builder<'_> {
                 TypeKind::Shell => format!("CREATE TYPE {name};\n"),
                 TypeKind::Base(b) => {
                     let shell = key(synth::TYPE_SHELL, m.oid);
-                    let mut it = self.item(shell, "SHELL TYPE", Section::PreData, prio::TYPE, m.schema.as_deref(), &m.name);
+                    let mut it = self.item(shell, EntryKind::ShellType, Section::PreData, prio::TYPE, m.schema.as_deref(), &m.name);
                     it.sql = format!("CREATE TYPE {name};\n");
                     it.owner = m.owner.clone();
                     self.push(it);
@@ -157,7 +158,7 @@ impl Builder<'_> {
             };
             let what = format!("{kind} {name}");
             self.decorate(&mut sql, &what, Some(&format!("TYPE {name}")), m);
-            let mut it = self.item(tkey, kind, Section::PreData, prio::TYPE, m.schema.as_deref(), &m.name);
+            let mut it = self.item(tkey, EntryKind::from_word(kind), Section::PreData, prio::TYPE, m.schema.as_deref(), &m.name);
             it.owner = m.owner.clone();
             it.sql = sql;
             it.drop = Some(format!("DROP {kind} IF EXISTS {name};\n"));

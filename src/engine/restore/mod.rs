@@ -30,13 +30,15 @@ use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
 use tokio_postgres::Client;
 
+use crate::manifest::EntryKind;
 use crate::pg::conn::ResolvedConn;
 use crate::copy::{self, RowCounter};
 use crate::ddl::script_header;
 use crate::progress::Progress;
 use crate::repo::snapshot::{DdlEntry, LargeObjects, Section, TableData, TwoStepMethod, SCHEMA_PLACEHOLDER};
 use crate::repo::{Id, IndexedRepository, RepoError, Repository, Snapshot};
-use crate::pg::sessions::{server_message, SessionError};
+use crate::pg::error::ServerError;
+use crate::pg::sessions::SessionError;
 use crate::sql::quote::{quote_ident, quote_literal_std, quote_qualified};
 use crate::sql::statements;
 use cross_major::Downgrade;
@@ -109,10 +111,15 @@ pub enum RestoreError {
     NotEmpty(String),
     #[error("{0}")]
     Unsafe(String),
-    #[error("restoring {object}: {message}")]
-    Statement { object: String, message: String },
+    #[error("restoring {object}: {error}")]
+    Statement { object: String, #[source] error: ServerError },
+    /// A table part's (or the large objects') stream was damaged, or the
+    /// row count disagrees with the snapshot.
     #[error("restoring the data of table {table}{part}: {message}")]
     Data { table: String, part: String, message: String },
+    /// The server failed loading a table part (or the large objects).
+    #[error("restoring the data of table {table}{part}: {during}{error}")]
+    DataFailed { table: String, part: String, during: String, #[source] error: ServerError },
     #[error("{count} errors during the restore (first: {first})")]
     Failed { count: usize, first: String, errors: Vec<String> },
 }
@@ -174,12 +181,12 @@ impl<'a> NameFilter<'a> {
 
     pub fn entry(&self, e: &DdlEntry) -> bool {
         if !self.schemas.is_empty() {
-            let s = if e.kind == "SCHEMA" { Some(e.name.as_str()) } else { e.schema.as_deref() };
+            let s = if e.kind == EntryKind::Schema { Some(e.name.as_str()) } else { e.schema.as_deref() };
             if !s.is_some_and(|s| self.schemas.contains(s)) {
                 return false;
             }
         }
-        self.tables.is_empty() || (e.kind == "TABLE" && self.table_named(e.schema.as_deref().unwrap_or(""), &e.name))
+        self.tables.is_empty() || (e.kind == EntryKind::Table && self.table_named(e.schema.as_deref().unwrap_or(""), &e.name))
     }
 
     pub fn table(&self, t: &TableData) -> bool {
@@ -275,7 +282,7 @@ impl<'a> Plan<'a> {
             .ddl
             .iter()
             .filter(|e| filter.entry(e))
-            .filter(|e| !opts.data_only || e.kind == "SEQUENCE SET")
+            .filter(|e| !opts.data_only || e.kind == EntryKind::SequenceSet)
             .collect();
         let data = snap.tables.iter().filter(|_| !opts.schema_only).filter(|t| filter.table(t)).collect();
         let owners = snap.ddl.iter().filter_map(|e| e.owner.as_deref().map(|o| (e.id, o))).collect();
@@ -299,7 +306,7 @@ impl<'a> Plan<'a> {
     /// The entry of the `public` schema every database has (changed, not
     /// created, by the snapshot), with its privileges restored.
     fn is_public_schema_entry(&self, e: &DdlEntry) -> bool {
-        e.kind == "SCHEMA" && e.name == "public" && !self.opts.no_acl && !self.renamed() && !e.create_sql.contains("CREATE SCHEMA")
+        e.kind == EntryKind::Schema && e.name == "public" && !self.opts.no_acl && !self.renamed() && !e.create_sql.contains("CREATE SCHEMA")
     }
 
     fn renamed(&self) -> bool {
@@ -429,7 +436,7 @@ pub fn list(snap: &Snapshot, id: &Id, opts: &RestoreOptions) -> Result<String, R
 }
 
 fn stmt_err(object: String) -> impl FnOnce(tokio_postgres::Error) -> RestoreError {
-    move |e| RestoreError::Statement { object, message: server_message(&e) }
+    move |e| RestoreError::Statement { object, error: e.into() }
 }
 
 /// The most sessions a restore opens.
@@ -863,10 +870,15 @@ impl Run<'_> {
             let t = Instant::now();
             let batch = if end - start == 1 { None } else { Some(client.batch_execute(&sql).await) };
             tracing::debug!(entries = end - start, ms = t.elapsed().as_secs_f64() * 1000.0, ok = matches!(batch, Some(Ok(()))), "pre-data batch");
-            if let Some(Err(e)) = &batch {
-                tracing::debug!("pre-data batch failed, entries one by one: {}", server_message(e));
-            }
-            if !matches!(batch, Some(Ok(()))) {
+            let batch_ok = match batch {
+                Some(Ok(())) => true,
+                Some(Err(e)) => {
+                    tracing::debug!("pre-data batch failed, entries one by one: {}", ServerError::from(e));
+                    false
+                }
+                None => false,
+            };
+            if !batch_ok {
                 for e in &entries[start..end] {
                     self.run_entry(client, e, plan.describe(e), &self.entry_sql(e)).await?;
                 }
@@ -927,7 +939,7 @@ impl Run<'_> {
         let mut snap_schemas: Vec<String> = Vec::new();
         let mut names: Vec<String> = Vec::new();
         for e in &plan.entries {
-            if e.kind == "SCHEMA" {
+            if e.kind == EntryKind::Schema {
                 schemas.push(plan.schema_of(&e.name));
                 snap_schemas.push(e.name.clone());
             }
@@ -1020,7 +1032,7 @@ impl Run<'_> {
         let mut schemas = Vec::new();
         let mut names = Vec::new();
         for e in &plan.entries {
-            let relation = matches!(e.kind.as_str(), "TABLE" | "VIEW" | "SEQUENCE" | "MATERIALIZED VIEW" | "FOREIGN TABLE");
+            let relation = e.kind.is_relation();
             if let (true, Some(s)) = (relation, &e.schema) {
                 schemas.push(plan.schema_of(s));
                 names.push(e.name.clone());
@@ -1036,7 +1048,7 @@ impl Run<'_> {
             .await
             .map_err(stmt_err("checking the target for existing objects".into()))?;
         let mut found: Vec<String> = rows.iter().map(|r| quote_qualified(r.get(0), r.get(1))).collect();
-        if let (Some(s), true) = (&plan.schema, plan.entries.iter().any(|e| e.kind == "SCHEMA" && e.create_sql.contains("CREATE SCHEMA"))) {
+        if let (Some(s), true) = (&plan.schema, plan.entries.iter().any(|e| e.kind == EntryKind::Schema && e.create_sql.contains("CREATE SCHEMA"))) {
             let exists = client
                 .query_opt("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", &[s])
                 .await
@@ -1135,6 +1147,12 @@ impl Run<'_> {
     async fn large_objects(&self, client: &Client, lo: &LargeObjects) -> Result<u64, RestoreError> {
         const PIECE: usize = 1 << 20;
         let err = |message: String| RestoreError::Data { table: "large objects".into(), part: String::new(), message };
+        let failed = |oid: u32, e: tokio_postgres::Error| RestoreError::DataFailed {
+            table: "large objects".into(),
+            part: String::new(),
+            during: format!("large object {oid}: "),
+            error: e.into(),
+        };
         let mut reader = self.indexed.read_stream(lo.chunks.clone(), "the large objects");
         let objects = lo.objects.clone();
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<(u32, i64, Vec<u8>), String>>(4);
@@ -1170,14 +1188,14 @@ impl Run<'_> {
             match item {
                 Ok((oid, off, buf)) => {
                     if let Err(e) = client.execute(stmt, &[&oid, &off, &buf]).await {
-                        failure = Some(format!("large object {oid}: {}", server_message(&e)));
+                        failure = Some(failed(oid, e));
                         break;
                     }
                     written += buf.len() as u64;
                     self.progress.bytes(buf.len() as u64);
                 }
                 Err(e) => {
-                    failure = Some(e);
+                    failure = Some(err(e));
                     break;
                 }
             }
@@ -1185,7 +1203,7 @@ impl Run<'_> {
         drop(rx);
         let _ = tokio::task::spawn_blocking(move || feeder.join()).await;
         match failure {
-            Some(f) => self.failed(err(f)).map(|_| written),
+            Some(f) => self.failed(f).map(|_| written),
             None => Ok(written),
         }
     }
@@ -1200,6 +1218,12 @@ impl Run<'_> {
         let label = if t.parts.len() > 1 { format!(" part {i}") } else { String::new() };
         let table = plan.qualified_table(t);
         let err = |message: String| RestoreError::Data { table: table.clone(), part: label.clone(), message };
+        let failed = |during: String, e: tokio_postgres::Error| RestoreError::DataFailed {
+            table: table.clone(),
+            part: label.clone(),
+            during,
+            error: e.into(),
+        };
         let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
         let sql = copy::copy_in_sql(&table, &columns, t.format);
         // The table's CHECK constraints, generated columns and partition
@@ -1210,14 +1234,14 @@ impl Run<'_> {
             client
                 .batch_execute(&format!("SET ROLE {}", quote_ident(r)))
                 .await
-                .map_err(|e| err(format!("cannot load as the table's owner {}: {}", quote_ident(r), server_message(&e))))?;
+                .map_err(|e| failed(format!("cannot load as the table's owner {}: ", quote_ident(r)), e))?;
         }
         let reset = if role.is_some() { "RESET ROLE" } else { "SELECT 1" };
         let sink = match client.copy_in::<_, Bytes>(sql.as_str()).await {
             Ok(s) => s,
             Err(e) => {
                 let _ = client.batch_execute(reset).await;
-                return Err(err(server_message(&e)));
+                return Err(failed(String::new(), e));
             }
         };
         let mut sink = Box::pin(sink);
@@ -1274,13 +1298,13 @@ impl Run<'_> {
                 Ok(b) => {
                     let n = b.len() as u64;
                     if let Err(e) = sink.send(b).await {
-                        failure = Some(server_message(&e));
+                        failure = Some(failed(String::new(), e));
                         break;
                     }
                     self.progress.bytes(n);
                 }
                 Err(e) => {
-                    failure = Some(e);
+                    failure = Some(err(e));
                     break;
                 }
             }
@@ -1292,16 +1316,16 @@ impl Run<'_> {
             drop(sink);
             // The session stays usable: wait for the abort to finish.
             let _ = client.batch_execute(reset).await;
-            return Err(err(f));
+            return Err(f);
         }
         let finished = sink.as_mut().finish().await;
         if role.is_some() {
             let reset_result = client.batch_execute(reset).await;
             if finished.is_ok() {
-                reset_result.map_err(|e| err(format!("resetting the role after the load: {}", server_message(&e))))?;
+                reset_result.map_err(|e| failed("resetting the role after the load: ".into(), e))?;
             }
         }
-        let rows = finished.map_err(|e| err(server_message(&e)))?;
+        let rows = finished.map_err(|e| failed(String::new(), e))?;
         if rows != part.rows {
             return Err(err(format!("the server stored {rows} rows, the snapshot records {}", part.rows)));
         }
@@ -1313,13 +1337,13 @@ impl Run<'_> {
         let plan = self.plan;
         let two_step = !plan.single;
         let post: Vec<&DdlEntry> = plan.entries.iter().copied().filter(|e| e.section == Section::PostData).collect();
-        let kind_of: HashMap<u32, &str> = plan.snap.ddl.iter().map(|e| (e.id, e.kind.as_str())).collect();
+        let kind_of: HashMap<u32, &EntryKind> = plan.snap.ddl.iter().map(|e| (e.id, &e.kind)).collect();
         let size_of: HashMap<u32, u64> =
             plan.snap.tables.iter().filter_map(|t| t.ddl_entry.map(|id| (id, t.raw_bytes))).collect();
         let mut steps: Vec<Step> = Vec::new();
         let mut last_step: HashMap<u32, usize> = HashMap::new();
         for e in &post {
-            let tables: Vec<u32> = e.deps.iter().copied().filter(|d| kind_of.get(d) == Some(&"TABLE")).collect();
+            let tables: Vec<u32> = e.deps.iter().copied().filter(|d| kind_of.get(d) == Some(&&EntryKind::Table)).collect();
             let weight = tables.iter().map(|t| size_of.get(t).copied().unwrap_or(0)).max().unwrap_or(0);
             let after: Vec<usize> = e.deps.iter().filter_map(|d| last_step.get(d).copied()).collect();
             // On a small table the second statement costs more than the
@@ -1337,13 +1361,13 @@ impl Run<'_> {
                     steps.push(Step { entry: e, sql: strip(&ts.second), after: vec![a], tables, exclusive: true, weight, label: if shared_first { "attach constraint" } else { "validate" } });
                 }
                 None => {
-                    let exclusive = e.kind != "INDEX";
+                    let exclusive = e.kind != EntryKind::Index;
                     let mut sql = self.entry_sql(e);
                     // Validating a CHECK constraint runs its code on every
                     // row: as the table's owner. (Index builds, foreign key
                     // checks and refreshes already run as the owner in
                     // the server.)
-                    if e.kind == "CHECK CONSTRAINT" {
+                    if e.kind == EntryKind::CheckConstraint {
                         if let Some(r) = self.load_role(Some(e.id)) {
                             sql = format!("SET ROLE {};\n{sql}RESET ROLE;\n", quote_ident(r));
                         }

@@ -49,6 +49,7 @@ mod resolved;
 mod service_file;
 mod spec;
 mod tls;
+mod tls_options;
 mod uri;
 
 pub use connect::connect;

@@ -13,12 +13,10 @@ use std::time::Duration;
 use super::error::{invalid, ConnError};
 use super::keywords::KEYWORDS;
 use super::passfile::{passfile_host, pgpass_lookup, read_passfile};
-use super::resolved::{
-    CertMode, HostAddr, ResolvedConn, ResolvedHost, RootCerts, SslMode, TargetSessionAttrs,
-    TlsSettings,
-};
+use super::resolved::{HostAddr, ResolvedConn, ResolvedHost, TargetSessionAttrs};
 use super::service_file::lookup_service;
 use super::spec::ConnSpec;
+use super::tls_options::tls_settings;
 
 /// Default TCP port.
 pub const DEFAULT_PORT: u16 = 5432;
@@ -29,14 +27,14 @@ const UPSTREAM_SOCKET_DIR: &str = "/tmp";
 
 /// Value lookup over the merged parameters; empty counts as unset, as it
 /// does for most libpq options.
-struct Merged(BTreeMap<&'static str, String>);
+pub(super) struct Merged(BTreeMap<&'static str, String>);
 
 impl Merged {
-    fn get(&self, k: &str) -> Option<&str> {
+    pub(super) fn get(&self, k: &str) -> Option<&str> {
         self.0.get(k).map(String::as_str).filter(|v| !v.is_empty())
     }
 
-    fn int(&self, k: &str) -> Result<Option<i64>, ConnError> {
+    pub(super) fn int(&self, k: &str) -> Result<Option<i64>, ConnError> {
         self.get(k)
             .map(|v| {
                 v.trim()
@@ -46,14 +44,14 @@ impl Merged {
             .transpose()
     }
 
-    fn seconds(&self, k: &str) -> Result<Option<Duration>, ConnError> {
+    pub(super) fn seconds(&self, k: &str) -> Result<Option<Duration>, ConnError> {
         Ok(self
             .int(k)?
             .filter(|n| *n > 0)
             .map(|n| Duration::from_secs(n as u64)))
     }
 
-    fn bool01(&self, k: &str) -> Result<Option<bool>, ConnError> {
+    pub(super) fn bool01(&self, k: &str) -> Result<Option<bool>, ConnError> {
         match self.int(k)? {
             None => Ok(None),
             Some(0) => Ok(Some(false)),
@@ -370,93 +368,6 @@ fn attach_passwords(
         .collect()
 }
 
-/// Step 6: `sslmode` and the TLS settings, with libpq's defaults under
-/// `~/.postgresql/`.
-fn tls_settings(m: &Merged, home: Option<&Path>) -> Result<(SslMode, TlsSettings), ConnError> {
-    let sslmode = SslMode::parse(m.get("sslmode").unwrap_or("prefer"))?;
-    let pg_dir = home.map(|h| h.join(".postgresql"));
-    let root = match m.get("sslrootcert") {
-        Some("system") => {
-            if sslmode != SslMode::VerifyFull {
-                return Err(ConnError::Conflict(format!(
-                    "weak sslmode \"{}\" may not be used with sslrootcert=system (use \"verify-full\")",
-                    sslmode.as_str()
-                )));
-            }
-            Some(RootCerts::System)
-        }
-        Some(p) => Some(RootCerts::File {
-            path: PathBuf::from(p),
-            explicit: true,
-        }),
-        None => pg_dir.as_ref().map(|d| RootCerts::File {
-            path: d.join("root.crt"),
-            explicit: false,
-        }),
-    };
-    let certmode = match m.get("sslcertmode").unwrap_or("allow") {
-        "disable" => CertMode::Disable,
-        "allow" => CertMode::Allow,
-        "require" => CertMode::Require,
-        v => return Err(invalid("sslcertmode", v, "disable, allow or require")),
-    };
-    let min = tls_version(m, "ssl_min_protocol_version")?;
-    let max = tls_version(m, "ssl_max_protocol_version")?;
-    if let (Some(lo), Some(hi)) = (min, max) {
-        if lo > hi {
-            return Err(ConnError::Conflict(format!(
-                "invalid SSL protocol version range: ssl_min_protocol_version={lo} is above ssl_max_protocol_version={hi}"
-            )));
-        }
-    }
-    if matches!(max, Some("TLSv1" | "TLSv1.1")) {
-        return Err(ConnError::Unsupported {
-            keyword: "ssl_max_protocol_version".into(),
-            reason: "TLS versions below 1.2 are not available; use TLSv1.2 or TLSv1.3".into(),
-        });
-    }
-    let direct = match m.get("sslnegotiation").unwrap_or("postgres") {
-        "postgres" => false,
-        "direct" => {
-            if matches!(sslmode, SslMode::Disable | SslMode::Allow | SslMode::Prefer) {
-                return Err(ConnError::Conflict(format!(
-                    "weak sslmode \"{}\" may not be used with sslnegotiation=direct (use \"require\", \"verify-ca\", or \"verify-full\")",
-                    sslmode.as_str()
-                )));
-            }
-            true
-        }
-        v => return Err(invalid("sslnegotiation", v, "postgres or direct")),
-    };
-    let tls = TlsSettings {
-        root,
-        cert: m
-            .get("sslcert")
-            .map(PathBuf::from)
-            .or_else(|| pg_dir.as_ref().map(|d| d.join("postgresql.crt"))),
-        key: m
-            .get("sslkey")
-            .map(PathBuf::from)
-            .or_else(|| pg_dir.as_ref().map(|d| d.join("postgresql.key"))),
-        crl: m.get("sslcrl").map(PathBuf::from),
-        crldir: m.get("sslcrldir").map(PathBuf::from),
-        certmode,
-        sni: m.bool01("sslsni")?.unwrap_or(true),
-        min_tls13: min == Some("TLSv1.3"),
-        max_tls12: max == Some("TLSv1.2"),
-        direct,
-    };
-    Ok((sslmode, tls))
-}
-
-fn tls_version<'a>(m: &'a Merged, k: &str) -> Result<Option<&'a str>, ConnError> {
-    match m.get(k) {
-        None => Ok(None),
-        Some(v @ ("TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3")) => Ok(Some(v)),
-        Some(v) => Err(invalid(k, v, "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3")),
-    }
-}
-
 /// What step 7 validates: the session's timeouts, keepalives, channel
 /// binding and host choice.
 struct SessionOptions {
@@ -549,6 +460,7 @@ fn os_user() -> Option<(String, PathBuf)> {
 mod tests {
     use super::*;
     use super::super::test_support::{env_of, no_env};
+    use super::super::resolved::SslMode;
 
     #[test]
     fn environment_fills_gaps_and_conninfo_wins() {
