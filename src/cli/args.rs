@@ -28,6 +28,42 @@ pub struct RepoArg {
     /// Repository directory.
     #[arg(long, env = "PGKEEP_REPO")]
     pub repo: PathBuf,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+}
+
+/// Where an encrypted repository's password (or raw key) comes from. Also
+/// from the environment: PGKEEP_PASSWORD_FILE, PGKEEP_PASSWORD_COMMAND,
+/// PGKEEP_PASSWORD, PGKEEP_KEY_FILE. Never the password itself as an
+/// argument: other users can read a process's arguments.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SecretArgs {
+    /// File whose first line is the repository's password.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Shell command that prints the repository's password.
+    #[arg(long, value_name = "CMD")]
+    pub password_command: Option<String>,
+    /// File holding a raw 256-bit key (64 hex digits) instead of a password.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+impl SecretArgs {
+    pub fn source(&self) -> crate::repo::crypto::PasswordSource {
+        crate::repo::crypto::PasswordSource {
+            key_file: self.key_file.clone(),
+            password_file: self.password_file.clone(),
+            password_command: self.password_command.clone(),
+        }
+    }
+}
+
+impl RepoArg {
+    /// Open the repository (an encrypted one with the secret given).
+    pub fn open(&self) -> Result<crate::repo::Repository, crate::repo::RepoError> {
+        crate::repo::Repository::open_with(&self.repo, &self.secret.source())
+    }
 }
 
 /// Which objects a dump covers, with pg_dump's pattern rules.
@@ -236,6 +272,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Create a new repository.
     Init(InitArgs),
+    /// Manage an encrypted repository's key files.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// List snapshots.
     Snapshots(SnapshotsArgs),
     /// Remove snapshots (their data goes with the next `prune`).
@@ -369,6 +408,71 @@ pub struct InitArgs {
     /// Target pack size in MiB.
     #[arg(long, default_value_t = (crate::repo::config::DEFAULT_PACK_SIZE >> 20) as u32)]
     pub pack_size_mib: u32,
+    /// Encrypt and authenticate everything stored (XChaCha20-Poly1305, keyed
+    /// content ids); the password (or raw key) comes from --password-file,
+    /// --password-command, --key-file or the environment.
+    #[arg(long)]
+    pub encrypt: bool,
+    #[command(flatten)]
+    pub kdf: KdfArgs,
+}
+
+/// Argon2id's cost for a new password's key file.
+#[derive(Args, Debug, Clone)]
+pub struct KdfArgs {
+    /// Argon2id memory in MiB.
+    #[arg(long, default_value_t = crate::repo::crypto::KdfParams::default().memory_kib / 1024)]
+    pub kdf_memory_mib: u32,
+    /// Argon2id passes.
+    #[arg(long, default_value_t = crate::repo::crypto::KdfParams::default().iterations)]
+    pub kdf_iterations: u32,
+}
+
+impl KdfArgs {
+    pub fn params(&self) -> crate::repo::crypto::KdfParams {
+        crate::repo::crypto::KdfParams {
+            memory_kib: self.kdf_memory_mib.saturating_mul(1024),
+            iterations: self.kdf_iterations,
+            ..crate::repo::crypto::KdfParams::default()
+        }
+    }
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum KeyCommand {
+    /// List the key files (which one opened the repository is marked).
+    List {
+        #[command(flatten)]
+        repo: RepoArg,
+    },
+    /// Add a key file for another password or raw key.
+    Add(NewKeyArgs),
+    /// Remove a key file (not the one used to open the repository).
+    Remove {
+        #[command(flatten)]
+        repo: RepoArg,
+        /// The key file's id (a unique prefix will do).
+        id: String,
+    },
+    /// Change the password: a new key file replaces the one used to open.
+    Passwd(NewKeyArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct NewKeyArgs {
+    #[command(flatten)]
+    pub repo: RepoArg,
+    /// File whose first line is the new password.
+    #[arg(long, value_name = "FILE")]
+    pub new_password_file: Option<PathBuf>,
+    /// Shell command that prints the new password.
+    #[arg(long, value_name = "CMD")]
+    pub new_password_command: Option<String>,
+    /// File holding the new raw 256-bit key (64 hex digits).
+    #[arg(long, value_name = "FILE")]
+    pub new_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub kdf: KdfArgs,
 }
 
 #[derive(Args, Debug, Clone)]

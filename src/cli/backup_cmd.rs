@@ -6,14 +6,13 @@ use anyhow::{bail, Context, Result};
 
 use super::args::BackupArgs;
 use super::output;
-use crate::repo::Repository;
 
 pub fn run(args: BackupArgs) -> Result<i32> {
     if !(args.lock_wait_timeout > 0.0 && args.lock_wait_timeout.is_finite()) {
         bail!("--lock-wait-timeout must be a positive number of seconds");
     }
     let conn = crate::pg::conn::ConnSpec::parse(&args.db)?.resolve(&crate::pg::conn::process_env)?;
-    let repo = Repository::open(&args.repo.repo)
+    let repo = args.repo.open()
         .with_context(|| format!("opening repository {}", args.repo.repo.display()))?;
     let opts = crate::engine::backup::BackupOptions {
         scope: args.filter.scope(),

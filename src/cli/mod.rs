@@ -23,6 +23,7 @@ pub use output::{progress_for_terminal, summary_json};
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Init(args) => repo_cmds::init(args),
+        Command::Key(cmd) => repo_cmds::key(cmd),
         Command::Snapshots(args) => repo_cmds::snapshots(args),
         Command::Forget(args) => repo_cmds::forget(args),
         Command::Prune(args) => repo_cmds::prune(args),

@@ -5,14 +5,15 @@
 
 use anyhow::{bail, Result};
 
-use super::args::{CheckArgs, ForgetArgs, InitArgs, PruneArgs, RepoArg, SnapshotsArgs};
+use super::args::{CheckArgs, ForgetArgs, InitArgs, KeyCommand, NewKeyArgs, PruneArgs, RepoArg, SnapshotsArgs};
+use crate::repo::crypto::{PasswordSource, Secret};
 use super::output;
 use crate::repo::check::{self, CheckOptions};
 use crate::repo::prune::{self, PruneOptions};
 use crate::repo::{ChunkerParams, CompressionParams, Id, RepoConfig, Repository, Snapshot};
 
 pub fn init(args: InitArgs) -> Result<i32> {
-    let InitArgs { repo, compression_level, chunk_avg_kib, pack_size_mib } = args;
+    let InitArgs { repo, compression_level, chunk_avg_kib, pack_size_mib, encrypt, kdf } = args;
     let avg = chunk_avg_kib.saturating_mul(1024);
     let chunker = ChunkerParams {
         min_size: avg / 4,
@@ -25,18 +26,80 @@ pub fn init(args: InitArgs) -> Result<i32> {
         ..CompressionParams::default()
     };
     let config = RepoConfig::new(chunker, compression, (pack_size_mib as u64) << 20)?;
-    let r = Repository::init(&repo.repo, config)?;
+    let r = if encrypt {
+        let Some(secret) = repo.secret.source().secret()? else {
+            bail!("--encrypt needs a password: give --password-file FILE, --password-command CMD or --key-file FILE (or PGKEEP_PASSWORD_FILE / PGKEEP_PASSWORD)");
+        };
+        Repository::init_encrypted(&repo.repo, config, &secret, kdf.params())?
+    } else {
+        Repository::init(&repo.repo, config)?
+    };
     println!(
-        "created repository {} at {}",
+        "created {}repository {} at {}",
+        if encrypt { "encrypted " } else { "" },
         r.config().id.short(),
         repo.repo.display()
     );
+    if encrypt {
+        println!("keep the password safe: without it the repository cannot be read (add a second one with `pgkeep key add`)");
+    }
     Ok(0)
+}
+
+/// `pgkeep key list|add|remove|passwd`.
+pub fn key(cmd: KeyCommand) -> Result<i32> {
+    match cmd {
+        KeyCommand::List { repo } => {
+            let r = repo.open()?;
+            let (keys, current) = r.list_keys()?;
+            if !r.is_encrypted() {
+                bail!("repository {} is not encrypted: it has no keys", repo.repo.display());
+            }
+            println!("{:<2} {:<10} {:<9} {:<28} {}", "", "ID", "KDF", "CREATED", "USER@HOST");
+            for k in keys {
+                let mark = if current.as_deref() == Some(k.id.as_str()) { "*" } else { "" };
+                println!("{:<2} {:<10} {:<9} {:<28} {}@{}", mark, &k.id[..8], k.kdf, k.created, k.username, k.hostname);
+            }
+            Ok(0)
+        }
+        KeyCommand::Add(a) => {
+            let r = a.repo.open()?;
+            let id = r.add_key(&new_secret(&a)?, a.kdf.params())?;
+            println!("added key {}", &id[..8]);
+            Ok(0)
+        }
+        KeyCommand::Remove { repo, id } => {
+            let r = repo.open()?;
+            let removed = r.remove_key(&id)?;
+            println!("removed key {}", &removed[..8]);
+            Ok(0)
+        }
+        KeyCommand::Passwd(a) => {
+            let r = a.repo.open()?;
+            let id = r.change_password(&new_secret(&a)?, a.kdf.params())?;
+            println!("password changed: key {} replaces the one used to open", &id[..8]);
+            Ok(0)
+        }
+    }
+}
+
+/// The new secret of `key add`/`key passwd`: from its own flags only (never
+/// the environment, which holds the current one).
+fn new_secret(a: &NewKeyArgs) -> Result<Secret> {
+    let source = PasswordSource {
+        key_file: a.new_key_file.clone(),
+        password_file: a.new_password_file.clone(),
+        password_command: a.new_password_command.clone(),
+    };
+    if source == PasswordSource::default() {
+        bail!("give the new password with --new-password-file FILE or --new-password-command CMD (or a raw key with --new-key-file FILE)");
+    }
+    source.explicit_secret()?.ok_or_else(|| anyhow::anyhow!("no new password given"))
 }
 
 pub fn snapshots(args: SnapshotsArgs) -> Result<i32> {
     let SnapshotsArgs { repo, tenant, json } = args;
-    let r = Repository::open(&repo.repo)?;
+    let r = repo.open()?;
     let snaps: Vec<(Id, Snapshot)> = r
         .snapshots()?
         .into_iter()
@@ -48,7 +111,7 @@ pub fn snapshots(args: SnapshotsArgs) -> Result<i32> {
 
 pub fn forget(args: ForgetArgs) -> Result<i32> {
     let ForgetArgs { repo, snapshots, tenant } = args;
-    let r = Repository::open(&repo.repo)?;
+    let r = repo.open()?;
     let ids = snapshots
         .iter()
         .map(|s| r.resolve_snapshot(s, tenant.as_deref()))
@@ -65,7 +128,7 @@ pub fn prune(args: PruneArgs) -> Result<i32> {
     if !(0.0..=100.0).contains(&max_unused_percent) {
         bail!("--max-unused-percent must be between 0 and 100, got {max_unused_percent}");
     }
-    let r = Repository::open(&repo.repo)?;
+    let r = repo.open()?;
     let rep = prune::prune(
         &r,
         &PruneOptions {
@@ -93,7 +156,7 @@ pub fn prune(args: PruneArgs) -> Result<i32> {
 
 pub fn check(args: CheckArgs) -> Result<i32> {
     let CheckArgs { repo, read_data, jobs, json } = args;
-    let r = Repository::open(&repo.repo)?;
+    let r = repo.open()?;
     let rep = check::check(
         &r,
         &CheckOptions {
@@ -139,7 +202,7 @@ pub fn check(args: CheckArgs) -> Result<i32> {
 }
 
 pub fn rebuild_index(repo: RepoArg) -> Result<i32> {
-    let r = Repository::open(&repo.repo)?;
+    let r = repo.open()?;
     let rep = r.rebuild_index()?;
     for (pack, err) in &rep.unreadable {
         println!("warning: skipped {pack}: {err}");
@@ -152,7 +215,7 @@ pub fn rebuild_index(repo: RepoArg) -> Result<i32> {
 }
 
 pub fn unlock(repo: RepoArg, all: bool) -> Result<i32> {
-    let r = Repository::open(&repo.repo)?;
+    let r = repo.open()?;
     let removed = crate::repo::lock::unlock(r.backend().as_ref(), all)?;
     for d in &removed {
         println!("removed lock of {d}");

@@ -7,10 +7,9 @@ use anyhow::{bail, Context, Result};
 
 use super::args::RestoreArgs;
 use super::output;
-use crate::repo::Repository;
 
 pub fn run(args: RestoreArgs) -> Result<i32> {
-    let repo = Repository::open(&args.repo.repo)
+    let repo = args.repo.open()
         .with_context(|| format!("opening repository {}", args.repo.repo.display()))?;
     let id = repo.resolve_snapshot(&args.snapshot, args.tenant.as_deref())?;
     let mut target_schema = args.target_schema.clone();

@@ -11,6 +11,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::error::{RepoError, Result};
+use super::id::Id;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FileType {
@@ -21,16 +22,19 @@ pub enum FileType {
     Lock,
     /// The service's job records (format-spec/jobs.md).
     Job,
+    /// Key files of an encrypted repository (format-spec/encryption.md).
+    Key,
 }
 
 impl FileType {
-    pub const ALL: [FileType; 6] = [
+    pub const ALL: [FileType; 7] = [
         FileType::Config,
         FileType::Pack,
         FileType::Index,
         FileType::Snapshot,
         FileType::Lock,
         FileType::Job,
+        FileType::Key,
     ];
 
     fn dir(self) -> &'static str {
@@ -41,6 +45,7 @@ impl FileType {
             FileType::Snapshot => "snapshots",
             FileType::Lock => "locks",
             FileType::Job => "jobs",
+            FileType::Key => "keys",
         }
     }
 }
@@ -68,6 +73,17 @@ pub trait Backend: Send + Sync + 'static {
     /// young unindexed packs: a running backup may be about to index them).
     fn modified(&self, _ft: FileType, _name: &str) -> Result<Option<std::time::SystemTime>> {
         Ok(None)
+    }
+    /// The id of content stored here (chunks, and the files named after
+    /// their content): BLAKE3, keyed in an encrypted repository
+    /// ([`crate::repo::crypto::SealedBackend`]).
+    fn content_id(&self, data: &[u8]) -> Id {
+        Id::hash(data)
+    }
+    /// The seed of the chunker's gear table: 0 (the spec's table) unless
+    /// the repository is encrypted.
+    fn chunker_seed(&self) -> u64 {
+        0
     }
 }
 
@@ -131,7 +147,7 @@ impl LocalBackend {
             }
             Err(e) => return Err(RepoError::io("cannot open", root, e)),
         }
-        for d in ["data", "index", "snapshots", "locks", TMP_DIR] {
+        for d in ["data", "index", "snapshots", "locks", "keys", TMP_DIR] {
             create_private_dir(&root.join(d))?;
         }
         for i in 0..=255u8 {

@@ -89,7 +89,7 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
                 continue;
             }
         };
-        if Id::hash(&bytes).to_hex() != f.name {
+        if backend.content_id(&bytes).to_hex() != f.name {
             r.problem(object, "content does not match its name (hash)");
             continue;
         }
@@ -291,7 +291,7 @@ fn read_pack(
         }
     };
     out.bytes = bytes.len() as u64;
-    if Id::hash(&bytes) != *id {
+    if backend.content_id(&bytes) != *id {
         out.problems.push(problem(
             "content does not match its name (hash): the pack was damaged".into(),
         ));
@@ -329,7 +329,7 @@ fn read_pack(
                 continue;
             }
         };
-        if let Err(err) = pack::decode_blob(e, stored, &object) {
+        if let Err(err) = pack::decode_blob(e, stored, &object, |d| backend.content_id(d)) {
             let used_by = users
                 .get(&e.id)
                 .map(|u| format!("; used by {}", u.join(", ")))

@@ -39,7 +39,9 @@ pub struct RepoConfig {
     pub compression: CompressionParams,
     /// Packs are closed once they reach this many bytes.
     pub pack_size: u64,
-    /// "none" in format v1; reserved for keyed ids and AEAD envelopes.
+    /// "none", or "xchacha20-poly1305": every file but this one and the
+    /// key files is sealed, and content ids are keyed
+    /// (format-spec/encryption.md).
     pub encryption: String,
 }
 
@@ -114,7 +116,7 @@ impl RepoConfig {
         if self.hash != "blake3" {
             return Err(unsupported(format!("hash {:?}", self.hash)));
         }
-        if self.encryption != "none" {
+        if self.encryption != "none" && self.encryption != super::crypto::ENCRYPTION {
             return Err(unsupported(format!("encryption {:?}", self.encryption)));
         }
         Ok(())

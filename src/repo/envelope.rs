@@ -33,6 +33,8 @@ pub enum Kind {
     Index,
     Snapshot,
     Lock,
+    /// A key file (format-spec/encryption.md); never sealed.
+    Key,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::Index => b'I',
             Kind::Snapshot => b'S',
             Kind::Lock => b'L',
+            Kind::Key => b'K',
         }
     }
 
@@ -51,6 +54,7 @@ impl Kind {
             Kind::Index => "index",
             Kind::Snapshot => "snapshot",
             Kind::Lock => "lock",
+            Kind::Key => "key file",
         }
     }
 }

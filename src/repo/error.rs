@@ -70,6 +70,24 @@ pub enum RepoError {
 
     #[error("repository writer stopped: {0}")]
     WriterFailed(String),
+
+    #[error("{object} failed authentication: {problem}; it was changed, damaged or belongs to another repository, and nothing of it was used")]
+    Unauthentic { object: String, problem: String },
+
+    #[error("repository {location} is encrypted: give its password with --password-file FILE, --password-command CMD, PGKEEP_PASSWORD_FILE or PGKEEP_PASSWORD (or a raw key with --key-file / PGKEEP_KEY_FILE)")]
+    KeyRequired { location: String },
+
+    #[error("wrong password: none of the {tried} key files of repository {location} opens with it; nothing was read or written")]
+    WrongPassword { location: String, tried: usize },
+
+    #[error("repository {location} is encrypted but has no key file in keys/: it cannot be opened (restore keys/ from a copy of the repository)")]
+    NoKeys { location: String },
+
+    #[error("repository {location} is not encrypted, and encryption is required here (anyone who can write to it controls what a restore runs)")]
+    NotEncrypted { location: String },
+
+    #[error("{source_name}: {problem}")]
+    SecretSource { source_name: String, problem: String },
 }
 
 pub type Result<T, E = RepoError> = std::result::Result<T, E>;

@@ -119,7 +119,7 @@ impl IndexFile {
     /// Write durably; the file's name is the BLAKE3 of its bytes.
     pub fn write(&self, backend: &dyn Backend) -> Result<Id> {
         let bytes = self.encode();
-        let id = Id::hash(&bytes);
+        let id = backend.content_id(&bytes);
         backend.write(FileType::Index, &id.to_hex(), &bytes)?;
         Ok(id)
     }
@@ -156,7 +156,7 @@ impl MasterIndex {
                 backend.relative_path(FileType::Index, &f.name)
             );
             let bytes = backend.read(FileType::Index, &f.name)?;
-            if Id::hash(&bytes) != id {
+            if backend.content_id(&bytes) != id {
                 return Err(RepoError::corrupt(
                     object,
                     "content does not match its name (hash)",

@@ -137,7 +137,7 @@ fn now_rfc3339() -> String {
 
 fn write_lock(backend: &dyn Backend, info: &LockInfo) -> Result<String> {
     let bytes = envelope::seal_value(Kind::Lock, info);
-    let name = Id::hash(&bytes).to_hex();
+    let name = backend.content_id(&bytes).to_hex();
     backend.write(FileType::Lock, &name, &bytes)?;
     Ok(name)
 }

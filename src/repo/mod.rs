@@ -10,10 +10,12 @@
 pub mod backend;
 pub mod check;
 pub mod config;
+pub mod crypto;
 pub mod envelope;
 pub mod error;
 pub use crate::manifest::id;
 pub mod index;
+mod keyring;
 pub mod lock;
 pub mod pack;
 pub mod prune;
@@ -41,6 +43,8 @@ pub struct Repository {
     backend: Arc<dyn Backend>,
     local: Option<Arc<LocalBackend>>,
     config: RepoConfig,
+    /// An encrypted repository's master key and the key file that opened it.
+    unlocked: Option<Arc<keyring::Unlocked>>,
 }
 
 /// A repository with its index loaded: ready to read chunks. Holds a
@@ -68,19 +72,14 @@ impl Repository {
             backend: local.clone(),
             local: Some(local),
             config,
+            unlocked: None,
         })
     }
 
+    /// Open the repository in `path`; an encrypted one with the secret the
+    /// environment gives (see [`crypto::PasswordSource`]).
     pub fn open(path: &Path) -> Result<Repository> {
-        let local = Arc::new(LocalBackend::open(path)?);
-        let bytes = local.read(FileType::Config, "config")?;
-        let config: RepoConfig = envelope::open_value(Kind::Config, &bytes, "config")?;
-        config.validate_for_reading()?;
-        Ok(Repository {
-            backend: local.clone(),
-            local: Some(local),
-            config,
-        })
+        Repository::open_with(path, &crypto::PasswordSource::default())
     }
 
     pub fn config(&self) -> &RepoConfig {

@@ -95,7 +95,7 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
             backend.relative_path(FileType::Index, name)
         );
         let bytes = backend.read(FileType::Index, name)?;
-        if Id::hash(&bytes).to_hex() != *name {
+        if backend.content_id(&bytes).to_hex() != *name {
             return Err(RepoError::corrupt(
                 object,
                 "content does not match its name (hash); run `pgkeep rebuild-index`",
@@ -213,7 +213,7 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
         for &i in &p.keep {
             let e = &p.entries[i];
             let stored = backend.read_at(FileType::Pack, &name, e.offset, e.stored_len as usize)?;
-            pack::decode_blob(e, &stored, &object)?;
+            pack::decode_blob(e, &stored, &object, |d| backend.content_id(d))?;
             builder.add(e.id, e.raw_len, e.codec, &stored);
             if builder.len() as u64 >= repo.config().pack_size {
                 new_packs.push(write_pack(repo, std::mem::take(&mut builder))?);
@@ -259,7 +259,7 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
 }
 
 fn write_pack(repo: &Repository, b: PackBuilder) -> Result<IndexPack> {
-    let (id, bytes, entries) = b.finish();
+    let (id, bytes, entries) = b.finish(|d| repo.backend().content_id(d));
     repo.backend().write(FileType::Pack, &id.to_hex(), &bytes)?;
     Ok(IndexPack::from_entries(id, bytes.len() as u64, &entries))
 }

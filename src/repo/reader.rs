@@ -42,6 +42,7 @@ impl ChunkReader {
             &loc.entry,
             stored,
             &self.backend.relative_path(FileType::Pack, &name),
+            |d| self.backend.content_id(d),
         )
     }
 

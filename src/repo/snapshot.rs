@@ -38,7 +38,7 @@ impl Snapshot {
 /// Write a manifest durably; its name is the BLAKE3 of its bytes.
 pub fn save(backend: &dyn Backend, snap: &Snapshot) -> Result<Id> {
     let bytes = snap.encode();
-    let id = Id::hash(&bytes);
+    let id = backend.content_id(&bytes);
     backend.write(FileType::Snapshot, &id.to_hex(), &bytes)?;
     Ok(id)
 }
@@ -52,7 +52,7 @@ pub fn load(backend: &dyn Backend, id: &Id) -> Result<Snapshot> {
         }
         r => r?,
     };
-    if Id::hash(&bytes) != *id {
+    if backend.content_id(&bytes) != *id {
         return Err(RepoError::corrupt(
             object,
             "content does not match its name (hash)",

@@ -103,7 +103,7 @@ impl Shared {
     }
 
     fn write_pack(&self, builder: PackBuilder) -> Result<()> {
-        let (id, bytes, entries) = builder.finish();
+        let (id, bytes, entries) = builder.finish(|d| self.backend.content_id(d));
         self.backend.write(FileType::Pack, &id.to_hex(), &bytes)?;
         self.packs_written.fetch_add(1, Ordering::Relaxed);
         lock_ignoring_poison(&self.written).push(id);
@@ -422,12 +422,13 @@ fn chunk_stream<R: Read>(
         2 => fastcdc::v2020::Normalization::Level2,
         _ => fastcdc::v2020::Normalization::Level3,
     };
-    let cdc = fastcdc::v2020::StreamCDC::with_level(
+    let cdc = fastcdc::v2020::StreamCDC::with_level_and_seed(
         reader,
         c.min_size as usize,
         c.avg_size as usize,
         c.max_size as usize,
         level,
+        shared.backend.chunker_seed(),
     );
     let state = Arc::new(StreamState {
         pending: Mutex::new(0),
@@ -447,7 +448,7 @@ fn chunk_stream<R: Read>(
                 break;
             }
         };
-        let id = Id::hash(&chunk.data);
+        let id = shared.backend.content_id(&chunk.data);
         summary.raw_bytes += chunk.data.len() as u64;
         summary.chunks.push(id);
         let is_new = shared

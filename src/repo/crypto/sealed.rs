@@ -1,0 +1,347 @@
+//! The sealing layer: a [`Backend`] over another one that encrypts and
+//! authenticates every file it stores but the config and the key files
+//! (format-spec/encryption.md, "Sealed files").
+//!
+//! A file is a 24-byte header (magic, version, a random 16-byte nonce
+//! prefix) and its plaintext in segments of [`SEGMENT`] bytes, each sealed
+//! with XChaCha20-Poly1305 under a nonce made of the prefix, the segment's
+//! number and a last-segment flag (the STREAM construction), with the
+//! header and the file's place in the repository as associated data. So a
+//! file cannot be cut short, reordered, or moved to another name, and a
+//! chunk can be read from the middle of a pack without reading the rest.
+
+use std::sync::Arc;
+
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
+
+use super::RepoKeys;
+use crate::repo::backend::{Backend, FileInfo, FileType};
+use crate::repo::error::{RepoError, Result};
+use crate::repo::id::Id;
+
+/// Plaintext bytes per segment.
+pub const SEGMENT: usize = 64 * 1024;
+const TAG: usize = 16;
+const MAGIC: &[u8; 6] = b"PGKSEA";
+const VERSION: u8 = 1;
+const HEADER: usize = 24;
+
+/// Encrypts what it writes and authenticates what it reads; the config and
+/// key files pass through as they are (they are read before any key).
+pub struct SealedBackend {
+    inner: Arc<dyn Backend>,
+    keys: Arc<RepoKeys>,
+    cipher: XChaCha20Poly1305,
+}
+
+impl SealedBackend {
+    pub fn new(inner: Arc<dyn Backend>, keys: Arc<RepoKeys>) -> SealedBackend {
+        let cipher = XChaCha20Poly1305::new((&keys.aead).into());
+        SealedBackend { inner, keys, cipher }
+    }
+
+    fn sealed(ft: FileType) -> bool {
+        !matches!(ft, FileType::Config | FileType::Key)
+    }
+
+    fn aad(header: &[u8], place: &str) -> Vec<u8> {
+        let mut a = Vec::with_capacity(header.len() + place.len());
+        a.extend_from_slice(header);
+        a.extend_from_slice(place.as_bytes());
+        a
+    }
+
+    fn nonce(prefix: &[u8], segment: u64, last: bool) -> XNonce {
+        let mut n = [0u8; 24];
+        n[..16].copy_from_slice(prefix);
+        n[16..23].copy_from_slice(&segment.to_le_bytes()[..7]);
+        n[23] = last as u8;
+        n.into()
+    }
+
+    /// Seal `plain` as the file `place` (`dir/name`).
+    pub fn seal(&self, place: &str, plain: &[u8]) -> Vec<u8> {
+        let mut header = [0u8; HEADER];
+        header[..6].copy_from_slice(MAGIC);
+        header[6] = VERSION;
+        header[8..].copy_from_slice(&rand::random::<[u8; 16]>());
+        let aad = Self::aad(&header, place);
+        let segments = segments_of(plain.len());
+        let mut out = Vec::with_capacity(sealed_len(plain.len() as u64) as usize);
+        out.extend_from_slice(&header);
+        for i in 0..segments {
+            let start = i * SEGMENT;
+            let end = (start + SEGMENT).min(plain.len());
+            let at = out.len();
+            out.extend_from_slice(&plain[start..end]);
+            let nonce = Self::nonce(&header[8..], i as u64, i + 1 == segments);
+            // Encryption cannot fail for these lengths (it does only past
+            // 256 GiB per message).
+            let tag = self
+                .cipher
+                .encrypt_in_place_detached(&nonce, &aad, &mut out[at..])
+                .unwrap_or_default();
+            out.extend_from_slice(&tag);
+        }
+        out
+    }
+
+    /// Open a whole sealed file: every segment authentic, in order, the
+    /// last one marked last.
+    pub fn open(&self, place: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+        let len = plain_len(sealed.len() as u64).ok_or_else(|| failed(place, "its length is not that of a sealed file"))?;
+        let header = check_header(place, sealed)?;
+        let aad = Self::aad(header, place);
+        let segments = segments_of(len as usize);
+        let mut out = Vec::with_capacity(len as usize);
+        let mut at = HEADER;
+        for i in 0..segments {
+            let n = if i + 1 == segments { len as usize - i * SEGMENT } else { SEGMENT };
+            let start = out.len();
+            out.extend_from_slice(&sealed[at..at + n]);
+            let tag = Tag::from_slice(&sealed[at + n..at + n + TAG]);
+            let nonce = Self::nonce(&header[8..], i as u64, i + 1 == segments);
+            self.cipher
+                .decrypt_in_place_detached(&nonce, &aad, &mut out[start..], tag)
+                .map_err(|_| failed(place, format!("segment {i} does not authenticate")))?;
+            at += n + TAG;
+        }
+        Ok(out)
+    }
+
+    fn place(&self, ft: FileType, name: &str) -> String {
+        self.inner.relative_path(ft, name)
+    }
+}
+
+fn failed(place: &str, problem: impl Into<String>) -> RepoError {
+    RepoError::Unauthentic { object: place.to_string(), problem: problem.into() }
+}
+
+fn check_header<'a>(place: &str, sealed: &'a [u8]) -> Result<&'a [u8]> {
+    let header = sealed.get(..HEADER).ok_or_else(|| failed(place, "it is shorter than a sealed file's header"))?;
+    if &header[..6] != MAGIC {
+        return Err(failed(place, "it is not a sealed file (was it written without encryption?)"));
+    }
+    if header[6] != VERSION {
+        return Err(RepoError::UnsupportedVersion { object: place.to_string(), found: header[6] as u32, supported: VERSION as u32 });
+    }
+    Ok(header)
+}
+
+/// How many segments a plaintext of `len` bytes takes (an empty one: one).
+fn segments_of(len: usize) -> usize {
+    len.div_ceil(SEGMENT).max(1)
+}
+
+/// The stored length of `len` plaintext bytes.
+pub fn sealed_len(len: u64) -> u64 {
+    HEADER as u64 + len + segments_of(len as usize) as u64 * TAG as u64
+}
+
+/// The plaintext length of a sealed file of `len` bytes, or None when no
+/// plaintext seals to that length.
+pub fn plain_len(len: u64) -> Option<u64> {
+    let body = len.checked_sub(HEADER as u64)?;
+    let full = (SEGMENT + TAG) as u64;
+    let (n, rem) = (body / full, body % full);
+    match rem {
+        0 if n > 0 => Some(n * SEGMENT as u64),
+        0 => None,
+        r if r >= TAG as u64 => Some(n * SEGMENT as u64 + r - TAG as u64),
+        _ => None,
+    }
+}
+
+impl Backend for SealedBackend {
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+
+    fn relative_path(&self, ft: FileType, name: &str) -> String {
+        self.inner.relative_path(ft, name)
+    }
+
+    fn list(&self, ft: FileType) -> Result<Vec<FileInfo>> {
+        let mut files = self.inner.list(ft)?;
+        if Self::sealed(ft) {
+            // A length no plaintext seals to is reported as 0: reading the
+            // file says what is wrong with it.
+            for f in &mut files {
+                f.size = plain_len(f.size).unwrap_or(0);
+            }
+        }
+        Ok(files)
+    }
+
+    fn read(&self, ft: FileType, name: &str) -> Result<Vec<u8>> {
+        let bytes = self.inner.read(ft, name)?;
+        if !Self::sealed(ft) {
+            return Ok(bytes);
+        }
+        self.open(&self.place(ft, name), &bytes)
+    }
+
+    fn read_at(&self, ft: FileType, name: &str, offset: u64, len: usize) -> Result<Vec<u8>> {
+        if !Self::sealed(ft) {
+            return self.inner.read_at(ft, name, offset, len);
+        }
+        let place = self.place(ft, name);
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let header_bytes = self.inner.read_at(ft, name, 0, HEADER)?;
+        let header = check_header(&place, &header_bytes)?;
+        let aad = Self::aad(header, &place);
+        let (first, last) = (offset / SEGMENT as u64, (offset + len as u64 - 1) / SEGMENT as u64);
+        let full = (SEGMENT + TAG) as u64;
+        let start = HEADER as u64 + first * full;
+        // Up to the end of the last segment; the file may end sooner (then
+        // that segment is the file's last and shorter).
+        let want = ((last - first + 1) * full) as usize;
+        let total = self.inner.size(ft, name)?;
+        let avail = total.saturating_sub(start).min(want as u64) as usize;
+        let sealed = self.inner.read_at(ft, name, start, avail)?;
+        let mut plain = Vec::with_capacity(((last - first + 1) as usize) * SEGMENT);
+        let file_last = plain_len(total).map(|l| segments_of(l as usize) as u64 - 1);
+        let mut at = 0;
+        for seg in first..=last {
+            let rest = sealed.len().saturating_sub(at);
+            if rest < TAG || (rest < SEGMENT + TAG && Some(seg) != file_last) {
+                return Err(failed(&place, format!("segment {seg} is cut short")));
+            }
+            let n = (rest - TAG).min(SEGMENT);
+            let begin = plain.len();
+            plain.extend_from_slice(&sealed[at..at + n]);
+            let tag = Tag::from_slice(&sealed[at + n..at + n + TAG]);
+            let nonce = Self::nonce(&header[8..], seg, Some(seg) == file_last);
+            self.cipher
+                .decrypt_in_place_detached(&nonce, &aad, &mut plain[begin..], tag)
+                .map_err(|_| failed(&place, format!("segment {seg} does not authenticate")))?;
+            at += n + TAG;
+        }
+        let skip = (offset - first * SEGMENT as u64) as usize;
+        if skip + len > plain.len() {
+            return Err(RepoError::corrupt(place, format!("asked for {len} bytes at {offset}, past the end of the file")));
+        }
+        Ok(plain[skip..skip + len].to_vec())
+    }
+
+    fn size(&self, ft: FileType, name: &str) -> Result<u64> {
+        let n = self.inner.size(ft, name)?;
+        if !Self::sealed(ft) {
+            return Ok(n);
+        }
+        plain_len(n).ok_or_else(|| failed(&self.place(ft, name), "its length is not that of a sealed file"))
+    }
+
+    fn write(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()> {
+        if !Self::sealed(ft) {
+            return self.inner.write(ft, name, data);
+        }
+        let sealed = self.seal(&self.place(ft, name), data);
+        self.inner.write(ft, name, &sealed)
+    }
+
+    fn remove(&self, ft: FileType, name: &str) -> Result<()> {
+        self.inner.remove(ft, name)
+    }
+
+    fn modified(&self, ft: FileType, name: &str) -> Result<Option<std::time::SystemTime>> {
+        self.inner.modified(ft, name)
+    }
+
+    fn content_id(&self, data: &[u8]) -> Id {
+        self.keys.content_id(data)
+    }
+
+    fn chunker_seed(&self) -> u64 {
+        self.keys.chunker_seed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::crypto::MasterKey;
+
+    fn backend() -> (tempfile_dir::Dir, SealedBackend) {
+        let dir = tempfile_dir::Dir::new();
+        let local = crate::repo::backend::LocalBackend::create(&dir.path).unwrap();
+        (dir, SealedBackend::new(Arc::new(local), Arc::new(MasterKey::random().derive())))
+    }
+
+    mod tempfile_dir {
+        pub struct Dir {
+            pub path: std::path::PathBuf,
+        }
+        impl Dir {
+            pub fn new() -> Dir {
+                let path = std::env::temp_dir().join(format!("pgkeep-sealed-{}", hex::encode(rand::random::<[u8; 8]>())));
+                Dir { path }
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.path);
+            }
+        }
+    }
+
+    #[test]
+    fn lengths_map_both_ways() {
+        for len in [0u64, 1, 15, 16, SEGMENT as u64 - 1, SEGMENT as u64, SEGMENT as u64 + 1, 3 * SEGMENT as u64, 1 << 24] {
+            assert_eq!(plain_len(sealed_len(len)), Some(len), "{len}");
+        }
+        assert_eq!(plain_len(0), None);
+        assert_eq!(plain_len(HEADER as u64), None);
+        assert_eq!(plain_len(HEADER as u64 + 15), None);
+    }
+
+    #[test]
+    fn round_trip_random_access_and_tampering() {
+        let (_d, b) = backend();
+        let data: Vec<u8> = (0..3 * SEGMENT + 123).map(|i| (i * 7 % 251) as u8).collect();
+        let name = Id::hash(b"p").to_hex();
+        b.write(FileType::Pack, &name, &data).unwrap();
+        assert_eq!(b.read(FileType::Pack, &name).unwrap(), data);
+        assert_eq!(b.size(FileType::Pack, &name).unwrap(), data.len() as u64);
+        for (off, len) in [(0, 1), (0, SEGMENT), (SEGMENT - 3, 10), (2 * SEGMENT + 100, 23), (5, 3 * SEGMENT + 118)] {
+            assert_eq!(b.read_at(FileType::Pack, &name, off as u64, len).unwrap(), &data[off..off + len], "{off} {len}");
+        }
+        assert!(b.read_at(FileType::Pack, &name, data.len() as u64 - 2, 5).is_err());
+        // The ciphertext does not hold the plaintext.
+        let raw = b.inner.read(FileType::Pack, &name).unwrap();
+        assert!(!raw.windows(64).any(|w| w == &data[1000..1064]));
+        // One flipped bit anywhere fails, and names the file.
+        for at in [0, 10, HEADER + 5, HEADER + SEGMENT + 20, raw.len() - 1] {
+            let mut bad = raw.clone();
+            bad[at] ^= 1;
+            b.inner.write(FileType::Pack, &name, &bad).unwrap();
+            let e = b.read(FileType::Pack, &name).unwrap_err().to_string();
+            assert!(e.contains(&name[..2]), "{e}");
+        }
+        // Cut at a segment boundary: the new last segment is not marked last.
+        b.inner.write(FileType::Pack, &name, &raw[..HEADER + SEGMENT + TAG]).unwrap();
+        assert!(b.read(FileType::Pack, &name).is_err());
+        // Moved to another name: refused.
+        let other = Id::hash(b"q").to_hex();
+        b.inner.write(FileType::Pack, &other, &raw).unwrap();
+        assert!(b.read(FileType::Pack, &other).is_err());
+        // Another repository's key: refused.
+        let (_d2, b2) = backend();
+        b2.inner.write(FileType::Pack, &name, &raw).unwrap();
+        assert!(b2.read(FileType::Pack, &name).is_err());
+    }
+
+    #[test]
+    fn empty_files_and_config_pass_through() {
+        let (_d, b) = backend();
+        let name = Id::hash(b"e").to_hex();
+        b.write(FileType::Index, &name, b"").unwrap();
+        assert_eq!(b.read(FileType::Index, &name).unwrap(), b"");
+        b.write(FileType::Config, "config", b"plain").unwrap();
+        assert_eq!(b.inner.read(FileType::Config, "config").unwrap(), b"plain");
+    }
+}
