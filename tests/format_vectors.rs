@@ -169,7 +169,7 @@ fn library_read_pack(bytes: &[u8]) -> Result<Vec<(PackEntry, Vec<u8>)>, RepoErro
     let mut out = Vec::new();
     for e in entries {
         let stored = &bytes[e.offset as usize..(e.offset + e.stored_len as u64) as usize];
-        let raw = pack::decode_blob(&e, stored, "pack")?;
+        let raw = pack::decode_blob(&e, stored, "pack", Id::hash)?;
         out.push((e, raw));
     }
     Ok(out)
@@ -1782,7 +1782,7 @@ mod generate {
             }
             part_new_stored.push(new_stored);
         }
-        let (pack_id, pack_bytes, entries) = builder.finish();
+        let (pack_id, pack_bytes, entries) = builder.finish(Id::hash);
         assert!(
             entries.iter().any(|e| e.codec == Codec::None),
             "no stored-raw chunk"
@@ -2119,7 +2119,7 @@ mod generate {
             frame(b'I', 0, &mp_bytes(&future_index)),
         );
 
-        let empty_pack = PackBuilder::new().finish().1;
+        let empty_pack = PackBuilder::new().finish(Id::hash).1;
 
         // --- A small pack of two chunks (zstd and stored), for the negatives --
         let small_chunks: Vec<Vec<u8>> = vec![
@@ -2137,7 +2137,7 @@ mod generate {
                 "raw_len": data.len(), "codec": codec as u8,
             }));
         }
-        let (small_id, small_bytes, small_entries) = small.finish();
+        let (small_id, small_bytes, small_entries) = small.finish(Id::hash);
         assert_eq!(
             small_entries.iter().map(|e| e.codec).collect::<Vec<_>>(),
             [Codec::Zstd, Codec::None]
@@ -2244,9 +2244,9 @@ mod generate {
             "negative/config-encrypted",
             "config",
             "UnsupportedFeature",
-            "a config whose encryption is not \"none\"",
+            "a config whose encryption names a scheme this reader does not implement",
             edit_payload(&config_bytes, Kind::Config, |m| {
-                m.insert("encryption".into(), json!("xchacha20-poly1305"));
+                m.insert("encryption".into(), json!("aes-256-gcm-siv"));
             }),
         );
         neg(

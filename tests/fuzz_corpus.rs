@@ -298,7 +298,7 @@ fn sample_packs() -> Vec<(&'static str, Id, Vec<u8>, Vec<pack::PackEntry>)> {
             let (codec, stored) = pack::encode_blob(&mut c, data);
             b.add(Id::hash(data), data.len() as u32, codec, &stored);
         }
-        let (id, bytes, entries) = b.finish();
+        let (id, bytes, entries) = b.finish(Id::hash);
         out.push((name, id, bytes, entries));
     }
     out

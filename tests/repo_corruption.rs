@@ -172,7 +172,7 @@ fn flip_one(
                             let stored = &damaged
                                 [e.offset as usize..(e.offset + e.stored_len as u64) as usize];
                             assert!(
-                                pack::decode_blob(e, stored, &rel_s).is_ok(),
+                                pack::decode_blob(e, stored, &rel_s, pgkeep::repo::Id::hash).is_ok(),
                                 "flip of {rel_s} at {i} damages chunk {} but no problem names it\n{}",
                                 e.id,
                                 describe(&report)

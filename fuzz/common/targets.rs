@@ -267,7 +267,7 @@ pub fn pack(data: &[u8]) -> bool {
         Ok(entries) => {
             for e in &entries {
                 if let Some(stored) = slice(data, e.offset, e.stored_len) {
-                    let _ = pack::decode_blob(e, stored, OBJ);
+                    let _ = pack::decode_blob(e, stored, OBJ, Id::hash);
                 }
             }
             true
@@ -410,7 +410,7 @@ pub fn pack_structured(data: &[u8]) -> bool {
                 .expect("parse_pack returned an entry outside the pack");
             b.add(e.id, e.raw_len, e.codec, stored);
         }
-        let (id, rebuilt, rebuilt_entries): (Id, Vec<u8>, Vec<PackEntry>) = b.finish();
+        let (id, rebuilt, rebuilt_entries): (Id, Vec<u8>, Vec<PackEntry>) = b.finish(Id::hash);
         assert_eq!(rebuilt_entries, entries);
         assert!(
             rebuilt == file,
