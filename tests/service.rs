@@ -927,3 +927,42 @@ async fn health_probes_are_cached() {
     // The probe files are gone (each had a name of its own).
     assert_eq!(std::fs::read_dir(repo.join("tmp")).unwrap().count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_repository_is_served_and_encryption_can_be_required() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_enc", &["tenant_e"]).await;
+    // require_encryption refuses the unencrypted repository write_config makes.
+    let plain = Env { dir: common::fast_tempdir(), db: db.clone() };
+    let config = write_config(&plain, cluster, "require_encryption = true\n");
+    let e = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).err().unwrap().to_string();
+    assert!(e.contains("not encrypted"), "{e}");
+
+    let env = Env { dir: common::fast_tempdir(), db };
+    let pw = env.dir.path().join("repo-password");
+    std::fs::write(&pw, "service password\n").unwrap();
+    let kdf = pgkeep::repo::crypto::KdfParams { memory_kib: 256, iterations: 1, lanes: 1 };
+    let secret = pgkeep::repo::crypto::Secret::password("service password".into());
+    let cfg = RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap();
+    Repository::init_encrypted(&env.dir.path().join("repo"), cfg, &secret, kdf).unwrap();
+    // Without the password the service does not start, and says why.
+    let config = write_config(&env, cluster, "require_encryption = true\n");
+    let e = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).err().unwrap().to_string();
+    assert!(e.contains("is encrypted"), "{e}");
+    // A relative password_file is relative to the configuration file.
+    let config = write_config(&env, cluster, "require_encryption = true\npassword_file = \"repo-password\"\n");
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    svc.refresh_tenants().await;
+    let api = start_api(svc.clone()).await;
+    let (s, q) = api.post("/api/v1/tenants/tenant_e/backups", json!({})).await;
+    assert_eq!(s, 202, "{q}");
+    let job = api.job(q["job"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    // Job records are sealed like everything else.
+    let jobs = common::files_in(&env.dir.path().join("repo"), "jobs");
+    assert!(!jobs.is_empty());
+    for rel in jobs {
+        let b = std::fs::read(env.dir.path().join("repo").join(rel)).unwrap();
+        assert_eq!(&b[..6], b"PGKSEA");
+    }
+}

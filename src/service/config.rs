@@ -50,6 +50,18 @@ pub struct Config {
     pub admin_token_file: Option<PathBuf>,
     /// An environment variable holding the admin token.
     pub admin_token_env: Option<String>,
+    /// An encrypted repository's password: the first line of this file
+    /// (or of `password_command`'s output; else PGKEEP_PASSWORD_FILE,
+    /// PGKEEP_PASSWORD_COMMAND, PGKEEP_PASSWORD or PGKEEP_KEY_FILE). Never
+    /// the password itself in this file.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    #[serde(default)]
+    pub password_command: Option<String>,
+    /// Refuse to start on an unencrypted repository: whoever can write to
+    /// one controls what a restore executes.
+    #[serde(default)]
+    pub require_encryption: bool,
     /// The API's limits: a client must send a request's headers within
     /// `header_timeout` (idle keep-alive connections are closed after it
     /// too), a request is answered within `request_timeout`, and at most
@@ -287,7 +299,11 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
         let mut config = Config::parse(&text, &path.display().to_string())?;
-        // A relative repository is relative to the configuration file.
+        // A relative repository (or password file) is relative to the
+        // configuration file.
+        if let (Some(p), Some(dir)) = (config.password_file.as_mut().filter(|p| p.is_relative()), path.parent()) {
+            *p = dir.join(&*p);
+        }
         if config.repository.is_relative() {
             if let Some(dir) = path.parent() {
                 config.repository = dir.join(&config.repository);

@@ -177,7 +177,13 @@ impl Service {
     /// instance left running as interrupted) and the snapshot list.
     pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<Service>, ServiceError> {
         let token = config.admin_token()?;
-        let repo = Repository::open(&config.repository)
+        let secret = crate::repo::crypto::PasswordSource {
+            password_file: config.password_file.clone(),
+            password_command: config.password_command.clone(),
+            key_file: None,
+        };
+        let repo = Repository::open_with(&config.repository, &secret)
+            .and_then(|r| if config.require_encryption { r.require_encryption().map(|_| r) } else { Ok(r) })
             .map_err(|source| ServiceError::Repo { path: config.repository.display().to_string(), source })?;
         let instance = format!("{}-{}-{}", crate::repo::lock::hostname(), std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
         let now = clock.now();
