@@ -275,3 +275,65 @@ fn files_of_an_encrypted_repository_are_sealed_and_private() {
     }
     assert_eq!(repo.backend().list(FileType::Key).unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn copies_send_only_missing_chunks_between_any_two_repositories() {
+    use pgkeep::engine::copy_snapshots::copy_snapshots;
+    let cluster = shared();
+    let dir = fast_tempdir();
+    let db = marked_db("enc_copy").await;
+    let plain = Repository::init(&dir.path().join("plain"), config()).unwrap();
+    let first = backup_db(&plain, &db).await;
+    exec(&client(cluster, &db).await, &format!("UPDATE public.\"{MARKER}_t\" SET n = n + 1 WHERE id <= 50")).await;
+    let second = backup_db(&plain, &db).await;
+
+    // plain -> encrypted: one snapshot, then the other in a second run.
+    let pw = password_file(dir.path(), "pw", "target");
+    let enc_root = dir.path().join("enc");
+    let enc = Repository::init_encrypted(&enc_root, config(), &secret(&pw), FAST).unwrap();
+    let r1 = copy_snapshots(&plain, &enc, &[first]).unwrap();
+    assert_eq!(r1.copied.len(), 1);
+    assert_eq!(r1.chunks_sent, r1.chunks_read);
+    let r2 = copy_snapshots(&plain, &enc, &[first, second]).unwrap();
+    assert_eq!(r2.already_there, vec![first]);
+    assert_eq!(r2.copied.len(), 1);
+    assert!(r2.chunks_sent < r2.chunks_read, "unchanged chunks are not sent again: {r2:?}");
+    assert!(!any_file_contains(&enc_root, b"CREATE TABLE"));
+
+    // The copy restores to the same rows, and records where it came from.
+    let copied = r2.copied[0].1;
+    let enc = Repository::open_with(&enc_root, &pw).unwrap();
+    assert_eq!(enc.load_snapshot(&copied).unwrap().original, Some(second));
+    let target = cluster.fresh_database("enc_copy_dst").await.unwrap();
+    restore::restore(&enc, &copied, &conn(cluster, &target), None, &RestoreOptions::default(), &Silent).await.unwrap();
+    assert_eq!(
+        table_hashes(&client(cluster, &db).await, Some("public")).await,
+        table_hashes(&client(cluster, &target).await, Some("public")).await
+    );
+
+    // encrypted -> encrypted under another key, through the CLI.
+    let other_pw = password_file(dir.path(), "pw2", "other");
+    let other_root = dir.path().join("other");
+    Repository::init_encrypted(&other_root, config(), &secret(&other_pw), FAST).unwrap();
+    let (from, to) = (enc_root.to_str().unwrap(), other_root.to_str().unwrap());
+    let (pw_s, other_s) = (dir.path().join("pw"), dir.path().join("pw2"));
+    let (pw_s, other_s) = (pw_s.to_str().unwrap(), other_s.to_str().unwrap());
+    let out = pgkeep_ok(&["copy", "--all", "--from", from, "--to", to, "--from-password-file", pw_s, "--to-password-file", other_s]);
+    assert!(out.contains("2 copied, 0 already there"), "{out}");
+    let out = pgkeep_ok(&["copy", "--all", "--from", from, "--to", to, "--from-password-file", pw_s, "--to-password-file", other_s]);
+    assert!(out.contains("0 copied, 2 already there"), "{out}");
+    let err = pgkeep_fails(&["copy", "--all", "--from", from, "--to", to, "--from-password-file", other_s, "--to-password-file", other_s]);
+    assert!(err.contains("wrong password"), "{err}");
+
+    // A damaged source chunk stops the copy, names the pack, and leaves no
+    // snapshot in the target.
+    let third = Repository::init(&dir.path().join("third"), config()).unwrap();
+    let pack = common::files_in(&dir.path().join("plain"), "data")[0].clone();
+    let p = dir.path().join("plain").join(&pack);
+    let mut b = std::fs::read(&p).unwrap();
+    b[100] ^= 0xff;
+    std::fs::write(&p, b).unwrap();
+    let e = copy_snapshots(&plain, &third, &[first]).err().unwrap().to_string();
+    assert!(e.contains(&pack.file_name().unwrap().to_str().unwrap()[..8]), "{e}");
+    assert!(third.snapshots().unwrap().is_empty());
+}

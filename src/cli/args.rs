@@ -55,6 +55,7 @@ impl SecretArgs {
             key_file: self.key_file.clone(),
             password_file: self.password_file.clone(),
             password_command: self.password_command.clone(),
+            env_prefix: None,
         }
     }
 }
@@ -272,6 +273,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Create a new repository.
     Init(InitArgs),
+    /// Copy snapshots into another repository, sending only the chunks it lacks.
+    Copy(CopyArgs),
     /// Manage an encrypted repository's key files.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -436,6 +439,39 @@ impl KdfArgs {
             ..crate::repo::crypto::KdfParams::default()
         }
     }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CopyArgs {
+    /// The repository to copy from.
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+    /// The repository to copy into (created beforehand with `pgkeep init`).
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+    /// Snapshots (ids, unique prefixes or `latest`); none with --all.
+    pub snapshots: Vec<String>,
+    /// Every snapshot of the source (of --tenant's, with it).
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// The source's password file (or PGKEEP_FROM_PASSWORD_FILE, PGKEEP_FROM_PASSWORD, …).
+    #[arg(long, value_name = "FILE")]
+    pub from_password_file: Option<PathBuf>,
+    #[arg(long, value_name = "CMD")]
+    pub from_password_command: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub from_key_file: Option<PathBuf>,
+    /// The target's password file (or PGKEEP_PASSWORD_FILE, PGKEEP_PASSWORD, …).
+    #[arg(long, value_name = "FILE")]
+    pub to_password_file: Option<PathBuf>,
+    #[arg(long, value_name = "CMD")]
+    pub to_password_command: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub to_key_file: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]

@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Init(args) => repo_cmds::init(args),
         Command::Key(cmd) => repo_cmds::key(cmd),
+        Command::Copy(args) => repo_cmds::copy(args),
         Command::Snapshots(args) => repo_cmds::snapshots(args),
         Command::Forget(args) => repo_cmds::forget(args),
         Command::Prune(args) => repo_cmds::prune(args),

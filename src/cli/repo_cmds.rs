@@ -5,7 +5,7 @@
 
 use anyhow::{bail, Result};
 
-use super::args::{CheckArgs, ForgetArgs, InitArgs, KeyCommand, NewKeyArgs, PruneArgs, RepoArg, SnapshotsArgs};
+use super::args::{CheckArgs, CopyArgs, ForgetArgs, InitArgs, KeyCommand, NewKeyArgs, PruneArgs, RepoArg, SnapshotsArgs};
 use crate::repo::crypto::{PasswordSource, Secret};
 use super::output;
 use crate::repo::check::{self, CheckOptions};
@@ -43,6 +43,59 @@ pub fn init(args: InitArgs) -> Result<i32> {
     if encrypt {
         println!("keep the password safe: without it the repository cannot be read (add a second one with `pgkeep key add`)");
     }
+    Ok(0)
+}
+
+/// `pgkeep copy`.
+pub fn copy(args: CopyArgs) -> Result<i32> {
+    let from_secret = PasswordSource {
+        key_file: args.from_key_file.clone(),
+        password_file: args.from_password_file.clone(),
+        password_command: args.from_password_command.clone(),
+        env_prefix: Some("PGKEEP_FROM_"),
+    };
+    let to_secret = PasswordSource {
+        key_file: args.to_key_file.clone(),
+        password_file: args.to_password_file.clone(),
+        password_command: args.to_password_command.clone(),
+        env_prefix: None,
+    };
+    let from = Repository::open_with(&args.from, &from_secret)?;
+    let to = Repository::open_with(&args.to, &to_secret)?;
+    let ids: Vec<Id> = match (args.all, args.snapshots.is_empty()) {
+        (true, true) => from
+            .snapshots()?
+            .into_iter()
+            .filter(|(_, s)| args.tenant.is_none() || s.tenant == args.tenant)
+            .map(|(id, _)| id)
+            .collect(),
+        (false, false) => args
+            .snapshots
+            .iter()
+            .map(|s| from.resolve_snapshot(s, args.tenant.as_deref()))
+            .collect::<Result<_, _>>()?,
+        (true, false) => bail!("give snapshots or --all, not both"),
+        (false, true) => bail!("which snapshots? give their ids (or `latest`), or --all"),
+    };
+    let report = crate::engine::copy_snapshots::copy_snapshots(&from, &to, &ids)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(0);
+    }
+    for (src, dst) in &report.copied {
+        println!("copied {} -> {}", src.short(), dst.short());
+    }
+    for id in &report.already_there {
+        println!("{} is already in the target", id.short());
+    }
+    println!(
+        "{} copied, {} already there; {} chunks read, {} sent ({})",
+        report.copied.len(),
+        report.already_there.len(),
+        report.chunks_read,
+        report.chunks_sent,
+        indicatif::HumanBytes(report.bytes_sent)
+    );
     Ok(0)
 }
 
@@ -90,6 +143,7 @@ fn new_secret(a: &NewKeyArgs) -> Result<Secret> {
         key_file: a.new_key_file.clone(),
         password_file: a.new_password_file.clone(),
         password_command: a.new_password_command.clone(),
+        env_prefix: None,
     };
     if source == PasswordSource::default() {
         bail!("give the new password with --new-password-file FILE or --new-password-command CMD (or a raw key with --new-key-file FILE)");

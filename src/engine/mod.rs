@@ -10,8 +10,11 @@
 //! - `verify`, `export`, `inspect`: read a repository without a server.
 //! - `schema_dump`: a live database's catalog read on one snapshot and
 //!   rendered as DDL, what `pgkeep ddl` prints.
+//! - `copy_snapshots`: snapshots from one repository into another,
+//!   sending only the chunks the target lacks.
 
 pub mod backup;
+pub mod copy_snapshots;
 pub mod export;
 pub mod inspect;
 pub mod restore;

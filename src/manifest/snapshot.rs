@@ -296,6 +296,11 @@ pub struct Snapshot {
     pub tags: Vec<String>,
     pub label: Option<String>,
     pub parent: Option<Id>,
+    /// For a copy made by `pgkeep copy`: the id of the snapshot it copies,
+    /// in the repository it came from (absent otherwise, so snapshots that
+    /// are not copies encode as before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<Id>,
     pub ddl: Vec<DdlEntry>,
     /// The one schema a single-schema snapshot was read relative to: its
     /// entries name objects inside it without a schema and run with

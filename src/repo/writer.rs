@@ -253,6 +253,16 @@ impl BackupSession {
         chunk_stream(&self.shared, jobs, stream_name, reader)
     }
 
+    /// Deduplicate and store chunks already cut (by another repository's
+    /// chunker: `pgkeep copy` keeps their boundaries). Blocking.
+    pub fn write_chunks(&self, chunks: impl Iterator<Item = Result<Vec<u8>>>) -> Result<StreamSummary> {
+        let jobs = self
+            .jobs
+            .clone()
+            .ok_or_else(|| RepoError::WriterFailed("session already finished".into()))?;
+        store_chunks(&self.shared, jobs, chunks)
+    }
+
     /// Chunk, deduplicate and store an async byte stream (such as COPY
     /// output). CPU work runs on a dedicated thread; this future only
     /// gathers bytes and waits.
@@ -430,6 +440,22 @@ fn chunk_stream<R: Read>(
         level,
         shared.backend.chunker_seed(),
     );
+    let chunks = cdc.map(|chunk| {
+        chunk.map(|c| c.data).map_err(|e| RepoError::Source {
+            stream: stream_name.into(),
+            message: std::io::Error::from(e).to_string(),
+        })
+    });
+    store_chunks(shared, jobs, chunks)
+}
+
+/// Deduplicate and store chunks as they come (cut by the chunker, or
+/// taken whole from another repository by `pgkeep copy`), in order.
+fn store_chunks(
+    shared: &Arc<Shared>,
+    jobs: crossbeam_channel::Sender<Job>,
+    chunks: impl Iterator<Item = Result<Vec<u8>>>,
+) -> Result<StreamSummary> {
     let state = Arc::new(StreamState {
         pending: Mutex::new(0),
         done: Condvar::new(),
@@ -437,19 +463,16 @@ fn chunk_stream<R: Read>(
     });
     let mut summary = StreamSummary::default();
     let mut outcome = Ok(());
-    for chunk in cdc {
-        let chunk = match chunk {
+    for chunk in chunks {
+        let data = match chunk {
             Ok(c) => c,
             Err(e) => {
-                outcome = Err(RepoError::Source {
-                    stream: stream_name.into(),
-                    message: std::io::Error::from(e).to_string(),
-                });
+                outcome = Err(e);
                 break;
             }
         };
-        let id = shared.backend.content_id(&chunk.data);
-        summary.raw_bytes += chunk.data.len() as u64;
+        let id = shared.backend.content_id(&data);
+        summary.raw_bytes += data.len() as u64;
         summary.chunks.push(id);
         let is_new = shared
             .known
@@ -460,15 +483,15 @@ fn chunk_stream<R: Read>(
             continue;
         }
         summary.new_chunks += 1;
-        summary.new_raw_bytes += chunk.data.len() as u64;
+        summary.new_raw_bytes += data.len() as u64;
         shared.new_chunks.fetch_add(1, Ordering::Relaxed);
         shared
             .new_raw
-            .fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
         *state.pending.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         let job = Job {
             id,
-            data: chunk.data,
+            data: data,
             stream: state.clone(),
         };
         if jobs.send(job).is_err() {

@@ -181,6 +181,7 @@ impl Service {
             password_file: config.password_file.clone(),
             password_command: config.password_command.clone(),
             key_file: None,
+            env_prefix: None,
         };
         let repo = Repository::open_with(&config.repository, &secret)
             .and_then(|r| if config.require_encryption { r.require_encryption().map(|_| r) } else { Ok(r) })

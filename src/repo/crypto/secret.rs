@@ -79,6 +79,9 @@ pub struct PasswordSource {
     pub password_file: Option<PathBuf>,
     /// A shell command whose first line of output is the password.
     pub password_command: Option<String>,
+    /// The environment variables' prefix: None for `PGKEEP_`; `pgkeep
+    /// copy` reads its source's secret from `PGKEEP_FROM_…`.
+    pub env_prefix: Option<&'static str>,
 }
 
 impl PasswordSource {
@@ -94,21 +97,23 @@ impl PasswordSource {
     }
 
     fn read(&self, use_env: bool) -> Result<Option<Secret>> {
-        let env = |k: &str| std::env::var_os(k).filter(|v| use_env && !v.is_empty());
-        if let Some(p) = self.key_file.clone().or_else(|| env("PGKEEP_KEY_FILE").map(PathBuf::from)) {
+        let prefix = self.env_prefix.unwrap_or("PGKEEP_");
+        let env = |k: &str| std::env::var_os(format!("{prefix}{k}")).filter(|v| use_env && !v.is_empty());
+        if let Some(p) = self.key_file.clone().or_else(|| env("KEY_FILE").map(PathBuf::from)) {
             return read_raw_key(&p).map(Some);
         }
-        if let Some(p) = self.password_file.clone().or_else(|| env("PGKEEP_PASSWORD_FILE").map(PathBuf::from)) {
+        if let Some(p) = self.password_file.clone().or_else(|| env("PASSWORD_FILE").map(PathBuf::from)) {
             let text = std::fs::read_to_string(&p).map_err(|e| secret_err(format!("password file {}", p.display()), e.to_string()))?;
             return first_line(text, &format!("password file {}", p.display())).map(Some);
         }
-        let command = self.password_command.clone().or_else(|| env("PGKEEP_PASSWORD_COMMAND").map(|c| c.to_string_lossy().into_owned()));
+        let command = self.password_command.clone().or_else(|| env("PASSWORD_COMMAND").map(|c| c.to_string_lossy().into_owned()));
         if let Some(cmd) = command {
             return run_command(&cmd).map(Some);
         }
-        match std::env::var("PGKEEP_PASSWORD") {
-            Ok(p) if use_env && !p.is_empty() => Ok(Some(Secret::password(p))),
-            _ => Ok(None),
+        match env("PASSWORD").map(|p| p.into_string()) {
+            Some(Ok(p)) => Ok(Some(Secret::password(p))),
+            Some(Err(_)) => Err(secret_err(format!("{prefix}PASSWORD"), "it is not UTF-8".into())),
+            None => Ok(None),
         }
     }
 }
