@@ -228,6 +228,8 @@ corpus_tests!(
     copy_binary,
     copy_values,
     copy_rows,
+    key_file,
+    sealed_file,
 );
 
 /// The replay itself must catch what it is there to catch.
@@ -391,6 +393,7 @@ fn sample_snapshot() -> Snapshot {
         tags: vec!["nightly".into(), "weekly".into()],
         label: Some("before migration".into()),
         parent: Some(Id([0x11; 32])),
+        original: None,
         ddl: vec![
             DdlEntry {
                 id: 1,
@@ -488,6 +491,7 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             Kind::Index => "index",
             Kind::Snapshot => "snapshot",
             Kind::Lock => "lock",
+            Kind::Key => "key_file",
         };
         out.push((own, format!("seed-{name}"), sealed));
         out.push(("payload_msgpack", format!("seed-{name}"), payload.clone()));
@@ -537,6 +541,23 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         out.push(("copy_binary", format!("seed-{name}"), input));
     }
     out.push(("copy_rows", "seed-three-rows".into(), stream.clone()));
+    // key_file: FUZZ_MASTER wrapped by the password (cheap Argon2id) and by
+    // the raw key; sealed_file: small and multi-segment files.
+    {
+        use pgkeep::repo::crypto::{KdfParams, KeyFile, MasterKey, RawKey, Sealer, Secret};
+        let master = MasterKey::from_bytes(targets::FUZZ_MASTER);
+        let repo = Id(targets::FUZZ_REPO_ID);
+        let cheap = KdfParams { memory_kib: 64, iterations: 1, lanes: 1 };
+        let pw = KeyFile::create(&master, &Secret::password(targets::FUZZ_PASSWORD.into()), cheap, &repo).unwrap();
+        out.push(("key_file", "seed-password".into(), envelope::seal_value(Kind::Key, &pw)));
+        let raw = KeyFile::create(&master, &Secret::RawKey(RawKey::from_bytes(targets::FUZZ_RAW_KEY)), cheap, &repo).unwrap();
+        out.push(("key_file", "seed-raw-key".into(), envelope::seal_value(Kind::Key, &raw)));
+        let sealer = Sealer::new(&master.derive());
+        out.push(("sealed_file", "seed-empty".into(), sealer.seal(targets::FUZZ_PLACE, b"")));
+        out.push(("sealed_file", "seed-snapshot".into(), sealer.seal(targets::FUZZ_PLACE, &envelope::seal_value(Kind::Snapshot, &sample_snapshot()))));
+        let big: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        out.push(("sealed_file", "seed-two-segments".into(), sealer.seal(targets::FUZZ_PLACE, &big)));
+    }
     // copy_values: one valid value of every type the target picks from,
     // taken from what the server sends (see tests/export.rs).
     for (i, value) in value_seeds().into_iter().enumerate() {

@@ -45,11 +45,65 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("copy_binary", copy_binary),
     ("copy_values", copy_values),
     ("copy_rows", copy_rows),
+    ("key_file", key_file),
+    ("sealed_file", sealed_file),
 ];
 
-pub const KINDS: [Kind; 4] = [Kind::Config, Kind::Index, Kind::Snapshot, Kind::Lock];
+pub const KINDS: [Kind; 5] = [Kind::Config, Kind::Index, Kind::Snapshot, Kind::Lock, Kind::Key];
 
 const OBJ: &str = "fuzz";
+
+// ---------------------------------------------------------------- encryption
+
+/// The repository id, password, raw key and master key the encryption
+/// targets and their seeds use.
+pub const FUZZ_REPO_ID: [u8; 32] = [0x42; 32];
+pub const FUZZ_PASSWORD: &str = "fuzz password";
+pub const FUZZ_RAW_KEY: [u8; 32] = [0x17; 32];
+pub const FUZZ_MASTER: [u8; 32] = [0x5a; 32];
+/// Where the sealed_file target's files claim to live.
+pub const FUZZ_PLACE: &str = "snapshots/fuzz";
+
+/// A key file: framed (kind `K`), decoded, and opened with the password and
+/// the raw key. Argon2id runs only for costs up to 1 MiB and 2 passes (the
+/// library accepts up to 1 GiB; a fuzzer must not spend that on one input).
+/// Whatever opens must yield the master key it was sealed with, since the
+/// seeds seal FUZZ_MASTER and the AEAD admits no other.
+pub fn key_file(data: &[u8]) -> bool {
+    use pgkeep::repo::crypto::{KeyFile, Secret};
+    let Ok(file) = envelope::open_value::<KeyFile>(Kind::Key, data, OBJ) else { return false };
+    if file.argon2.is_some_and(|p| p.memory_kib > 1024 || p.iterations > 2) {
+        return true;
+    }
+    let repo = Id(FUZZ_REPO_ID);
+    let secrets = [
+        Secret::password(FUZZ_PASSWORD.into()),
+        Secret::RawKey(pgkeep::repo::crypto::RawKey::from_bytes(FUZZ_RAW_KEY)),
+    ];
+    for s in &secrets {
+        if let Ok(Some(master)) = file.open(s, &repo, OBJ) {
+            assert_eq!(master.derive().content_id(b"x"), pgkeep::repo::crypto::MasterKey::from_bytes(FUZZ_MASTER).derive().content_id(b"x"));
+        }
+    }
+    true
+}
+
+/// A sealed file under FUZZ_MASTER's file key, as FUZZ_PLACE: opening it
+/// either fails or gives a plaintext that seals (with a new prefix) and
+/// opens back to itself.
+pub fn sealed_file(data: &[u8]) -> bool {
+    use pgkeep::repo::crypto::{MasterKey, Sealer};
+    let sealer = Sealer::new(&MasterKey::from_bytes(FUZZ_MASTER).derive());
+    match sealer.open(FUZZ_PLACE, data) {
+        Ok(plain) => {
+            let again = sealer.seal(FUZZ_PLACE, &plain);
+            assert_eq!(sealer.open(FUZZ_PLACE, &again).expect("a fresh seal opens"), plain);
+            assert!(sealer.open("snapshots/elsewhere", data).is_err(), "bound to its place");
+            true
+        }
+        Err(_) => false,
+    }
+}
 
 // ---------------------------------------------------------------- envelope
 
@@ -106,6 +160,7 @@ fn decode_object(kind: Kind, data: &[u8]) -> bool {
         Kind::Index => index(data),
         Kind::Snapshot => snapshot(data),
         Kind::Lock => lock(data),
+        Kind::Key => key_file(data),
     }
 }
 

@@ -35,9 +35,9 @@ impl Default for KdfParams {
 
 impl KdfParams {
     /// The limits a reader accepts, so a hostile key file cannot make it
-    /// allocate or spin without bound (4 GiB, 64 passes, 16 lanes).
+    /// allocate or spin without bound (1 GiB, 32 passes, 16 lanes).
     fn check(&self, object: &str) -> Result<()> {
-        if !(8..=4 * 1024 * 1024).contains(&self.memory_kib) || !(1..=64).contains(&self.iterations) || !(1..=16).contains(&self.lanes)
+        if !(8..=1024 * 1024).contains(&self.memory_kib) || !(1..=32).contains(&self.iterations) || !(1..=16).contains(&self.lanes)
         {
             return Err(RepoError::corrupt(object, format!("Argon2id parameters out of range: {self:?}")));
         }
@@ -79,6 +79,9 @@ const VERSION: u32 = 1;
 impl KeyFile {
     /// Wrap `master` for repository `repo` under `secret`.
     pub fn create(master: &MasterKey, secret: &Secret, kdf: KdfParams, repo: &Id) -> Result<KeyFile> {
+        if matches!(secret, Secret::Password(_)) {
+            kdf.check("new key file")?;
+        }
         let (kdf_name, params, salt) = match secret {
             Secret::Password(_) => ("argon2id", Some(kdf), rand::random::<[u8; 32]>().to_vec()),
             Secret::RawKey(_) => ("none", None, Vec::new()),

@@ -14,8 +14,8 @@ mod sealed;
 mod secret;
 
 pub use keyfile::{KdfParams, KeyFile, KeyInfo};
-pub use sealed::{SealedBackend, SEGMENT};
-pub use secret::{PasswordSource, Secret};
+pub use sealed::{SealedBackend, Sealer, SEGMENT};
+pub use secret::{PasswordSource, RawKey, Secret};
 
 use zeroize::Zeroize;
 
@@ -30,7 +30,8 @@ impl MasterKey {
         MasterKey(rand::random())
     }
 
-    pub(crate) fn from_bytes(b: [u8; 32]) -> MasterKey {
+    /// A master key given whole (test vectors, fuzzing).
+    pub fn from_bytes(b: [u8; 32]) -> MasterKey {
         MasterKey(b)
     }
 

@@ -32,17 +32,32 @@ const HEADER: usize = 24;
 pub struct SealedBackend {
     inner: Arc<dyn Backend>,
     keys: Arc<RepoKeys>,
-    cipher: XChaCha20Poly1305,
+    sealer: Sealer,
 }
 
 impl SealedBackend {
     pub fn new(inner: Arc<dyn Backend>, keys: Arc<RepoKeys>) -> SealedBackend {
-        let cipher = XChaCha20Poly1305::new((&keys.aead).into());
-        SealedBackend { inner, keys, cipher }
+        let sealer = Sealer::new(&keys);
+        SealedBackend { inner, keys, sealer }
     }
 
     fn sealed(ft: FileType) -> bool {
         !matches!(ft, FileType::Config | FileType::Key)
+    }
+
+    fn place(&self, ft: FileType, name: &str) -> String {
+        self.inner.relative_path(ft, name)
+    }
+}
+
+/// Sealing and opening whole files under one repository's file key.
+pub struct Sealer {
+    cipher: XChaCha20Poly1305,
+}
+
+impl Sealer {
+    pub fn new(keys: &RepoKeys) -> Sealer {
+        Sealer { cipher: XChaCha20Poly1305::new((&keys.aead).into()) }
     }
 
     fn aad(header: &[u8], place: &str) -> Vec<u8> {
@@ -108,10 +123,6 @@ impl SealedBackend {
             at += n + TAG;
         }
         Ok(out)
-    }
-
-    fn place(&self, ft: FileType, name: &str) -> String {
-        self.inner.relative_path(ft, name)
     }
 }
 
@@ -180,7 +191,7 @@ impl Backend for SealedBackend {
         if !Self::sealed(ft) {
             return Ok(bytes);
         }
-        self.open(&self.place(ft, name), &bytes)
+        self.sealer.open(&self.place(ft, name), &bytes)
     }
 
     fn read_at(&self, ft: FileType, name: &str, offset: u64, len: usize) -> Result<Vec<u8>> {
@@ -193,7 +204,7 @@ impl Backend for SealedBackend {
         }
         let header_bytes = self.inner.read_at(ft, name, 0, HEADER)?;
         let header = check_header(&place, &header_bytes)?;
-        let aad = Self::aad(header, &place);
+        let aad = Sealer::aad(header, &place);
         let (first, last) = (offset / SEGMENT as u64, (offset + len as u64 - 1) / SEGMENT as u64);
         let full = (SEGMENT + TAG) as u64;
         let start = HEADER as u64 + first * full;
@@ -215,8 +226,9 @@ impl Backend for SealedBackend {
             let begin = plain.len();
             plain.extend_from_slice(&sealed[at..at + n]);
             let tag = Tag::from_slice(&sealed[at + n..at + n + TAG]);
-            let nonce = Self::nonce(&header[8..], seg, Some(seg) == file_last);
-            self.cipher
+            let nonce = Sealer::nonce(&header[8..], seg, Some(seg) == file_last);
+            self.sealer
+                .cipher
                 .decrypt_in_place_detached(&nonce, &aad, &mut plain[begin..], tag)
                 .map_err(|_| failed(&place, format!("segment {seg} does not authenticate")))?;
             at += n + TAG;
@@ -240,7 +252,7 @@ impl Backend for SealedBackend {
         if !Self::sealed(ft) {
             return self.inner.write(ft, name, data);
         }
-        let sealed = self.seal(&self.place(ft, name), data);
+        let sealed = self.sealer.seal(&self.place(ft, name), data);
         self.inner.write(ft, name, &sealed)
     }
 
