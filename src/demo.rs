@@ -16,6 +16,8 @@ use pgkeep_testing::pgcluster::{Cluster, ClusterOptions};
 use crate::repo::check::{self, CheckOptions};
 use crate::catalog::ScopeSpec;
 use crate::engine::backup::{self, BackupOptions};
+use crate::engine::copy_snapshots::copy_snapshots;
+use crate::repo::crypto::{KdfParams, Secret};
 use crate::repo::{RepoConfig, Repository};
 use crate::engine::restore::{self, RestoreOptions};
 
@@ -72,6 +74,8 @@ pub struct DemoReport {
     pub second_raw_bytes: u64,
     pub second_stored_bytes: u64,
     pub restored_tables_identical: usize,
+    /// Snapshots copied into the encrypted second repository.
+    pub copied_snapshots: usize,
 }
 
 pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Result<DemoReport> {
@@ -110,6 +114,7 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
         }
     };
     let repo_path = repo_path.as_path();
+    let kept = opts.repo.is_some();
     let repo = Repository::init(
         repo_path,
         RepoConfig::new(
@@ -216,8 +221,57 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
         "restored the whole-database snapshot {} into a new database demo_copy: {} tables, {} rows in {:.2}s (indexes and foreign keys built in parallel)",
         whole.short(), r.tables, r.rows, r.duration_ms as f64 / 1000.0
     ));
+
+    // 6. An encrypted second repository, filled by a copy (3-2-1).
+    let _cleanup_offsite;
+    let offsite_path = {
+        let mut name = repo_path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push("-encrypted");
+        repo_path.with_file_name(name)
+    };
+    if !kept {
+        _cleanup_offsite = RemoveOnDrop(offsite_path.clone());
+    }
+    let secret = Secret::password(DEMO_PASSWORD.into());
+    let offsite = Repository::init_encrypted(
+        &offsite_path,
+        RepoConfig::new(Default::default(), Default::default(), crate::repo::config::DEFAULT_PACK_SIZE)?,
+        &secret,
+        KdfParams::default(),
+    )?;
+    let ids: Vec<crate::repo::Id> = report.snapshots.iter().filter_map(|s| s.parse().ok()).collect();
+    let copied = tokio::task::block_in_place(|| copy_snapshots(&repo, &offsite, &ids))?;
+    report.copied_snapshots = copied.copied.len();
+    say(format!(
+        "created an encrypted repository at {} (password {DEMO_PASSWORD:?}; XChaCha20-Poly1305, keyed ids) and copied {} snapshots into it: {} chunks read, {} sent ({} bytes), every one proved on the way",
+        offsite_path.display(), copied.copied.len(), copied.chunks_read, copied.chunks_sent, copied.bytes_sent
+    ));
+    let (_, offsite_latest) = copied
+        .copied
+        .iter()
+        .copied()
+        .find(|(src, _)| *src == latest)
+        .ok_or_else(|| DemoError::Failed("the copy lacks tenant acme's latest snapshot".into()))?;
+    let opts = RestoreOptions { jobs: 2, target_schema: Some("tenant_acme_offsite".into()), ..RestoreOptions::default() };
+    restore::restore(&offsite, &offsite_latest, &conn, None, &opts, &progress).await?;
+    for table in ["customers", "orders"] {
+        let (a, b) = (
+            table_hash(&client, &format!("tenant_acme.{table}")).await?,
+            table_hash(&client, &format!("tenant_acme_offsite.{table}")).await?,
+        );
+        if a != b {
+            return Err(DemoError::Failed(format!("tenant_acme_offsite.{table} differs from tenant_acme.{table}: {b:?} vs {a:?}")));
+        }
+    }
+    say(format!(
+        "restored tenant acme from the encrypted copy {} into schema tenant_acme_offsite: identical to the source",
+        offsite_latest.short()
+    ));
     Ok(report)
 }
+
+/// The encrypted demo repository's password (a demo: never do this).
+pub const DEMO_PASSWORD: &str = "pgkeep demo password";
 
 fn demo_conn(cluster: &Cluster, db: &str) -> Result<crate::pg::conn::ResolvedConn> {
     crate::pg::conn::ConnSpec::parse(&cluster.conninfo(db))

@@ -24,6 +24,21 @@ fn demo_runs_end_to_end() {
         "{stdout}"
     );
     assert!(stdout.contains("into a new database demo_copy"), "{stdout}");
+    assert!(stdout.contains("copied 7 snapshots into it"), "{stdout}");
+    assert!(stdout.contains("from the encrypted copy"), "{stdout}");
+    // The encrypted copy opens with the demo's password only.
+    let encrypted = repo.path().join("repo-encrypted");
+    let pw = repo.path().join("pw");
+    std::fs::write(&pw, "pgkeep demo password\n").unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_pgkeep"))
+        .args(["check", "--read-data", "--password-file"])
+        .arg(&pw)
+        .arg("--repo")
+        .arg(&encrypted)
+        .output()
+        .expect("run pgkeep check");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("checked 7 snapshots"));
     // The kept repository is sound on its own, checked by a separate process.
     let check = Command::new(env!("CARGO_BIN_EXE_pgkeep"))
         .args(["check", "--read-data", "--repo"])
