@@ -966,3 +966,61 @@ async fn an_encrypted_repository_is_served_and_encryption_can_be_required() {
         assert_eq!(&b[..6], b"PGKSEA");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_round_is_copied_to_an_encrypted_target_with_its_own_retention() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = tenants_db(cluster, "svc_copy", &["tenant_a", "tenant_b"]).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let offsite = env.dir.path().join("offsite");
+    std::fs::write(env.dir.path().join("offsite-password"), "offsite\n").unwrap();
+    let kdf = pgkeep::repo::crypto::KdfParams { memory_kib: 256, iterations: 1, lanes: 1 };
+    let cfg = RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap();
+    Repository::init_encrypted(&offsite, cfg, &pgkeep::repo::crypto::Secret::password("offsite".into()), kdf).unwrap();
+    let config = write_config(
+        &env,
+        cluster,
+        r#"
+[[copy_to]]
+name = "offsite"
+repository = "offsite"
+password_file = "offsite-password"
+retention = { keep_last = 1 }
+
+[[schedules]]
+name = "nightly"
+cron = "0 0 2 * * *"
+timezone = "UTC"
+source = "main"
+"#,
+    );
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    let c = cluster.connect(&env.db).await.unwrap();
+    for round in 1..=2usize {
+        c.batch_execute("INSERT INTO tenant_a.orders (customer, total) SELECT 1 + g % 20, g FROM generate_series(1, 500) g").await.unwrap();
+        svc.run_schedule("nightly", pgkeep::service::jobs::Trigger::Api).await.unwrap();
+        let copy = wait_for("the copy", Duration::from_secs(120), || {
+            let done = svc.jobs.query(usize::MAX, |r| r.kind == JobKind::Copy && r.status.is_done());
+            (done.len() == round).then(|| done.into_iter().max_by_key(|r| r.queued_at).unwrap())
+        })
+        .await;
+        assert_eq!(copy.status, JobStatus::Succeeded, "{copy:?}");
+        assert_eq!(copy.details["copied"].as_array().unwrap().len(), 2, "{:?}", copy.details);
+        if round == 2 {
+            assert_eq!(copy.details["forgotten"], 2, "keep_last = 1 per tenant: {:?}", copy.details);
+            assert!(copy.details["chunks_sent"].as_u64().unwrap() < copy.details["chunks_read"].as_u64().unwrap());
+        }
+    }
+    // The target holds the latest copy of each tenant, each naming its original.
+    let pw = pgkeep::repo::crypto::PasswordSource {
+        password_file: Some(env.dir.path().join("offsite-password")),
+        ..Default::default()
+    };
+    let target = Repository::open_with(&offsite, &pw).unwrap();
+    let copies = target.snapshots().unwrap();
+    assert_eq!(copies.len(), 2);
+    for (_, s) in &copies {
+        let original = s.original.unwrap().to_hex();
+        assert!(svc.snapshot_summary(&original).is_some(), "{original} is a snapshot of the service's repository");
+    }
+}

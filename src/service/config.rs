@@ -105,6 +105,10 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     #[serde(default)]
     pub schedules: Vec<ScheduleConfig>,
+    /// Repositories every schedule round's new snapshots are copied into
+    /// (3-2-1), each with its own retention.
+    #[serde(default)]
+    pub copy_to: Vec<CopyTarget>,
     #[serde(default)]
     pub alerts: AlertsConfig,
 }
@@ -183,6 +187,38 @@ pub struct ScheduleConfig {
     /// Prune unreferenced data after retention forgot snapshots.
     #[serde(default = "yes")]
     pub prune: bool,
+}
+
+/// A second repository the service copies each round's snapshots into.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyTarget {
+    pub name: String,
+    /// Created beforehand with `pgkeep init` (`--encrypt` advised).
+    pub repository: PathBuf,
+    /// Its password (first line of the file, or the command's output).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    #[serde(default)]
+    pub password_command: Option<String>,
+    /// Applied per tenant to the copies in this repository after each copy
+    /// (in the top-level `timezone`); empty keeps every copy.
+    #[serde(default)]
+    pub retention: Policy,
+    /// Prune the target after its retention forgot copies.
+    #[serde(default = "yes")]
+    pub prune: bool,
+}
+
+impl CopyTarget {
+    pub fn secret(&self) -> crate::repo::crypto::PasswordSource {
+        crate::repo::crypto::PasswordSource {
+            password_file: self.password_file.clone(),
+            password_command: self.password_command.clone(),
+            key_file: None,
+            env_prefix: None,
+        }
+    }
 }
 
 /// Options of the backups a schedule (or an API call) runs.
@@ -301,8 +337,17 @@ impl Config {
         let mut config = Config::parse(&text, &path.display().to_string())?;
         // A relative repository (or password file) is relative to the
         // configuration file.
-        if let (Some(p), Some(dir)) = (config.password_file.as_mut().filter(|p| p.is_relative()), path.parent()) {
-            *p = dir.join(&*p);
+        if let Some(dir) = path.parent() {
+            let relative = |p: &mut PathBuf| {
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
+            };
+            config.password_file.iter_mut().for_each(relative);
+            for t in &mut config.copy_to {
+                relative(&mut t.repository);
+                t.password_file.iter_mut().for_each(relative);
+            }
         }
         if config.repository.is_relative() {
             if let Some(dir) = path.parent() {
@@ -355,6 +400,16 @@ impl Config {
                 }
                 _ => {}
             }
+        }
+        let mut targets = BTreeSet::new();
+        for t in &self.copy_to {
+            if !targets.insert(t.name.as_str()) {
+                return Err(bad(format!("two copy_to targets are named {:?}", t.name)));
+            }
+            if t.repository == self.repository {
+                return Err(bad(format!("copy_to {:?}: the target is the service's own repository", t.name)));
+            }
+            t.retention.validate().map_err(|e| bad(format!("copy_to {:?}: retention: {e}", t.name)))?;
         }
         let mut schedules = BTreeSet::new();
         for sc in &self.schedules {

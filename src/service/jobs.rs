@@ -25,6 +25,8 @@ pub enum JobKind {
     Retention,
     Prune,
     Delete,
+    /// Snapshots copied into a `copy_to` repository, and its retention.
+    Copy,
 }
 
 impl JobKind {
@@ -36,6 +38,7 @@ impl JobKind {
             JobKind::Retention => "retention",
             JobKind::Prune => "prune",
             JobKind::Delete => "delete",
+            JobKind::Copy => "copy",
         }
     }
 }

@@ -61,6 +61,9 @@ pub enum JobSpec {
     /// Apply a policy to the snapshots of `tenants` carrying `tag`.
     Retention { tenants: Vec<String>, tag: String, policy: retention::Policy, tz: chrono_tz::Tz, dry_run: bool },
     Prune { dry_run: bool },
+    /// Copy `snapshots` into the `copy_to` target `target`, then apply its
+    /// retention (and prune it).
+    Copy { target: String, snapshots: Vec<Id> },
 }
 
 #[derive(Clone, Debug)]
@@ -83,6 +86,7 @@ impl JobSpec {
             JobSpec::Verify { .. } => JobKind::Verify,
             JobSpec::Retention { .. } => JobKind::Retention,
             JobSpec::Prune { .. } => JobKind::Prune,
+            JobSpec::Copy { .. } => JobKind::Copy,
         }
     }
 }
@@ -469,6 +473,7 @@ impl Service {
                 Ok(Done { snapshot: Some(snapshot.to_hex()), bytes_read: report.bytes_read, details, ..Done::default() })
             }
             JobSpec::Retention { tenants, tag, policy, tz, dry_run } => self.retention(&tenants, &tag, &policy, tz, dry_run).await,
+            JobSpec::Copy { target, snapshots } => self.copy_to(&target, snapshots).await,
             JobSpec::Prune { dry_run } => {
                 let repo = self.repo.clone();
                 let report = tokio::task::spawn_blocking(move || {
@@ -681,6 +686,65 @@ impl Service {
         })
     }
 
+    /// Copy snapshots into a `copy_to` repository, then apply its retention
+    /// to the copies of the tenants concerned and prune it if that forgot
+    /// any. Snapshots forgotten here since they were made are skipped.
+    async fn copy_to(self: &Arc<Self>, name: &str, snapshots: Vec<Id>) -> Result<Done, Failure> {
+        let target = self
+            .config
+            .copy_to
+            .iter()
+            .find(|t| t.name == name)
+            .cloned()
+            .ok_or_else(|| Failure::new(format!("no copy_to target is named {name:?}")))?;
+        let ids: Vec<Id> = snapshots.into_iter().filter(|id| self.snapshot_summary(&id.to_hex()).is_some()).collect();
+        let tenants: std::collections::BTreeSet<String> = ids.iter().filter_map(|id| self.snapshot_summary(&id.to_hex()).and_then(|s| s.tenant.clone())).collect();
+        let (repo, now) = (self.repo.clone(), self.now());
+        let tz = schedule::parse_zone(&self.config.timezone).unwrap_or(chrono_tz::UTC);
+        tokio::task::spawn_blocking(move || -> Result<Done, Failure> {
+            let dest = Repository::open_with(&target.repository, &target.secret())
+                .map_err(|e| Failure::new(format!("copy_to {}: {e}", target.name)))?;
+            let report = crate::engine::copy_snapshots::copy_snapshots(&repo, &dest, &ids)
+                .map_err(|e| Failure::new(format!("copy_to {}: {e}", target.name)))?;
+            let mut forget = Vec::new();
+            if !target.retention.is_empty() {
+                let copies = dest.snapshots().map_err(Failure::new)?;
+                for tenant in &tenants {
+                    let items: Vec<(Id, DateTime<Utc>, bool)> = copies
+                        .iter()
+                        .filter(|(_, s)| s.original.is_some() && s.tenant.as_deref() == Some(tenant.as_str()))
+                        .filter_map(|(id, s)| s.time_start.get().map(|t| (*id, t, s.tags.iter().any(|x| x == RESTORE_POINT_TAG))))
+                        .collect();
+                    forget.extend(target.retention.apply(&items, now, tz).forget);
+                }
+                if !forget.is_empty() {
+                    dest.forget(&forget).map_err(Failure::new)?;
+                }
+            }
+            let pruned = if target.prune && !forget.is_empty() {
+                let r = prune::prune(&dest, &PruneOptions::default()).map_err(Failure::new)?;
+                Some(r.packs_deleted)
+            } else {
+                None
+            };
+            Ok(Done {
+                details: serde_json::json!({
+                    "target": target.name,
+                    "copied": report.copied.iter().map(|(a, b)| serde_json::json!({"snapshot": a.to_hex(), "copy": b.to_hex()})).collect::<Vec<_>>(),
+                    "already_there": report.already_there.len(),
+                    "chunks_read": report.chunks_read,
+                    "chunks_sent": report.chunks_sent,
+                    "bytes_sent": report.bytes_sent,
+                    "forgotten": forget.len(),
+                    "packs_pruned": pruned,
+                }),
+                ..Done::default()
+            })
+        })
+        .await
+        .map_err(|e| Failure::new(format!("copy stopped: {e}")))?
+    }
+
     /// Forget one snapshot now (its data goes at the next prune).
     pub async fn delete_snapshot(self: &Arc<Self>, id: Id, trigger: Trigger) -> Result<JobRecord, ServiceError> {
         let summary = self.snapshot_summary(&id.to_hex());
@@ -766,6 +830,18 @@ impl Service {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         self.expire_job_records().await;
+        // The round's snapshots go to every copy_to target before retention
+        // here can forget any of them.
+        let made: Vec<Id> = ids.iter().filter_map(|id| self.jobs.get(id)).filter_map(|r| r.snapshot.and_then(|s| s.parse().ok())).collect();
+        if !made.is_empty() && self.is_accepting() {
+            for t in &self.config.copy_to {
+                let spec = JobSpec::Copy { target: t.name.clone(), snapshots: made.clone() };
+                let Ok(job) = self.submit(spec, None, Trigger::After(sc.name.clone())) else { continue };
+                while self.jobs.get(&job.id).is_some_and(|r| !r.status.is_done()) {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
         if sc.retention.is_empty() || tenants.is_empty() || !self.is_accepting() {
             self.default_retention(Trigger::After(sc.name.clone())).await;
             return;

@@ -10,7 +10,8 @@
 //! file cannot be cut short, reordered, or moved to another name, and a
 //! chunk can be read from the middle of a pack without reading the rest.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
@@ -33,12 +34,20 @@ pub struct SealedBackend {
     inner: Arc<dyn Backend>,
     keys: Arc<RepoKeys>,
     sealer: Sealer,
+    /// Header and stored length of packs read from lately: a restore or
+    /// verify reads many chunks of each pack, and packs never change once
+    /// written (their name is their content's), so one read of the header
+    /// and one of the length serve all of them.
+    packs: Mutex<HashMap<String, ([u8; HEADER], u64)>>,
 }
+
+/// Packs whose header and length are remembered at once.
+const PACK_CACHE: usize = 4096;
 
 impl SealedBackend {
     pub fn new(inner: Arc<dyn Backend>, keys: Arc<RepoKeys>) -> SealedBackend {
         let sealer = Sealer::new(&keys);
-        SealedBackend { inner, keys, sealer }
+        SealedBackend { inner, keys, sealer, packs: Mutex::new(HashMap::new()) }
     }
 
     fn sealed(ft: FileType) -> bool {
@@ -47,6 +56,28 @@ impl SealedBackend {
 
     fn place(&self, ft: FileType, name: &str) -> String {
         self.inner.relative_path(ft, name)
+    }
+
+    /// A file's header (checked) and stored length.
+    fn header_and_len(&self, ft: FileType, name: &str, place: &str) -> Result<([u8; HEADER], u64)> {
+        let cache = ft == FileType::Pack;
+        if cache {
+            if let Some(v) = self.packs.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
+                return Ok(*v);
+            }
+        }
+        let bytes = self.inner.read_at(ft, name, 0, HEADER)?;
+        let mut header = [0u8; HEADER];
+        header.copy_from_slice(check_header(place, &bytes)?);
+        let total = self.inner.size(ft, name)?;
+        if cache {
+            let mut packs = self.packs.lock().unwrap_or_else(|p| p.into_inner());
+            if packs.len() >= PACK_CACHE {
+                packs.clear();
+            }
+            packs.insert(name.to_string(), (header, total));
+        }
+        Ok((header, total))
     }
 }
 
@@ -202,8 +233,8 @@ impl Backend for SealedBackend {
         if len == 0 {
             return Ok(Vec::new());
         }
-        let header_bytes = self.inner.read_at(ft, name, 0, HEADER)?;
-        let header = check_header(&place, &header_bytes)?;
+        let (header, total) = self.header_and_len(ft, name, &place)?;
+        let header = &header[..];
         let aad = Sealer::aad(header, &place);
         let (first, last) = (offset / SEGMENT as u64, (offset + len as u64 - 1) / SEGMENT as u64);
         let full = (SEGMENT + TAG) as u64;
@@ -211,7 +242,6 @@ impl Backend for SealedBackend {
         // Up to the end of the last segment; the file may end sooner (then
         // that segment is the file's last and shorter).
         let want = ((last - first + 1) * full) as usize;
-        let total = self.inner.size(ft, name)?;
         let avail = total.saturating_sub(start).min(want as u64) as usize;
         let sealed = self.inner.read_at(ft, name, start, avail)?;
         let mut plain = Vec::with_capacity(((last - first + 1) as usize) * SEGMENT);
@@ -257,6 +287,7 @@ impl Backend for SealedBackend {
     }
 
     fn remove(&self, ft: FileType, name: &str) -> Result<()> {
+        self.packs.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
         self.inner.remove(ft, name)
     }
 
