@@ -195,17 +195,7 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
     let latest = repo.resolve_snapshot("latest", Some("acme"))?;
     let opts = RestoreOptions { jobs: 2, target_schema: Some("tenant_acme_restored".into()), ..RestoreOptions::default() };
     restore::restore(&repo, &latest, &conn, None, &opts, &progress).await?;
-    let mut identical = 0;
-    for table in ["customers", "orders"] {
-        let (a, b) = (
-            table_hash(&client, &format!("tenant_acme.{table}")).await?,
-            table_hash(&client, &format!("tenant_acme_restored.{table}")).await?,
-        );
-        if a != b {
-            return Err(DemoError::Failed(format!("tenant_acme_restored.{table} differs from tenant_acme.{table}: {b:?} vs {a:?}")));
-        }
-        identical += 1;
-    }
+    let identical = same_as_acme(&client, "tenant_acme_restored").await?;
     report.restored_tables_identical = identical;
     say(format!(
         "restored tenant acme from snapshot {} into schema tenant_acme_restored, next to the live tenant_acme: {identical} tables identical to the source (row hashes compared in SQL)",
@@ -254,20 +244,28 @@ pub async fn run(opts: DemoOptions, say: &mut (dyn FnMut(String) + Send)) -> Res
         .ok_or_else(|| DemoError::Failed("the copy lacks tenant acme's latest snapshot".into()))?;
     let opts = RestoreOptions { jobs: 2, target_schema: Some("tenant_acme_offsite".into()), ..RestoreOptions::default() };
     restore::restore(&offsite, &offsite_latest, &conn, None, &opts, &progress).await?;
-    for table in ["customers", "orders"] {
-        let (a, b) = (
-            table_hash(&client, &format!("tenant_acme.{table}")).await?,
-            table_hash(&client, &format!("tenant_acme_offsite.{table}")).await?,
-        );
-        if a != b {
-            return Err(DemoError::Failed(format!("tenant_acme_offsite.{table} differs from tenant_acme.{table}: {b:?} vs {a:?}")));
-        }
-    }
+    same_as_acme(&client, "tenant_acme_offsite").await?;
     say(format!(
         "restored tenant acme from the encrypted copy {} into schema tenant_acme_offsite: identical to the source",
         offsite_latest.short()
     ));
     Ok(report)
+}
+
+/// Whether the restored `schema` holds tenant acme's tables row for row;
+/// how many tables were compared.
+async fn same_as_acme(client: &Client, schema: &str) -> Result<usize> {
+    let tables = ["customers", "orders"];
+    for table in tables {
+        let (a, b) = (
+            table_hash(client, &format!("tenant_acme.{table}")).await?,
+            table_hash(client, &format!("{schema}.{table}")).await?,
+        );
+        if a != b {
+            return Err(DemoError::Failed(format!("{schema}.{table} differs from tenant_acme.{table}: {b:?} vs {a:?}")));
+        }
+    }
+    Ok(tables.len())
 }
 
 /// The encrypted demo repository's password (a demo: never do this).

@@ -85,6 +85,10 @@ pub trait Backend: Send + Sync + 'static {
     fn chunker_seed(&self) -> u64 {
         0
     }
+    /// Drop contents kept from earlier reads, so what follows reads the
+    /// stored bytes again (each reading operation starts with it: a verify
+    /// must see the files as they are now, not as an earlier read found them).
+    fn forget_cached(&self) {}
 }
 
 /// A repository in a local directory.

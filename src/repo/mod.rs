@@ -101,6 +101,7 @@ impl Repository {
     /// Take a shared lock and load the index, for reading.
     pub fn load_index(&self) -> Result<IndexedRepository> {
         let lock = lock::acquire(self.backend.clone(), false, "read")?;
+        self.backend.forget_cached();
         Ok(IndexedRepository {
             repo: self.clone(),
             index: Arc::new(MasterIndex::load(self.backend.as_ref())?),

@@ -39,7 +39,21 @@ pub struct SealedBackend {
     /// written (their name is their content's), so one read of the header
     /// and one of the length serve all of them.
     packs: Mutex<HashMap<String, ([u8; HEADER], u64)>>,
+    /// The last segment each of a few recent ranged reads ended in, opened:
+    /// chunks lie one after another in a pack, so the next read usually
+    /// starts in it (a stored chunk is ~70 KiB, about one segment).
+    edges: Mutex<Vec<Edge>>,
 }
+
+/// An opened segment kept for the next ranged read.
+struct Edge {
+    name: String,
+    segment: u64,
+    plain: Vec<u8>,
+}
+
+/// Opened segments kept at once (a few per reading thread).
+const EDGES: usize = 16;
 
 /// Packs whose header and length are remembered at once.
 const PACK_CACHE: usize = 4096;
@@ -47,7 +61,7 @@ const PACK_CACHE: usize = 4096;
 impl SealedBackend {
     pub fn new(inner: Arc<dyn Backend>, keys: Arc<RepoKeys>) -> SealedBackend {
         let sealer = Sealer::new(&keys);
-        SealedBackend { inner, keys, sealer, packs: Mutex::new(HashMap::new()) }
+        SealedBackend { inner, keys, sealer, packs: Mutex::new(HashMap::new()), edges: Mutex::new(Vec::new()) }
     }
 
     fn sealed(ft: FileType) -> bool {
@@ -274,17 +288,27 @@ impl Backend for SealedBackend {
         let aad = Sealer::aad(header, &place);
         let key = self.sealer.file_key(&header[8..]);
         let (first, last) = (offset / SEGMENT as u64, (offset + len as u64 - 1) / SEGMENT as u64);
+        let mut plain = Vec::with_capacity(((last - first + 1) as usize) * SEGMENT);
+        // The first segment may be the one the previous read ended in.
+        let mut from = first;
+        {
+            let edges = self.edges.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(e) = edges.iter().find(|e| e.segment == first && e.name == name) {
+                plain.extend_from_slice(&e.plain);
+                from = first + 1;
+            }
+        }
         let full = (SEGMENT + TAG) as u64;
-        let start = HEADER as u64 + first * full;
+        let start = HEADER as u64 + from * full;
         // Up to the end of the last segment; the file may end sooner (then
         // that segment is the file's last and shorter).
-        let want = ((last - first + 1) * full) as usize;
+        let want = ((last + 1).saturating_sub(from) * full) as usize;
         let avail = total.saturating_sub(start).min(want as u64) as usize;
-        let sealed = self.inner.read_at(ft, name, start, avail)?;
-        let mut plain = Vec::with_capacity(((last - first + 1) as usize) * SEGMENT);
+        let sealed = if from <= last { self.inner.read_at(ft, name, start, avail)? } else { Vec::new() };
         let file_last = plain_len(total).map(|l| segments_of(l as usize) as u64 - 1);
         let mut at = 0;
-        for seg in first..=last {
+        let mut last_begin = 0;
+        for seg in from..=last {
             let rest = sealed.len().saturating_sub(at);
             if rest < TAG || (rest < SEGMENT + TAG && Some(seg) != file_last) {
                 return Err(failed(&place, format!("segment {seg} is cut short")));
@@ -296,6 +320,14 @@ impl Backend for SealedBackend {
                 return Err(failed(&place, format!("segment {seg} does not authenticate")));
             }
             at += n + TAG;
+            last_begin = begin;
+        }
+        if from <= last && ft == FileType::Pack {
+            let mut edges = self.edges.lock().unwrap_or_else(|p| p.into_inner());
+            if edges.len() >= EDGES {
+                edges.remove(0);
+            }
+            edges.push(Edge { name: name.to_string(), segment: last, plain: plain[last_begin..].to_vec() });
         }
         let skip = (offset - first * SEGMENT as u64) as usize;
         if skip + len > plain.len() {
@@ -322,11 +354,16 @@ impl Backend for SealedBackend {
 
     fn remove(&self, ft: FileType, name: &str) -> Result<()> {
         self.packs.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
+        self.edges.lock().unwrap_or_else(|p| p.into_inner()).retain(|e| e.name != name);
         self.inner.remove(ft, name)
     }
 
     fn modified(&self, ft: FileType, name: &str) -> Result<Option<std::time::SystemTime>> {
         self.inner.modified(ft, name)
+    }
+
+    fn forget_cached(&self) {
+        self.edges.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     fn content_id(&self, data: &[u8]) -> Id {
@@ -388,6 +425,16 @@ mod tests {
             assert_eq!(b.read_at(FileType::Pack, &name, off as u64, len).unwrap(), &data[off..off + len], "{off} {len}");
         }
         assert!(b.read_at(FileType::Pack, &name, data.len() as u64 - 2, 5).is_err());
+        // Reads one after another (the next starts in the segment the last
+        // one ended in: served from the kept edge).
+        for step in [7_000usize, 65_536, 70_001] {
+            let mut off = 0;
+            while off < data.len() {
+                let n = step.min(data.len() - off);
+                assert_eq!(b.read_at(FileType::Pack, &name, off as u64, n).unwrap(), &data[off..off + n], "{step} {off}");
+                off += n;
+            }
+        }
         // The ciphertext does not hold the plaintext.
         let raw = b.inner.read(FileType::Pack, &name).unwrap();
         assert!(!raw.windows(64).any(|w| w == &data[1000..1064]));
