@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::repo::{ChunkerParams, CompressionParams};
+use crate::repo::{ChunkerParams, CompressionParams, RepoLocation};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -25,9 +25,11 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct RepoArg {
-    /// Repository directory.
-    #[arg(long, env = "PGKEEP_REPO")]
-    pub repo: PathBuf,
+    /// Repository: a directory, or s3://BUCKET/PREFIX, az://CONTAINER/PREFIX,
+    /// gs://BUCKET/PREFIX (credentials and endpoints from the store's
+    /// environment variables).
+    #[arg(long, env = "PGKEEP_REPO", value_name = "LOCATION")]
+    pub repo: RepoLocation,
 }
 
 /// Which objects a dump covers, with pg_dump's pattern rules.
@@ -64,9 +66,9 @@ pub struct DdlArgs {
     /// instead of reading a database; needs --repo. -n/-t then take exact
     /// names.
     pub snapshot: Option<String>,
-    /// Repository of SNAPSHOT.
-    #[arg(long, env = "PGKEEP_REPO")]
-    pub repo: Option<PathBuf>,
+    /// Repository of SNAPSHOT (a directory or an object store location).
+    #[arg(long, env = "PGKEEP_REPO", value_name = "LOCATION")]
+    pub repo: Option<RepoLocation>,
     /// Database to read: a conninfo string or a postgres:// URI; PG*
     /// variables, ~/.pgpass and the service file fill in the rest.
     #[arg(long, short = 'd', default_value = "")]

@@ -13,8 +13,8 @@ pub fn run(args: BackupArgs) -> Result<i32> {
         bail!("--lock-wait-timeout must be a positive number of seconds");
     }
     let conn = crate::pg::conn::ConnSpec::parse(&args.db)?.resolve(&crate::pg::conn::process_env)?;
-    let repo = Repository::open(&args.repo.repo)
-        .with_context(|| format!("opening repository {}", args.repo.repo.display()))?;
+    let repo = Repository::open_at(&args.repo.repo)
+        .with_context(|| format!("opening repository {}", args.repo.repo))?;
     let opts = crate::engine::backup::BackupOptions {
         scope: args.filter.scope(),
         jobs: args.jobs.max(1),

@@ -18,7 +18,7 @@ pub fn run(cmd: DebugCommand) -> Result<i32> {
             tag,
             files,
         } => {
-            let r = Repository::open(&repo.repo)?;
+            let r = Repository::open_at(&repo.repo)?;
             let started = chrono::Utc::now();
             let session = r.begin_backup("debug put", default_threads())?;
             let tables: Vec<TableData> = std::thread::scope(|s| {
@@ -86,7 +86,7 @@ pub fn run(cmd: DebugCommand) -> Result<i32> {
             snapshot,
             stream,
         } => {
-            let r = Repository::open(&repo.repo)?;
+            let r = Repository::open_at(&repo.repo)?;
             let id = r.resolve_snapshot(&snapshot, None)?;
             let snap = r.load_snapshot(&id)?;
             let t = snap
@@ -109,7 +109,7 @@ pub fn run(cmd: DebugCommand) -> Result<i32> {
             exclusive,
             seconds,
         } => {
-            let r = Repository::open(&repo.repo)?;
+            let r = Repository::open_at(&repo.repo)?;
             let _g = if exclusive {
                 r.lock_exclusive("debug hold-lock")?
             } else {

@@ -11,7 +11,7 @@ use crate::repo::{Id, Repository};
 
 pub fn show(args: ShowArgs) -> Result<i32> {
     let ShowArgs { repo, snapshot, tenant, json } = args;
-    let r = Repository::open(&repo.repo)?;
+    let r = Repository::open_at(&repo.repo)?;
     let id = r.resolve_snapshot(&snapshot, tenant.as_deref())?;
     let snap = r.load_snapshot(&id)?;
     let lines = crate::engine::inspect::show(&snap);
@@ -52,7 +52,7 @@ pub fn show(args: ShowArgs) -> Result<i32> {
 
 pub fn diff(args: DiffArgs) -> Result<i32> {
     let DiffArgs { repo, from, to, json } = args;
-    let r = Repository::open(&repo.repo)?;
+    let r = Repository::open_at(&repo.repo)?;
     let (ia, ib) = (r.resolve_snapshot(&from, None)?, r.resolve_snapshot(&to, None)?);
     let d = crate::engine::inspect::diff(&r.load_snapshot(&ia)?, &r.load_snapshot(&ib)?);
     if json {
@@ -82,7 +82,7 @@ pub fn diff(args: DiffArgs) -> Result<i32> {
 
 pub fn verify(args: VerifyArgs) -> Result<i32> {
     let VerifyArgs { repo, snapshots, all, latest, tenant, read_data, jobs, json } = args;
-    let r = Repository::open(&repo.repo)?;
+    let r = Repository::open_at(&repo.repo)?;
     let ids: Vec<Id> = if latest {
         vec![r.resolve_snapshot("latest", tenant.as_deref())?]
     } else if snapshots.is_empty() || all {
@@ -132,7 +132,7 @@ pub fn verify(args: VerifyArgs) -> Result<i32> {
 
 pub fn export(args: ExportArgs) -> Result<i32> {
     let ExportArgs { repo, snapshot, table, format, output, timezone, header, tenant } = args;
-    let r = Repository::open(&repo.repo)?;
+    let r = Repository::open_at(&repo.repo)?;
     let id = r.resolve_snapshot(&snapshot, tenant.as_deref())?;
     let snap = r.load_snapshot(&id)?;
     let t = crate::engine::export::find_table(&snap, &table).with_context(|| format!("snapshot {}", id.short()))?;

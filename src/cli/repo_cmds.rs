@@ -25,18 +25,18 @@ pub fn init(args: InitArgs) -> Result<i32> {
         ..CompressionParams::default()
     };
     let config = RepoConfig::new(chunker, compression, (pack_size_mib as u64) << 20)?;
-    let r = Repository::init(&repo.repo, config)?;
+    let r = Repository::init_at(&repo.repo, config)?;
     println!(
         "created repository {} at {}",
         r.config().id.short(),
-        repo.repo.display()
+        repo.repo
     );
     Ok(0)
 }
 
 pub fn snapshots(args: SnapshotsArgs) -> Result<i32> {
     let SnapshotsArgs { repo, tenant, json } = args;
-    let r = Repository::open(&repo.repo)?;
+    let r = Repository::open_at(&repo.repo)?;
     let snaps: Vec<(Id, Snapshot)> = r
         .snapshots()?
         .into_iter()
@@ -48,7 +48,7 @@ pub fn snapshots(args: SnapshotsArgs) -> Result<i32> {
 
 pub fn forget(args: ForgetArgs) -> Result<i32> {
     let ForgetArgs { repo, snapshots, tenant } = args;
-    let r = Repository::open(&repo.repo)?;
+    let r = Repository::open_at(&repo.repo)?;
     let ids = snapshots
         .iter()
         .map(|s| r.resolve_snapshot(s, tenant.as_deref()))
@@ -65,7 +65,7 @@ pub fn prune(args: PruneArgs) -> Result<i32> {
     if !(0.0..=100.0).contains(&max_unused_percent) {
         bail!("--max-unused-percent must be between 0 and 100, got {max_unused_percent}");
     }
-    let r = Repository::open(&repo.repo)?;
+    let r = Repository::open_at(&repo.repo)?;
     let rep = prune::prune(
         &r,
         &PruneOptions {
@@ -93,7 +93,7 @@ pub fn prune(args: PruneArgs) -> Result<i32> {
 
 pub fn check(args: CheckArgs) -> Result<i32> {
     let CheckArgs { repo, read_data, jobs, json } = args;
-    let r = Repository::open(&repo.repo)?;
+    let r = Repository::open_at(&repo.repo)?;
     let rep = check::check(
         &r,
         &CheckOptions {
@@ -139,7 +139,7 @@ pub fn check(args: CheckArgs) -> Result<i32> {
 }
 
 pub fn rebuild_index(repo: RepoArg) -> Result<i32> {
-    let r = Repository::open(&repo.repo)?;
+    let r = Repository::open_at(&repo.repo)?;
     let rep = r.rebuild_index()?;
     for (pack, err) in &rep.unreadable {
         println!("warning: skipped {pack}: {err}");
@@ -152,7 +152,7 @@ pub fn rebuild_index(repo: RepoArg) -> Result<i32> {
 }
 
 pub fn unlock(repo: RepoArg, all: bool) -> Result<i32> {
-    let r = Repository::open(&repo.repo)?;
+    let r = Repository::open_at(&repo.repo)?;
     let removed = crate::repo::lock::unlock(r.backend().as_ref(), all)?;
     for d in &removed {
         println!("removed lock of {d}");

@@ -10,8 +10,8 @@ use super::output;
 use crate::repo::Repository;
 
 pub fn run(args: RestoreArgs) -> Result<i32> {
-    let repo = Repository::open(&args.repo.repo)
-        .with_context(|| format!("opening repository {}", args.repo.repo.display()))?;
+    let repo = Repository::open_at(&args.repo.repo)
+        .with_context(|| format!("opening repository {}", args.repo.repo))?;
     let id = repo.resolve_snapshot(&args.snapshot, args.tenant.as_deref())?;
     let mut target_schema = args.target_schema.clone();
     if let Some(r) = &args.rename_schema {

@@ -1,7 +1,8 @@
-//! Where repository files live. One small trait, so object storage can be
-//! added later without touching the format code; and the local-directory
-//! implementation, which makes every write atomic and durable (temporary
-//! name, fsync, rename, fsync of the directory).
+//! Where repository files live. One small trait, so the format code does
+//! not know whether it writes to a directory or an object store; and the
+//! local-directory implementation, which makes every write atomic and
+//! durable (temporary name, fsync, rename, fsync of the directory). The
+//! object store implementation is `super::object`.
 //!
 //! A backend stores opaque bytes under (type, name); it never interprets them.
 
@@ -63,6 +64,32 @@ pub trait Backend: Send + Sync + 'static {
     /// Durable and atomic: after it returns the file is complete on stable
     /// storage; a crash before leaves no file under `name`.
     fn write(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()>;
+    /// Like `write`, but create-only: when `name` already holds other
+    /// bytes it fails with [`RepoError::ObjectExists`] and changes nothing,
+    /// so two writers never overwrite each other (snapshots, locks, the
+    /// config). An object already holding exactly `data` is success: a
+    /// create retried after its answer was lost finds its own bytes.
+    ///
+    /// The default checks, then writes: correct for one writer only, for
+    /// backends that have nothing better.
+    fn write_new(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()> {
+        match self.read(ft, name) {
+            Ok(existing) if existing == data => Ok(()),
+            Ok(_) => Err(RepoError::ObjectExists {
+                object: format!("{}/{}", self.location(), self.relative_path(ft, name)),
+            }),
+            Err(RepoError::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
+                self.write(ft, name, data)
+            }
+            Err(e) => Err(e),
+        }
+    }
+    /// Whether lock holders must be judged by their lease alone (the lock's
+    /// `refreshed` time): true where processes of many hosts share the
+    /// repository and no pid can be checked, as on object storage.
+    fn lease_locks(&self) -> bool {
+        false
+    }
     fn remove(&self, ft: FileType, name: &str) -> Result<()>;
     /// When the file was last written, if the backend knows (prune spares
     /// young unindexed packs: a running backup may be about to index them).
@@ -159,6 +186,33 @@ impl LocalBackend {
         }
     }
 
+    /// Write `data` to a new private file in `tmp/` and sync it; returns
+    /// its path. On failure nothing is left behind.
+    fn write_tmp(&self, name: &str, data: &[u8]) -> Result<PathBuf> {
+        let tmp = self.root.join(TMP_DIR).join(format!(
+            "{}-{}",
+            name.get(..16).unwrap_or(name),
+            hex::encode(rand::random::<[u8; 8]>())
+        ));
+        let result = (|| {
+            if let Some(dir) = tmp.parent().filter(|d| !d.exists()) {
+                create_private_dir(dir)?;
+            }
+            let mut f = private_create_new()
+                .open(&tmp)
+                .map_err(|e| RepoError::io("cannot create", &tmp, e))?;
+            f.write_all(data)
+                .map_err(|e| RepoError::io("cannot write", &tmp, e))?;
+            f.sync_all()
+                .map_err(|e| RepoError::io("cannot sync", &tmp, e))
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(tmp)
+    }
+
     /// Remove temporary files that a crashed writer left behind. Any process
     /// may be writing a lock file through `tmp/` even while prune holds the
     /// exclusive lock (that is how it finds out it is locked out), so only
@@ -227,7 +281,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| RepoError::io("cannot sync directory", dir, e))
 }
 
-fn is_object_name(name: &str) -> bool {
+pub(crate) fn is_object_name(name: &str) -> bool {
     name.len() == 64
         && name
             .bytes()
@@ -336,23 +390,8 @@ impl Backend for LocalBackend {
 
     fn write(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()> {
         let dest = self.path(ft, name);
-        let tmp = self.root.join(TMP_DIR).join(format!(
-            "{}-{}",
-            name.get(..16).unwrap_or(name),
-            hex::encode(rand::random::<[u8; 8]>())
-        ));
+        let tmp = self.write_tmp(name, data)?;
         let result = (|| {
-            if let Some(dir) = tmp.parent().filter(|d| !d.exists()) {
-                create_private_dir(dir)?;
-            }
-            let mut f = private_create_new()
-                .open(&tmp)
-                .map_err(|e| RepoError::io("cannot create", &tmp, e))?;
-            f.write_all(data)
-                .map_err(|e| RepoError::io("cannot write", &tmp, e))?;
-            f.sync_all()
-                .map_err(|e| RepoError::io("cannot sync", &tmp, e))?;
-            drop(f);
             let parent = dest.parent().expect("repository files have a parent");
             if let Err(e) = fs::rename(&tmp, &dest) {
                 // A repository copied by a tool that drops empty directories
@@ -371,6 +410,44 @@ impl Backend for LocalBackend {
             let _ = fs::remove_file(&tmp);
         }
         result
+    }
+
+    /// Create-only through a hard link: the complete, synced temporary
+    /// file is linked under its name, which fails if the name exists.
+    fn write_new(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()> {
+        let dest = self.path(ft, name);
+        let tmp = self.write_tmp(name, data)?;
+        let parent = dest.parent().expect("repository files have a parent");
+        let mut linked = fs::hard_link(&tmp, &dest);
+        if matches!(&linked, Err(e) if e.kind() == ErrorKind::NotFound) && !parent.exists() {
+            linked = create_private_dir(parent)
+                .map_err(|_| std::io::Error::from(ErrorKind::NotFound))
+                .and_then(|()| fs::hard_link(&tmp, &dest));
+        }
+        let linked = match linked {
+            // A file system without hard links (some FUSE and network
+            // ones): check, then rename, which is create-only for one
+            // writer at a time only.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM | libc::ENOTSUP | libc::EXDEV)) => {
+                if dest.exists() {
+                    Err(std::io::Error::from(ErrorKind::AlreadyExists))
+                } else {
+                    fs::rename(&tmp, &dest)
+                }
+            }
+            other => other,
+        };
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => sync_dir(parent),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => match fs::read(&dest) {
+                Ok(existing) if existing == data => Ok(()),
+                _ => Err(RepoError::ObjectExists {
+                    object: dest.display().to_string(),
+                }),
+            },
+            Err(e) => Err(RepoError::io("cannot create", &dest, e)),
+        }
     }
 
     fn modified(&self, ft: FileType, name: &str) -> Result<Option<std::time::SystemTime>> {

@@ -14,7 +14,9 @@ pub mod envelope;
 pub mod error;
 pub use crate::manifest::id;
 pub mod index;
+pub mod location;
 pub mod lock;
+pub mod object;
 pub mod pack;
 pub mod prune;
 pub mod reader;
@@ -29,6 +31,7 @@ pub use config::{ChunkerParams, CompressionParams, RepoConfig};
 pub use error::{RepoError, Result};
 pub use id::Id;
 pub use index::MasterIndex;
+pub use location::RepoLocation;
 pub use reader::{ChunkReader, StreamReader};
 pub use snapshot::{Snapshot, Timestamp};
 pub use writer::{BackupSession, StreamSummary};
@@ -63,7 +66,7 @@ impl Repository {
         config.validate()?;
         let local = Arc::new(LocalBackend::create(path)?);
         let bytes = envelope::seal_value(Kind::Config, &config);
-        local.write(FileType::Config, "config", &bytes)?;
+        local.write_new(FileType::Config, "config", &bytes)?;
         Ok(Repository {
             backend: local.clone(),
             local: Some(local),
@@ -79,6 +82,61 @@ impl Repository {
         Ok(Repository {
             backend: local.clone(),
             local: Some(local),
+            config,
+        })
+    }
+
+    /// Create a repository at `location`: a local directory (as
+    /// [`Repository::init`]) or a prefix of an object store bucket, which
+    /// must hold no object yet. Store settings and credentials come from
+    /// the environment ([`object`]).
+    pub fn init_at(location: &RepoLocation, config: RepoConfig) -> Result<Repository> {
+        Self::init_at_with(location, config, &object::RemoteOptions::default())
+    }
+
+    /// [`Repository::init_at`] with store settings beyond the environment.
+    pub fn init_at_with(
+        location: &RepoLocation,
+        config: RepoConfig,
+        opts: &object::RemoteOptions,
+    ) -> Result<Repository> {
+        let RepoLocation::Remote { .. } = location else {
+            return Self::init(location.local_path().expect("local"), config);
+        };
+        config.validate()?;
+        let backend = Arc::new(object::ObjectBackend::create(location, opts)?);
+        let bytes = envelope::seal_value(Kind::Config, &config);
+        // Create-only: of two racing inits, one fails here.
+        backend
+            .write_new(FileType::Config, "config", &bytes)
+            .map_err(|e| match e {
+                RepoError::ObjectExists { .. } => RepoError::AlreadyExists(location.to_string().into()),
+                e => e,
+            })?;
+        Ok(Repository {
+            backend,
+            local: None,
+            config,
+        })
+    }
+
+    /// Open the repository at `location` (see [`Repository::init_at`]).
+    pub fn open_at(location: &RepoLocation) -> Result<Repository> {
+        Self::open_at_with(location, &object::RemoteOptions::default())
+    }
+
+    /// [`Repository::open_at`] with store settings beyond the environment.
+    pub fn open_at_with(location: &RepoLocation, opts: &object::RemoteOptions) -> Result<Repository> {
+        let RepoLocation::Remote { .. } = location else {
+            return Self::open(location.local_path().expect("local"));
+        };
+        let backend = Arc::new(object::ObjectBackend::open(location, opts)?);
+        let bytes = backend.read(FileType::Config, "config")?;
+        let config: RepoConfig = envelope::open_value(Kind::Config, &bytes, "config")?;
+        config.validate_for_reading()?;
+        Ok(Repository {
+            backend,
+            local: None,
             config,
         })
     }

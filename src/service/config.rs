@@ -41,8 +41,10 @@ pub enum AdminTokenError {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Repository directory (created by `pgkeep init`).
-    pub repository: PathBuf,
+    /// Repository (created by `pgkeep init`): a directory, or
+    /// `s3://bucket/prefix`, `az://container/prefix`, `gs://bucket/prefix`
+    /// with credentials from the store's environment variables.
+    pub repository: crate::repo::RepoLocation,
     /// HTTP listen address, e.g. "127.0.0.1:8432".
     #[serde(default = "default_listen")]
     pub listen: String,
@@ -288,10 +290,8 @@ impl Config {
             .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
         let mut config = Config::parse(&text, &path.display().to_string())?;
         // A relative repository is relative to the configuration file.
-        if config.repository.is_relative() {
-            if let Some(dir) = path.parent() {
-                config.repository = dir.join(&config.repository);
-            }
+        if let Some(dir) = path.parent() {
+            config.repository = config.repository.relative_to(dir);
         }
         Ok(config)
     }

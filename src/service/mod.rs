@@ -177,8 +177,8 @@ impl Service {
     /// instance left running as interrupted) and the snapshot list.
     pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<Service>, ServiceError> {
         let token = config.admin_token()?;
-        let repo = Repository::open(&config.repository)
-            .map_err(|source| ServiceError::Repo { path: config.repository.display().to_string(), source })?;
+        let repo = Repository::open_at(&config.repository)
+            .map_err(|source| ServiceError::Repo { path: config.repository.to_string(), source })?;
         let instance = format!("{}-{}-{}", crate::repo::lock::hostname(), std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
         let now = clock.now();
         let (jobs, unreadable) = JobStore::open(&repo, &instance, now)?;
@@ -189,7 +189,7 @@ impl Service {
         // rest are served (`pgkeep check` says more about the damage).
         let (readable, unreadable) = repo
             .snapshots_lenient()
-            .map_err(|source| ServiceError::Repo { path: config.repository.display().to_string(), source })?;
+            .map_err(|source| ServiceError::Repo { path: config.repository.to_string(), source })?;
         for e in &unreadable {
             tracing::error!(error = %e, "skipping an unreadable snapshot; run `pgkeep check`");
         }
@@ -880,7 +880,7 @@ impl Service {
                 });
             }
         }
-        if let Some(free) = health::free_disk(&self.config.repository) {
+        if let Some(free) = self.config.repository.local_path().and_then(health::free_disk) {
             let key = "low-disk".to_string();
             if free < self.config.min_free_disk {
                 if lock(&self.alerted).insert(key) {
