@@ -30,7 +30,7 @@ use ddl_support::table_hashes;
 use pgkeep::engine::backup::{self, BackupOptions};
 use pgkeep::engine::restore::{self, RestoreOptions};
 use pgkeep::progress::Silent;
-use pgkeep::repo::backend::{Backend, FileType};
+use pgkeep::repo::backend::FileType;
 use pgkeep::repo::lock::{self, LockInfo};
 use pgkeep::repo::object::{ObjectBackend, RemoteOptions, RetryPolicy};
 use pgkeep::repo::{Id, RepoError, RepoLocation, Repository};
@@ -190,6 +190,14 @@ fn small_config() -> pgkeep::repo::RepoConfig {
     common::small_config()
 }
 
+/// The error of an open or init that must fail.
+fn failed(r: pgkeep::repo::Result<Repository>) -> RepoError {
+    match r {
+        Ok(repo) => panic!("expected an error, opened {}", repo.location()),
+        Err(e) => e,
+    }
+}
+
 fn is_not_found(e: &RepoError) -> bool {
     matches!(e, RepoError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
 }
@@ -201,7 +209,6 @@ fn is_not_found(e: &RepoError) -> bool {
 /// cut takes one). Bounded: it stops accepting when dropped.
 struct BreakingProxy {
     port: u16,
-    cuts_left: Arc<AtomicUsize>,
     cuts_made: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
@@ -263,7 +270,7 @@ impl BreakingProxy {
                 });
             }
         });
-        BreakingProxy { port, cuts_left, cuts_made, stop }
+        BreakingProxy { port, cuts_made, stop }
     }
 }
 
@@ -337,13 +344,13 @@ fn s3_backend_operations() {
     // The same layout as a local repository, under the prefix; another
     // prefix of the bucket is another repository.
     let other = s3_location(&bucket, "team/b");
-    let e = Repository::open_at_with(&other, &opts).unwrap_err();
+    let e = failed(Repository::open_at_with(&other, &opts));
     assert!(matches!(e, RepoError::NotFound(_)), "{e}");
     assert!(e.to_string().contains(&format!("pgkeep init --repo s3://{bucket}/team/b")), "{e}");
     let repo_b = Repository::init_at_with(&other, small_config(), &opts).unwrap();
     assert!(repo_b.backend().list(FileType::Index).unwrap().is_empty());
     assert_ne!(repo_b.config().id, repo.config().id);
-    let e = Repository::init_at_with(&loc, small_config(), &opts).unwrap_err();
+    let e = failed(Repository::init_at_with(&loc, small_config(), &opts));
     assert!(matches!(e, RepoError::AlreadyExists(_)), "a second init on the same prefix: {e}");
     let reopened = Repository::open_at_with(&loc, &opts).unwrap();
     assert_eq!(reopened.config().id, repo.config().id);
@@ -647,7 +654,7 @@ fn azure_repository_round_trip() {
     let opts = azure_options(em.port);
     let loc = RepoLocation::parse(&format!("az://{container}/backups/one")).unwrap();
     let repo = Repository::init_at_with(&loc, small_config(), &opts).unwrap_or_else(|e| panic!("init on azurite: {e} (log {})", em.log.display()));
-    assert!(matches!(Repository::init_at_with(&loc, small_config(), &opts).unwrap_err(), RepoError::AlreadyExists(_)));
+    assert!(matches!(failed(Repository::init_at_with(&loc, small_config(), &opts)), RepoError::AlreadyExists(_)));
     let a = common::text_bytes(21, 2 << 20);
     let b = common::random_bytes(22, 1 << 20);
     let (id, _) = common::put(&repo, "azure", &[("a", &a), ("b", &b)]);
