@@ -69,7 +69,7 @@ impl RepoLocation {
     /// Parse what a user gave as `--repo` (or the service's `repository`).
     pub fn parse(s: &str) -> Result<RepoLocation, LocationError> {
         let err = |problem: String| LocationError {
-            input: s.to_string(),
+            input: shown(s),
             problem,
         };
         if s.is_empty() {
@@ -165,6 +165,23 @@ impl RepoLocation {
             RepoLocation::Local(p) if p.is_relative() => RepoLocation::Local(dir.join(p)),
             other => other,
         }
+    }
+}
+
+/// The input as an error may repeat it: without user-info (`key:secret@`)
+/// or a query string, which could hold credentials.
+fn shown(s: &str) -> String {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return s.to_string();
+    };
+    let rest = match rest.find(['?', '#']) {
+        Some(q) => format!("{}?…", &rest[..q]),
+        None => rest.to_string(),
+    };
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_end].rfind('@') {
+        Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
+        None => format!("{scheme}://{rest}"),
     }
 }
 
@@ -277,6 +294,7 @@ mod tests {
         ] {
             let e = RepoLocation::parse(input).unwrap_err().to_string();
             assert!(e.contains(needle), "{input}: {e}");
+            assert!(!e.contains("secret") && !e.contains("x=1"), "{e}");
         }
     }
 
