@@ -69,7 +69,11 @@ dir="$1"; shift
 "$@" </dev/null >"$dir/log" 2>&1 &
 pid=$!
 while read -r _; do :; done
-kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+kill "$pid" 2>/dev/null
+# azurite reports itself closed on SIGTERM but its node process may linger.
+i=0
+while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 rm -rf -- "$dir"
 "#;
     let dir = tempfile::Builder::new().prefix("pgkeep-emulator-").tempdir().unwrap().keep();
@@ -563,11 +567,21 @@ async fn s3_backup_restore_round_trip() {
             s3_env(&mut cmd, port);
             cmd.output().unwrap()
         };
-        (run(&["snapshots", "--repo", &url, "--json"]), run(&["check", "--repo", &url]), run(&["snapshots", "--repo", &format!("{url}-missing")]))
+        let fresh = format!("{url}-cli");
+        (
+            run(&["snapshots", "--repo", &url, "--json"]),
+            run(&["check", "--repo", &url]),
+            run(&["snapshots", "--repo", &format!("{url}-missing")]),
+            (run(&["init", "--repo", &fresh]), run(&["init", "--repo", &fresh]), run(&["snapshots", "--repo", &fresh, "--json"])),
+        )
     })
     .await
     .unwrap();
-    let (list, check, missing) = out;
+    let (list, check, missing, (init, init_again, empty)) = out;
+    assert!(init.status.success(), "pgkeep init on S3: {}", common::stderr(&init));
+    assert_eq!(init_again.status.code(), Some(1), "a second init on the same prefix fails");
+    assert!(common::stderr(&init_again).contains("already holds a repository"), "{}", common::stderr(&init_again));
+    assert!(empty.status.success() && common::stdout(&empty).trim() == "[]", "{}{}", common::stdout(&empty), common::stderr(&empty));
     assert!(list.status.success(), "pgkeep snapshots: {}", common::stderr(&list));
     assert!(common::stdout(&list).contains(&id.to_hex()), "{}", common::stdout(&list));
     assert!(check.status.success(), "pgkeep check: {}{}", common::stdout(&check), common::stderr(&check));

@@ -427,6 +427,23 @@ format = "slack"
     }
 
     #[test]
+    fn the_repository_may_be_an_object_store_location() {
+        let c = Config::parse(&GOOD.replace("\"/tmp/repo\"", "\"s3://backups/pgkeep/prod\""), "t.toml").unwrap();
+        assert_eq!(c.repository.to_string(), "s3://backups/pgkeep/prod");
+        assert!(c.repository.is_remote());
+        let e = Config::parse(&GOOD.replace("\"/tmp/repo\"", "\"s4://backups\""), "t.toml").unwrap_err();
+        assert!(e.to_string().contains("unknown scheme s4://"), "{e}");
+        // Config::load resolves a relative directory against the file's; a
+        // remote location stays as it is.
+        let dir = tempfile::tempdir().unwrap();
+        for (repo, want) in [("rel/repo", dir.path().join("rel/repo").display().to_string()), ("az://c/p", "az://c/p".to_string())] {
+            let file = dir.path().join("pgkeep.toml");
+            std::fs::write(&file, GOOD.replace("/tmp/repo", repo)).unwrap();
+            assert_eq!(Config::load(&file).unwrap().repository.to_string(), want);
+        }
+    }
+
+    #[test]
     fn the_shipped_example_parses() {
         let c = Config::parse(include_str!("../../deploy/pgkeep.toml.example"), "pgkeep.toml.example").unwrap();
         assert_eq!((c.sources.len(), c.schedules.len(), c.alerts.webhooks.len()), (2, 3, 2));
