@@ -59,6 +59,11 @@ pub const PART_SIZE: usize = 8 << 20;
 /// the caller's own buffer.
 pub const MAX_PARTS_IN_FLIGHT: usize = 2;
 
+/// Time one request may take (a part or object upload included), unless
+/// the store's environment sets its own (`AWS_TIMEOUT`, `AZURE_TIMEOUT`,
+/// `GOOGLE_TIMEOUT`).
+const REQUEST_TIMEOUT: &str = "300s";
+
 /// How hard to try before an operation fails.
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
@@ -184,6 +189,20 @@ impl ObjectBackend {
             max_retries: r.max_retries,
             retry_timeout: r.retry_timeout,
         };
+        // object_store's 30 s per request suits small reads, not a 16 MiB
+        // PUT over a slow link: 5 minutes, unless the environment says.
+        let env_prefix = match kind {
+            StoreKind::S3 => "aws",
+            StoreKind::Azure => "azure",
+            StoreKind::Gcs => "google",
+        };
+        let timeout_key = format!("{env_prefix}_timeout");
+        let mut settings: Vec<(String, String)> = Vec::new();
+        if std::env::var_os(timeout_key.to_ascii_uppercase()).is_none() {
+            settings.push((timeout_key, REQUEST_TIMEOUT.into()));
+        }
+        settings.extend(opts.settings.iter().cloned());
+        let opts = RemoteOptions { settings, retry: opts.retry.clone() };
         let built: object_store::Result<Arc<dyn ObjectStore>> = match kind {
             StoreKind::S3 => {
                 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
