@@ -459,6 +459,52 @@ fn s3_network_failure_mid_upload() {
     assert!(repo.backend().list(FileType::Lock).unwrap().is_empty(), "the failed backup released its lock");
 }
 
+/// Forget and prune on S3: a prune waits out a running backup (its lock),
+/// spares the young packs nobody indexed yet (the object's modification
+/// time), removes what no snapshot needs, and leaves a repository whose
+/// remaining snapshot reads back and checks clean.
+#[test]
+fn s3_forget_prune_check() {
+    if skip() {
+        return;
+    }
+    let em = moto();
+    let bucket = new_bucket(em, "prune");
+    let repo = Repository::init_at_with(&s3_location(&bucket, "p"), small_config(), &s3_options(em.port)).unwrap();
+    let keep = common::random_bytes(41, 1 << 20);
+    let drop_me = common::random_bytes(42, 3 << 20);
+    let (kept, _) = common::put(&repo, "keep", &[("k", &keep)]);
+    let (gone, _) = common::put(&repo, "drop", &[("d", &drop_me)]);
+
+    // A backup in progress holds its shared lock: prune refuses to start.
+    let session = repo.begin_backup("running backup", 1).unwrap();
+    let e = pgkeep::repo::prune::prune(&repo, &Default::default()).unwrap_err();
+    assert!(matches!(e, RepoError::Locked { .. }), "{e}");
+    session.abort().unwrap();
+
+    // A pack nobody indexed yet (a backup on another host, mid-run): young, spared.
+    let stray = common::random_bytes(43, 4096);
+    let stray_name = Id::hash(&stray).to_hex();
+    repo.backend().write(FileType::Pack, &stray_name, &stray).unwrap();
+
+    repo.forget(&[gone]).unwrap();
+    let before = repo.backend().list(FileType::Pack).unwrap().len();
+    let report = pgkeep::repo::prune::prune(&repo, &Default::default()).unwrap();
+    assert_eq!(report.unindexed_packs_spared, 1, "{report:?}");
+    assert!(report.packs_deleted >= 3, "the forgotten snapshot's packs go: {report:?}");
+    let after = repo.backend().list(FileType::Pack).unwrap();
+    assert_eq!(after.len(), before - report.packs_deleted - report.packs_repacked + report.packs_written);
+    assert!(after.iter().any(|f| f.name == stray_name), "the young unindexed pack stays");
+
+    let everything = common::read_everything(&repo);
+    assert_eq!(everything.keys().copied().collect::<Vec<_>>(), vec![kept]);
+    assert_eq!(everything[&kept]["k"], keep);
+    // The stray bytes are no pack: check would rightly say so.
+    repo.backend().remove(FileType::Pack, &stray_name).unwrap();
+    let report = pgkeep::repo::check::check(&repo, &pgkeep::repo::check::CheckOptions { read_data: true, threads: 2 }).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
 /// Locks on object storage are leases: a pid proves nothing there, the
 /// refresher renews the lock while it is held, and conflicts still fail.
 #[test]
