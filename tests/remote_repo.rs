@@ -636,6 +636,105 @@ async fn s3_backup_restore_round_trip() {
     assert!(err.contains("pgkeep init --repo s3://") && !err.contains(SECRET_KEY), "{err}");
 }
 
+/// `pgkeep serve` with its repository on S3, configured from the AWS
+/// environment: /health writes and removes a probe object (no free-disk
+/// check), a backup job through the API lands in the bucket, SIGTERM stops
+/// it cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_service_backs_up_into_the_bucket() {
+    if skip() {
+        return;
+    }
+    let em = moto();
+    let bucket = new_bucket(em, "svc");
+    let loc = s3_location(&bucket, "svc");
+    Repository::init_at_with(&loc, small_config(), &s3_options(em.port)).unwrap();
+    let cluster = shared();
+    let db = cluster.fresh_database("remote_svc").await.unwrap();
+    exec(
+        &client(cluster, &db).await,
+        "CREATE SCHEMA tenant_a; CREATE TABLE tenant_a.t (id int PRIMARY KEY, v text);
+         INSERT INTO tenant_a.t SELECT g, md5(g::text) FROM generate_series(1, 5000) g;",
+    )
+    .await;
+    let dir = common::fast_tempdir();
+    let token = "remote-service-token-0123456789";
+    std::fs::write(dir.path().join("token"), token).unwrap();
+    let port = free_port();
+    let config = dir.path().join("pgkeep.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "repository = \"{loc}\"\nadmin_token_file = \"{}\"\nlisten = \"127.0.0.1:{port}\"\n\n[[sources]]\nname = \"main\"\nconnection = \"{}\"\ntenants = {{ mode = \"schema\", pattern = \"tenant\\\\_%\" }}\n",
+            dir.path().join("token").display(),
+            cluster.conninfo(&db).replace('\\', "\\\\").replace('"', "\\\""),
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("serve.log");
+    let mut cmd = Command::new(common::bin());
+    cmd.args(["serve", "--config", config.to_str().unwrap()]).env_remove("PGKEEP_REPO").stderr(std::fs::File::create(&log).unwrap());
+    s3_env(&mut cmd, em.port);
+    let mut child = cmd.spawn().unwrap();
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    let call = move |method: &str, path: &str, body: &str| -> (u16, serde_json::Value) {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return (0, serde_json::Value::Null) };
+        let req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        if s.write_all(req.as_bytes()).is_err() {
+            return (0, serde_json::Value::Null);
+        }
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let json = out.split_once("\r\n\r\n").and_then(|(_, b)| serde_json::from_str(b).ok()).unwrap_or(serde_json::Value::Null);
+        (status, json)
+    };
+    let outcome = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let health = loop {
+            let (status, h) = call("GET", "/health", "");
+            if status != 0 {
+                break h;
+            }
+            assert!(Instant::now() < deadline, "the service did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let (status, job) = call("POST", "/api/v1/tenants/tenant_a/backups", "{}");
+        assert_eq!(status, 202, "{job}");
+        let id = job["job"].as_str().unwrap().to_string();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let done = loop {
+            let (_, j) = call("GET", &format!("/api/v1/jobs/{id}"), "");
+            if !matches!(j["status"].as_str(), Some("queued" | "running") | None) {
+                break j;
+            }
+            assert!(Instant::now() < deadline, "job {id} did not finish: {j}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        (health, done)
+    })
+    .await;
+    // SIGTERM: a graceful stop, whatever the assertions below say.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    let (health, done) = outcome.unwrap_or_else(|e| panic!("{e}\nservice log:\n{}", log_text()));
+    let checks = health["checks"].as_array().unwrap_or_else(|| panic!("{health}\n{}", log_text()));
+    assert!(checks.iter().any(|c| c["name"] == "repository writable" && c["ok"] == true), "{health}");
+    assert!(checks.iter().all(|c| c["name"] != "free disk"), "a bucket has no free disk to check: {health}");
+    assert_eq!(done["status"], "succeeded", "{done}\n{}", log_text());
+    assert!(status.success(), "{status:?}: {}", log_text());
+
+    let repo = Repository::open_at_with(&loc, &s3_options(em.port)).unwrap();
+    let snaps = repo.snapshots().unwrap();
+    assert_eq!(snaps.len(), 1);
+    assert_eq!(snaps[0].1.tenant.as_deref(), Some("tenant_a"));
+    assert_eq!(snaps[0].1.totals.rows, 5000);
+    let jobs = repo.backend().list(FileType::Job).unwrap();
+    assert!(!jobs.is_empty(), "job records live in the bucket too");
+    assert!(repo.backend().list(FileType::Lock).unwrap().is_empty());
+}
+
 // ---------------------------------------------------------------- Azure (azurite)
 
 const AZURITE_ACCOUNT: &str = "devstoreaccount1";
