@@ -356,6 +356,8 @@ fn s3_backend_operations() {
     assert_ne!(repo_b.config().id, repo.config().id);
     let e = failed(Repository::init_at_with(&loc, small_config(), &opts));
     assert!(matches!(e, RepoError::AlreadyExists(_)), "a second init on the same prefix: {e}");
+    let e = failed(Repository::init_at_with(&s3_location("pgkeep-no-such-bucket", "x"), small_config(), &opts)).to_string();
+    assert!(e.contains("s3://pgkeep-no-such-bucket/x") && e.contains("bucket"), "{e}");
     let reopened = Repository::open_at_with(&loc, &opts).unwrap();
     assert_eq!(reopened.config().id, repo.config().id);
 }
@@ -434,6 +436,7 @@ fn s3_network_failure_mid_upload() {
     let msg = e.to_string();
     assert!(msg.contains(&format!("s3://{bucket}/flaky/data/")), "the error names the object: {msg}");
     assert!(msg.contains("retries"), "the error says it retried: {msg}");
+    assert!(msg.contains("nothing partial is visible"), "{msg}");
     assert!(!msg.contains(SECRET_KEY) && !msg.contains(ACCESS_KEY), "no credentials in messages: {msg}");
     assert!(proxy.cuts_made.load(Ordering::SeqCst) > 3, "each attempt was cut");
 
@@ -593,6 +596,8 @@ async fn s3_backup_restore_round_trip() {
     assert_eq!(repo.snapshots().unwrap().iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![id]);
 
     let target = pgcluster::unique_db_name("remote_dst");
+    let e = failed(Repository::init_at_with(&s3_location("pgkeep-no-such-bucket", "x"), small_config(), &opts)).to_string();
+    assert!(e.contains("s3://pgkeep-no-such-bucket/x") && e.contains("bucket"), "{e}");
     let reopened = Repository::open_at_with(&loc, &opts).unwrap();
     let maintenance = conn(cluster, "postgres");
     restore::restore(&reopened, &id, &conn(cluster, &target), Some(&maintenance), &RestoreOptions { jobs: 2, create: true, ..RestoreOptions::default() }, &Silent)

@@ -272,7 +272,18 @@ impl ObjectBackend {
         match first {
             None => Ok(b),
             Some(Ok(_)) => Err(RepoError::AlreadyExists(PathBuf::from(location.to_string()))),
-            Some(Err(e)) => Err(b.map_err("cannot list", &b.location.to_string(), e)),
+            // Listing a prefix finds nothing rather than failing: a
+            // not-found here is the bucket.
+            Some(Err(e @ object_store::Error::NotFound { .. })) => Err(RepoError::Remote {
+                action: "cannot list",
+                object: b.location.to_string(),
+                message: redact(&e.to_string()),
+                hint: format!(
+                    "the {} does not exist: create it first (pgkeep creates none)",
+                    b.kind.bucket_word()
+                ),
+            }),
+            Some(Err(e)) => Err(b.map_err("cannot list", b.location.to_string(), e)),
         }
     }
 
@@ -306,8 +317,7 @@ impl ObjectBackend {
     /// One error for every failed operation: not-found stays an I/O
     /// not-found (callers tell a missing snapshot or lock by it), the rest
     /// says what failed, where, and what to do.
-    fn map_err(&self, action: &'static str, rel: &str, e: object_store::Error) -> RepoError {
-        let object = if rel.starts_with(self.kind.scheme()) { rel.to_string() } else { self.url(rel) };
+    fn map_err(&self, action: &'static str, object: String, e: object_store::Error) -> RepoError {
         let hint = match &e {
             object_store::Error::NotFound { .. } => {
                 return RepoError::io(
@@ -330,10 +340,16 @@ impl ObjectBackend {
             object_store::Error::NotImplemented { .. } | object_store::Error::NotSupported { .. } => {
                 "the store lacks a feature pgkeep needs (conditional create, ranged reads): use another store or a newer version of it".into()
             }
-            _ => format!(
-                "check the network, the endpoint and that the {} exists, then run the command again; no partial object was left under this name",
-                self.kind.bucket_word()
-            ),
+            _ => {
+                let writing = ["cannot write", "cannot upload", "cannot start uploading", "cannot complete"]
+                    .iter()
+                    .any(|a| action.starts_with(a));
+                format!(
+                    "check the network, the endpoint and that the {} exists, then run the command again{}",
+                    self.kind.bucket_word(),
+                    if writing { "; nothing partial is visible under this name" } else { "" }
+                )
+            }
         };
         RepoError::Remote {
             action,
@@ -347,7 +363,7 @@ impl ObjectBackend {
         let store = self.store.clone();
         let path = self.object_path(ft, name);
         run(async move { store.head(&path).await })?
-            .map_err(|e| self.map_err("cannot stat", &self.relative_path(ft, name), e))
+            .map_err(|e| self.map_err("cannot stat", self.url(&self.relative_path(ft, name)), e))
     }
 
     fn put(&self, ft: FileType, name: &str, data: &[u8], mode: PutMode) -> Result<()> {
@@ -357,7 +373,7 @@ impl ObjectBackend {
         let opts = PutOptions { mode, ..Default::default() };
         run(async move { store.put_opts(&path, payload, opts).await })?
             .map(|_| ())
-            .map_err(|e| self.map_err("cannot write", &self.relative_path(ft, name), e))
+            .map_err(|e| self.map_err("cannot write", self.url(&self.relative_path(ft, name)), e))
     }
 
     /// A multipart upload: nothing is visible under the name until it
@@ -369,12 +385,12 @@ impl ObjectBackend {
         let store = self.store.clone();
         let path = self.object_path(ft, name);
         let mut upload = run(async move { store.put_multipart(&path).await })?
-            .map_err(|e| self.map_err("cannot start uploading", &rel, e))?;
+            .map_err(|e| self.map_err("cannot start uploading", self.url(&rel), e))?;
         let mut in_flight: VecDeque<mpsc::Receiver<object_store::Result<()>>> = VecDeque::new();
         let mut failure: Option<RepoError> = None;
         let part_done = |rx| match wait(rx) {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(self.map_err("cannot upload", &rel, e)),
+            Ok(Err(e)) => Err(self.map_err("cannot upload", self.url(&rel), e)),
             Err(e) => Err(e),
         };
         for part in data.chunks(PART_SIZE) {
@@ -411,7 +427,7 @@ impl ObjectBackend {
             r
         })?
         .map(|_| ())
-        .map_err(|e| self.map_err("cannot complete the upload of", &rel, e))
+        .map_err(|e| self.map_err("cannot complete the upload of", self.url(&rel), e))
     }
 }
 
@@ -449,7 +465,8 @@ pub fn redact(msg: &str) -> String {
         rest = tail;
     }
     out.push_str(rest);
-    out
+    // One line: stores answer with multi-line XML or JSON bodies.
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl Backend for ObjectBackend {
@@ -495,7 +512,7 @@ impl Backend for ObjectBackend {
             }
             Ok::<_, object_store::Error>(out)
         })?
-        .map_err(|e| self.map_err("cannot list", &format!("{dir}/"), e))?;
+        .map_err(|e| self.map_err("cannot list", self.url(&format!("{dir}/")), e))?;
         let mut out: Vec<FileInfo> = listed
             .into_iter()
             .filter_map(|m| {
@@ -517,7 +534,7 @@ impl Backend for ObjectBackend {
             r.bytes().await
         })?
         .map(|b| b.to_vec())
-        .map_err(|e| self.map_err("cannot read", &self.relative_path(ft, name), e))
+        .map_err(|e| self.map_err("cannot read", self.url(&self.relative_path(ft, name)), e))
     }
 
     fn read_at(&self, ft: FileType, name: &str, offset: u64, len: usize) -> Result<Vec<u8>> {
@@ -534,12 +551,12 @@ impl Backend for ObjectBackend {
         match run(async move { store.get_range(&path, offset..end).await })? {
             Ok(b) if b.len() == len => Ok(b.to_vec()),
             Ok(_) => Err(truncated()),
-            Err(e @ object_store::Error::NotFound { .. }) => Err(self.map_err("cannot read", &rel, e)),
+            Err(e @ object_store::Error::NotFound { .. }) => Err(self.map_err("cannot read", self.url(&rel), e)),
             Err(e) => {
                 // A range past the end is an error of the store; say what it means.
                 match self.head(ft, name) {
                     Ok(m) if m.size < end => Err(truncated()),
-                    _ => Err(self.map_err("cannot read", &rel, e)),
+                    _ => Err(self.map_err("cannot read", self.url(&rel), e)),
                 }
             }
         }
@@ -577,7 +594,7 @@ impl Backend for ObjectBackend {
         let path = self.object_path(ft, name);
         match run(async move { store.delete(&path).await })? {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(self.map_err("cannot remove", &self.relative_path(ft, name), e)),
+            Err(e) => Err(self.map_err("cannot remove", self.url(&self.relative_path(ft, name)), e)),
         }
     }
 
