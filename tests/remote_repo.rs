@@ -68,6 +68,7 @@ fn start_emulator(what: &str, program: &str, args: &[String], install: &str) -> 
 dir="$1"; shift
 "$@" </dev/null >"$dir/log" 2>&1 &
 pid=$!
+echo "$pid" >"$dir/pid"
 while read -r _; do :; done
 kill "$pid" 2>/dev/null
 # azurite reports itself closed on SIGTERM but its node process may linger.
@@ -98,10 +99,19 @@ rm -rf -- "$dir"
     let stdin = child.stdin.take().unwrap();
     let log = dir.join("log");
     let deadline = Instant::now() + Duration::from_secs(90);
+    // Gone (or a zombie: its shell reaps it only at the end).
+    let exited = || {
+        let Some(pid) = std::fs::read_to_string(dir.join("pid")).ok().and_then(|p| p.trim().parse::<u32>().ok()) else { return false };
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|st| st.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')))
+            .unwrap_or(true)
+    };
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
+        let died = exited();
+        if died || Instant::now() > deadline {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!("{what} did not listen on port {port} within 90 s; {install}\nits log:\n{text}");
+            let how = if died { "exited before listening".to_string() } else { format!("did not listen on port {port} within 90 s") };
+            panic!("{what} ({program}) {how}; {install}\nits log:\n{text}");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -750,6 +760,9 @@ fn azurite() -> &'static Emulator {
     static AZ: OnceLock<Emulator> = OnceLock::new();
     AZ.get_or_init(|| {
         let install = "install it with `npm install --prefix \"$PGKEEP_CACHE/azurite\" azurite` and set PGKEEP_AZURITE_BLOB to its node_modules/.bin/azurite-blob (.ci/run does both), or set PGKEEP_SKIP_REMOTE=1 to skip the object storage tests";
+        if let Some(p) = std::env::var_os("PGKEEP_AZURITE_BLOB").map(PathBuf::from).filter(|p| !p.exists()) {
+            panic!("PGKEEP_AZURITE_BLOB names {}, which does not exist: {install}", p.display());
+        }
         let program = std::env::var("PGKEEP_AZURITE_BLOB")
             .ok()
             .map(PathBuf::from)
