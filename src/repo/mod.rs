@@ -100,9 +100,9 @@ impl Repository {
         config: RepoConfig,
         opts: &object::RemoteOptions,
     ) -> Result<Repository> {
-        let RepoLocation::Remote { .. } = location else {
-            return Self::init(location.local_path().expect("local"), config);
-        };
+        if let RepoLocation::Local(path) = location {
+            return Self::init(path, config);
+        }
         config.validate()?;
         let backend = Arc::new(object::ObjectBackend::create(location, opts)?);
         let bytes = envelope::seal_value(Kind::Config, &config);
@@ -127,9 +127,9 @@ impl Repository {
 
     /// [`Repository::open_at`] with store settings beyond the environment.
     pub fn open_at_with(location: &RepoLocation, opts: &object::RemoteOptions) -> Result<Repository> {
-        let RepoLocation::Remote { .. } = location else {
-            return Self::open(location.local_path().expect("local"));
-        };
+        if let RepoLocation::Local(path) = location {
+            return Self::open(path);
+        }
         let backend = Arc::new(object::ObjectBackend::open(location, opts)?);
         let bytes = backend.read(FileType::Config, "config")?;
         let config: RepoConfig = envelope::open_value(Kind::Config, &bytes, "config")?;
