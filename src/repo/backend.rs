@@ -468,3 +468,43 @@ impl Backend for LocalBackend {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Create-only writes on a local repository: of writers racing for one
+    /// name exactly one wins, the winner's bytes stay, a create that finds
+    /// its own bytes succeeds, and nothing is left in `tmp/`.
+    #[test]
+    fn write_new_is_create_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = std::sync::Arc::new(LocalBackend::create(&dir.path().join("repo")).unwrap());
+        for round in 0..20u8 {
+            let name = hex::encode([round; 32]);
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let results: Vec<(Vec<u8>, Result<()>)> = std::thread::scope(|s| {
+                let hs: Vec<_> = (0..4u8)
+                    .map(|w| {
+                        let (b, barrier, name) = (b.clone(), barrier.clone(), name.clone());
+                        s.spawn(move || {
+                            let data = vec![w; 100];
+                            barrier.wait();
+                            let r = b.write_new(FileType::Snapshot, &name, &data);
+                            (data, r)
+                        })
+                    })
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let won: Vec<&Vec<u8>> = results.iter().filter(|(_, r)| r.is_ok()).map(|(d, _)| d).collect();
+            assert_eq!(won.len(), 1, "round {round}");
+            assert!(results.iter().filter_map(|(_, r)| r.as_ref().err()).all(|e| matches!(e, RepoError::ObjectExists { .. })));
+            assert_eq!(&b.read(FileType::Snapshot, &name).unwrap(), won[0]);
+            b.write_new(FileType::Snapshot, &name, won[0]).unwrap();
+            let mode = fs::metadata(b.path(FileType::Snapshot, &name)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, FILE_MODE, "created private");
+        }
+        assert_eq!(fs::read_dir(dir.path().join("repo/tmp")).unwrap().count(), 0, "no temporary file left");
+    }
+}
