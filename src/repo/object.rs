@@ -29,7 +29,8 @@
 //! (two worker threads, named `pgkeep-objstore`) and the caller waits on a
 //! std channel, which needs no runtime context and no tokio budget. This
 //! module must not call `block_on` of any runtime, nor spawn onto the
-//! caller's runtime.
+//! caller's runtime, nor call a [`Backend`] method from a task of its own
+//! runtime (two such waits would stall both of its workers).
 //!
 //! What it must not do: interpret the bytes it stores, create buckets, or
 //! print anything that could hold a secret.
