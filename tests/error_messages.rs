@@ -32,6 +32,8 @@ fn error_messages_name_the_object_and_the_way_out() {
     cases.push(("init over an existing repository", Repository::init(&dir.path().join("repo"), RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).err().map(|e| e.to_string()).unwrap_or_default()));
     cases.push(("an unknown snapshot", repo.resolve_snapshot("abcdef12", None).err().map(|e| e.to_string()).unwrap_or_default()));
     cases.push(("latest with no snapshots", repo.resolve_snapshot("latest", Some("acme")).err().map(|e| e.to_string()).unwrap_or_default()));
+    cases.push(("a repository location with an unknown scheme", pgkeep::repo::RepoLocation::parse("s4://bucket/prefix").err().map(|e| e.to_string()).unwrap_or_default()));
+    cases.push(("credentials in a repository location", pgkeep::repo::RepoLocation::parse("s3://AKIAKEY:s3cret@bucket/prefix").err().map(|e| e.to_string()).unwrap_or_default()));
 
     // Restore options checked before connecting.
     let whole = Snapshot { scope: Scope { kind: pgkeep::manifest::snapshot::ScopeKind::Database, ..Default::default() }, ..Default::default() };

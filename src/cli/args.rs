@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::repo::{ChunkerParams, CompressionParams};
+use crate::repo::{ChunkerParams, CompressionParams, RepoLocation};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -25,9 +25,11 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct RepoArg {
-    /// Repository directory.
-    #[arg(long, env = "PGKEEP_REPO")]
-    pub repo: PathBuf,
+    /// Repository: a directory, or s3://BUCKET/PREFIX, az://CONTAINER/PREFIX,
+    /// gs://BUCKET/PREFIX (credentials and endpoints from the store's
+    /// environment variables).
+    #[arg(long, env = "PGKEEP_REPO", value_name = "LOCATION")]
+    pub repo: RepoLocation,
     #[command(flatten)]
     pub secret: SecretArgs,
 }
@@ -63,7 +65,7 @@ impl SecretArgs {
 impl RepoArg {
     /// Open the repository (an encrypted one with the secret given).
     pub fn open(&self) -> Result<crate::repo::Repository, crate::repo::RepoError> {
-        crate::repo::Repository::open_with(&self.repo, &self.secret.source())
+        crate::repo::Repository::open_located(&self.repo, &Default::default(), &self.secret.source())
     }
 }
 
@@ -101,9 +103,9 @@ pub struct DdlArgs {
     /// instead of reading a database; needs --repo. -n/-t then take exact
     /// names.
     pub snapshot: Option<String>,
-    /// Repository of SNAPSHOT.
-    #[arg(long, env = "PGKEEP_REPO")]
-    pub repo: Option<PathBuf>,
+    /// Repository of SNAPSHOT (a directory or an object store location).
+    #[arg(long, env = "PGKEEP_REPO", value_name = "LOCATION")]
+    pub repo: Option<RepoLocation>,
     /// Database to read: a conninfo string or a postgres:// URI; PG*
     /// variables, ~/.pgpass and the service file fill in the rest.
     #[arg(long, short = 'd', default_value = "")]
@@ -443,12 +445,12 @@ impl KdfArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct CopyArgs {
-    /// The repository to copy from.
-    #[arg(long, value_name = "DIR")]
-    pub from: PathBuf,
+    /// The repository to copy from (a directory or an object store location).
+    #[arg(long, value_name = "LOCATION")]
+    pub from: RepoLocation,
     /// The repository to copy into (created beforehand with `pgkeep init`).
-    #[arg(long, value_name = "DIR")]
-    pub to: PathBuf,
+    #[arg(long, value_name = "LOCATION")]
+    pub to: RepoLocation,
     /// Snapshots (ids, unique prefixes or `latest`); none with --all.
     pub snapshots: Vec<String>,
     /// Every snapshot of the source (of --tenant's, with it).

@@ -13,7 +13,7 @@ pub fn run(args: BackupArgs) -> Result<i32> {
     }
     let conn = crate::pg::conn::ConnSpec::parse(&args.db)?.resolve(&crate::pg::conn::process_env)?;
     let repo = args.repo.open()
-        .with_context(|| format!("opening repository {}", args.repo.repo.display()))?;
+        .with_context(|| format!("opening repository {}", args.repo.repo))?;
     let opts = crate::engine::backup::BackupOptions {
         scope: args.filter.scope(),
         jobs: args.jobs.max(1),

@@ -60,7 +60,7 @@ fn print_archived_ddl(args: &DdlArgs, spec: &str, sections: &[Section]) -> Resul
     if args.target_schema.is_some() || !args.filter.exclude_schemas.is_empty() || !args.filter.exclude_tables.is_empty() {
         bail!("with a snapshot, pgkeep ddl takes -n, -t, --section, -O, -x and --no-comments only (use restore --target-schema to rename)");
     }
-    let r = Repository::open(repo).with_context(|| format!("opening repository {}", repo.display()))?;
+    let r = Repository::open_at(repo).with_context(|| format!("opening repository {repo}"))?;
     let id = r.resolve_snapshot(spec, None)?;
     let snap = r.load_snapshot(&id)?;
     let filter = crate::engine::restore::NameFilter::new(&args.filter.schemas, &args.filter.tables);

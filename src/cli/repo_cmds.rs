@@ -30,15 +30,15 @@ pub fn init(args: InitArgs) -> Result<i32> {
         let Some(secret) = repo.secret.source().secret()? else {
             bail!("--encrypt needs a password: give --password-file FILE, --password-command CMD or --key-file FILE (or PGKEEP_PASSWORD_FILE / PGKEEP_PASSWORD)");
         };
-        Repository::init_encrypted(&repo.repo, config, &secret, kdf.params())?
+        Repository::init_encrypted_at(&repo.repo, config, &secret, kdf.params(), &Default::default())?
     } else {
-        Repository::init(&repo.repo, config)?
+        Repository::init_at(&repo.repo, config)?
     };
     println!(
         "created {}repository {} at {}",
         if encrypt { "encrypted " } else { "" },
         r.config().id.short(),
-        repo.repo.display()
+        repo.repo
     );
     if encrypt {
         println!("keep the password safe: without it the repository cannot be read (add a second one with `pgkeep key add`)");
@@ -60,8 +60,8 @@ pub fn copy(args: CopyArgs) -> Result<i32> {
         password_command: args.to_password_command.clone(),
         env_prefix: None,
     };
-    let from = Repository::open_with(&args.from, &from_secret)?;
-    let to = Repository::open_with(&args.to, &to_secret)?;
+    let from = Repository::open_located(&args.from, &Default::default(), &from_secret)?;
+    let to = Repository::open_located(&args.to, &Default::default(), &to_secret)?;
     let ids: Vec<Id> = match (args.all, args.snapshots.is_empty()) {
         (true, true) => from
             .snapshots()?
@@ -106,7 +106,7 @@ pub fn key(cmd: KeyCommand) -> Result<i32> {
             let r = repo.open()?;
             let (keys, current) = r.list_keys()?;
             if !r.is_encrypted() {
-                bail!("repository {} is not encrypted: it has no keys", repo.repo.display());
+                bail!("repository {} is not encrypted: it has no keys", repo.repo);
             }
             println!("{:<2} {:<10} {:<9} {:<28} {}", "", "ID", "KDF", "CREATED", "USER@HOST");
             for k in keys {

@@ -10,7 +10,7 @@ use super::output;
 
 pub fn run(args: RestoreArgs) -> Result<i32> {
     let repo = args.repo.open()
-        .with_context(|| format!("opening repository {}", args.repo.repo.display()))?;
+        .with_context(|| format!("opening repository {}", args.repo.repo))?;
     let id = repo.resolve_snapshot(&args.snapshot, args.tenant.as_deref())?;
     let mut target_schema = args.target_schema.clone();
     if let Some(r) = &args.rename_schema {

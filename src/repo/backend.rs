@@ -1,7 +1,8 @@
-//! Where repository files live. One small trait, so object storage can be
-//! added later without touching the format code; and the local-directory
-//! implementation, which makes every write atomic and durable (temporary
-//! name, fsync, rename, fsync of the directory).
+//! Where repository files live. One small trait, so the format code does
+//! not know whether it writes to a directory or an object store; and the
+//! local-directory implementation, which makes every write atomic and
+//! durable (temporary name, fsync, rename, fsync of the directory). The
+//! object store implementation is `super::object`.
 //!
 //! A backend stores opaque bytes under (type, name); it never interprets them.
 
@@ -68,6 +69,32 @@ pub trait Backend: Send + Sync + 'static {
     /// Durable and atomic: after it returns the file is complete on stable
     /// storage; a crash before leaves no file under `name`.
     fn write(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()>;
+    /// Like `write`, but create-only: when `name` already holds other
+    /// bytes it fails with [`RepoError::ObjectExists`] and changes nothing,
+    /// so two writers never overwrite each other (snapshots, locks, the
+    /// config). An object already holding exactly `data` is success: a
+    /// create retried after its answer was lost finds its own bytes.
+    ///
+    /// The default checks, then writes: correct for one writer only, for
+    /// backends that have nothing better.
+    fn write_new(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()> {
+        match self.read(ft, name) {
+            Ok(existing) if existing == data => Ok(()),
+            Ok(_) => Err(RepoError::ObjectExists {
+                object: format!("{}/{}", self.location(), self.relative_path(ft, name)),
+            }),
+            Err(RepoError::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
+                self.write(ft, name, data)
+            }
+            Err(e) => Err(e),
+        }
+    }
+    /// Whether lock holders must be judged by their lease alone (the lock's
+    /// `refreshed` time): true where processes of many hosts share the
+    /// repository and no pid can be checked, as on object storage.
+    fn lease_locks(&self) -> bool {
+        false
+    }
     fn remove(&self, ft: FileType, name: &str) -> Result<()>;
     /// When the file was last written, if the backend knows (prune spares
     /// young unindexed packs: a running backup may be about to index them).
@@ -179,6 +206,33 @@ impl LocalBackend {
         }
     }
 
+    /// Write `data` to a new private file in `tmp/` and sync it; returns
+    /// its path. On failure nothing is left behind.
+    fn write_tmp(&self, name: &str, data: &[u8]) -> Result<PathBuf> {
+        let tmp = self.root.join(TMP_DIR).join(format!(
+            "{}-{}",
+            name.get(..16).unwrap_or(name),
+            hex::encode(rand::random::<[u8; 8]>())
+        ));
+        let result = (|| {
+            if let Some(dir) = tmp.parent().filter(|d| !d.exists()) {
+                create_private_dir(dir)?;
+            }
+            let mut f = private_create_new()
+                .open(&tmp)
+                .map_err(|e| RepoError::io("cannot create", &tmp, e))?;
+            f.write_all(data)
+                .map_err(|e| RepoError::io("cannot write", &tmp, e))?;
+            f.sync_all()
+                .map_err(|e| RepoError::io("cannot sync", &tmp, e))
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(tmp)
+    }
+
     /// Remove temporary files that a crashed writer left behind. Any process
     /// may be writing a lock file through `tmp/` even while prune holds the
     /// exclusive lock (that is how it finds out it is locked out), so only
@@ -247,7 +301,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| RepoError::io("cannot sync directory", dir, e))
 }
 
-fn is_object_name(name: &str) -> bool {
+pub(crate) fn is_object_name(name: &str) -> bool {
     name.len() == 64
         && name
             .bytes()
@@ -356,23 +410,8 @@ impl Backend for LocalBackend {
 
     fn write(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()> {
         let dest = self.path(ft, name);
-        let tmp = self.root.join(TMP_DIR).join(format!(
-            "{}-{}",
-            name.get(..16).unwrap_or(name),
-            hex::encode(rand::random::<[u8; 8]>())
-        ));
+        let tmp = self.write_tmp(name, data)?;
         let result = (|| {
-            if let Some(dir) = tmp.parent().filter(|d| !d.exists()) {
-                create_private_dir(dir)?;
-            }
-            let mut f = private_create_new()
-                .open(&tmp)
-                .map_err(|e| RepoError::io("cannot create", &tmp, e))?;
-            f.write_all(data)
-                .map_err(|e| RepoError::io("cannot write", &tmp, e))?;
-            f.sync_all()
-                .map_err(|e| RepoError::io("cannot sync", &tmp, e))?;
-            drop(f);
             let parent = dest.parent().expect("repository files have a parent");
             if let Err(e) = fs::rename(&tmp, &dest) {
                 // A repository copied by a tool that drops empty directories
@@ -393,6 +432,44 @@ impl Backend for LocalBackend {
         result
     }
 
+    /// Create-only through a hard link: the complete, synced temporary
+    /// file is linked under its name, which fails if the name exists.
+    fn write_new(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()> {
+        let dest = self.path(ft, name);
+        let tmp = self.write_tmp(name, data)?;
+        let parent = dest.parent().expect("repository files have a parent");
+        let mut linked = fs::hard_link(&tmp, &dest);
+        if matches!(&linked, Err(e) if e.kind() == ErrorKind::NotFound) && !parent.exists() {
+            linked = create_private_dir(parent)
+                .map_err(|_| std::io::Error::from(ErrorKind::NotFound))
+                .and_then(|()| fs::hard_link(&tmp, &dest));
+        }
+        let linked = match linked {
+            // A file system without hard links (some FUSE and network
+            // ones): check, then rename, which is create-only for one
+            // writer at a time only.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM | libc::ENOTSUP | libc::EXDEV)) => {
+                if dest.exists() {
+                    Err(std::io::Error::from(ErrorKind::AlreadyExists))
+                } else {
+                    fs::rename(&tmp, &dest)
+                }
+            }
+            other => other,
+        };
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => sync_dir(parent),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => match fs::read(&dest) {
+                Ok(existing) if existing == data => Ok(()),
+                _ => Err(RepoError::ObjectExists {
+                    object: dest.display().to_string(),
+                }),
+            },
+            Err(e) => Err(RepoError::io("cannot create", &dest, e)),
+        }
+    }
+
     fn modified(&self, ft: FileType, name: &str) -> Result<Option<std::time::SystemTime>> {
         let p = self.path(ft, name);
         match fs::metadata(&p).and_then(|m| m.modified()) {
@@ -409,5 +486,45 @@ impl Backend for LocalBackend {
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             Err(e) => Err(RepoError::io("cannot remove", p, e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Create-only writes on a local repository: of writers racing for one
+    /// name exactly one wins, the winner's bytes stay, a create that finds
+    /// its own bytes succeeds, and nothing is left in `tmp/`.
+    #[test]
+    fn write_new_is_create_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = std::sync::Arc::new(LocalBackend::create(&dir.path().join("repo")).unwrap());
+        for round in 0..20u8 {
+            let name = hex::encode([round; 32]);
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let results: Vec<(Vec<u8>, Result<()>)> = std::thread::scope(|s| {
+                let hs: Vec<_> = (0..4u8)
+                    .map(|w| {
+                        let (b, barrier, name) = (b.clone(), barrier.clone(), name.clone());
+                        s.spawn(move || {
+                            let data = vec![w; 100];
+                            barrier.wait();
+                            let r = b.write_new(FileType::Snapshot, &name, &data);
+                            (data, r)
+                        })
+                    })
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let won: Vec<&Vec<u8>> = results.iter().filter(|(_, r)| r.is_ok()).map(|(d, _)| d).collect();
+            assert_eq!(won.len(), 1, "round {round}");
+            assert!(results.iter().filter_map(|(_, r)| r.as_ref().err()).all(|e| matches!(e, RepoError::ObjectExists { .. })));
+            assert_eq!(&b.read(FileType::Snapshot, &name).unwrap(), won[0]);
+            b.write_new(FileType::Snapshot, &name, won[0]).unwrap();
+            let mode = fs::metadata(b.path(FileType::Snapshot, &name)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, FILE_MODE, "created private");
+        }
+        assert_eq!(fs::read_dir(dir.path().join("repo/tmp")).unwrap().count(), 0, "no temporary file left");
     }
 }

@@ -184,7 +184,7 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport> {
     let now = chrono::Utc::now();
     for f in backend.list(FileType::Lock)? {
         if let Ok(info) = lock::read_lock(backend, &f.name) {
-            if lock::is_stale(&info, now) {
+            if lock::is_stale_on(backend, &f.name, &info, now) {
                 r.warnings
                     .push(format!("stale lock {} held by {}", f.name, info.describe()));
             }

@@ -22,8 +22,24 @@ pub enum RepoError {
     #[error("{path} is not a pgkeep repository: {why}")]
     NotARepository { path: PathBuf, why: String },
 
-    #[error("{0} already holds a repository (or other files); choose an empty or new directory")]
+    #[error("{0} already holds a repository (or other files); choose an empty or new directory (or prefix)")]
     AlreadyExists(PathBuf),
+
+    /// A create-only write (`Backend::write_new`) found the object there,
+    /// holding other bytes: another writer created it first.
+    #[error("{object} already exists with other content: another writer created it first; nothing was overwritten")]
+    ObjectExists { object: String },
+
+    /// An object store operation failed for good (after its retries).
+    /// `object` is the full location (`s3://bucket/prefix/snapshots/…`);
+    /// `message` never holds credentials or query strings.
+    #[error("{action} {object}: {message}; {hint}")]
+    Remote {
+        action: &'static str,
+        object: String,
+        message: String,
+        hint: String,
+    },
 
     #[error("{object} is corrupt: {problem}")]
     Corrupt { object: String, problem: String },

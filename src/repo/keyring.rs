@@ -15,6 +15,8 @@ use super::crypto::{self, KdfParams, KeyFile, KeyInfo, MasterKey, PasswordSource
 use super::envelope::{self, Kind};
 use super::error::{RepoError, Result};
 use super::id::Id;
+use super::location::RepoLocation;
+use super::object::{ObjectBackend, RemoteOptions};
 use super::Repository;
 
 /// An opened encrypted repository's master key, and which key file opened it.
@@ -27,40 +29,80 @@ pub(super) struct Unlocked {
 impl Repository {
     /// Create an encrypted repository in `path` (a new or empty directory):
     /// a random master key, wrapped in one key file by `secret`.
-    pub fn init_encrypted(path: &Path, mut config: RepoConfig, secret: &Secret, kdf: KdfParams) -> Result<Repository> {
+    pub fn init_encrypted(path: &Path, config: RepoConfig, secret: &Secret, kdf: KdfParams) -> Result<Repository> {
+        Self::init_encrypted_at(&RepoLocation::Local(path.to_path_buf()), config, secret, kdf, &RemoteOptions::default())
+    }
+
+    /// [`Repository::init_encrypted`] at any location (a directory, or a
+    /// prefix of a bucket that holds no object yet).
+    pub fn init_encrypted_at(
+        location: &RepoLocation,
+        mut config: RepoConfig,
+        secret: &Secret,
+        kdf: KdfParams,
+        opts: &RemoteOptions,
+    ) -> Result<Repository> {
         config.encryption = crypto::ENCRYPTION.into();
         config.validate()?;
-        let local = Arc::new(LocalBackend::create(path)?);
+        let (backend, local): (Arc<dyn Backend>, Option<Arc<LocalBackend>>) = match location {
+            RepoLocation::Local(path) => {
+                let l = Arc::new(LocalBackend::create(path)?);
+                (l.clone(), Some(l))
+            }
+            _ => (Arc::new(ObjectBackend::create(location, opts)?), None),
+        };
         let master = MasterKey::random();
         let key = KeyFile::create(&master, secret, kdf, &config.id)?;
         let key_name = Id::random().to_hex();
         // The key first: a config that exists always has a key to open it.
-        local.write(FileType::Key, &key_name, &envelope::seal_value(Kind::Key, &key))?;
-        local.write(FileType::Config, "config", &envelope::seal_value(Kind::Config, &config))?;
-        Ok(Repository::unlocked(local, config, master, key_name))
+        backend.write(FileType::Key, &key_name, &envelope::seal_value(Kind::Key, &key))?;
+        backend
+            .write_new(FileType::Config, "config", &envelope::seal_value(Kind::Config, &config))
+            .map_err(|e| match e {
+                RepoError::ObjectExists { .. } => RepoError::AlreadyExists(location.to_string().into()),
+                e => e,
+            })?;
+        Ok(Repository::unlocked(backend, local, config, master, key_name))
     }
 
     /// Open the repository in `path`; an encrypted one with the secret
     /// `source` gives (read only when the repository is encrypted).
     pub fn open_with(path: &Path, source: &PasswordSource) -> Result<Repository> {
-        let local = Arc::new(LocalBackend::open(path)?);
-        let bytes = local.read(FileType::Config, "config")?;
+        Self::open_located(&RepoLocation::Local(path.to_path_buf()), &RemoteOptions::default(), source)
+    }
+
+    /// Open the repository at `location` with store settings `opts`; an
+    /// encrypted one with the secret `source` gives.
+    pub fn open_located(location: &RepoLocation, opts: &RemoteOptions, source: &PasswordSource) -> Result<Repository> {
+        let (backend, local): (Arc<dyn Backend>, Option<Arc<LocalBackend>>) = match location {
+            RepoLocation::Local(path) => {
+                let l = Arc::new(LocalBackend::open(path)?);
+                (l.clone(), Some(l))
+            }
+            _ => (Arc::new(ObjectBackend::open(location, opts)?), None),
+        };
+        let bytes = backend.read(FileType::Config, "config")?;
         let config: RepoConfig = envelope::open_value(Kind::Config, &bytes, "config")?;
         config.validate_for_reading()?;
         if config.encryption == "none" {
-            return Ok(Repository { backend: local.clone(), local: Some(local), config, unlocked: None });
+            return Ok(Repository { backend, local, config, unlocked: None });
         }
-        let location = local.location();
-        let secret = source.secret()?.ok_or(RepoError::KeyRequired { location: location.clone() })?;
-        let (master, key_name) = unlock(local.as_ref(), &config.id, &secret)?;
-        Ok(Repository::unlocked(local, config, master, key_name))
+        let secret = source.secret()?.ok_or(RepoError::KeyRequired { location: backend.location() })?;
+        let (master, key_name) = unlock(backend.as_ref(), &config.id, &secret)?;
+        Ok(Repository::unlocked(backend, local, config, master, key_name))
     }
 
-    fn unlocked(local: Arc<LocalBackend>, config: RepoConfig, master: MasterKey, key_file: String) -> Repository {
-        let sealed = SealedBackend::new(local.clone(), Arc::new(master.derive()));
+    fn unlocked(
+        inner: Arc<dyn Backend>,
+        local: Option<Arc<LocalBackend>>,
+        config: RepoConfig,
+        master: MasterKey,
+        key_file: String,
+    ) -> Repository {
+        let sealed = SealedBackend::new(inner, Arc::new(master.derive()));
         Repository {
             backend: Arc::new(sealed),
-            local: Some(local),
+            local,
             config,
             unlocked: Some(Arc::new(Unlocked { master, key_file })),
         }

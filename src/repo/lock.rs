@@ -8,6 +8,13 @@
 //! is gone (same host: pid not alive, or pid reused by a process that started
 //! at another time) or, from another host, when it was not refreshed for
 //! `STALE_AFTER`; stale locks are removed by whoever finds them.
+//!
+//! On object storage ([`Backend::lease_locks`]) there is no pid space to
+//! share: a lock is a lease, stale only when neither its `refreshed` time
+//! nor the object's own modification time is within `STALE_AFTER`. The
+//! refresher renews it every `REFRESH_EVERY` (sooner again after a failed
+//! renewal), and a writer checks it still holds the lock before it commits.
+//! Lock files are written create-only, so no holder overwrites another's.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -21,6 +28,8 @@ use super::error::{RepoError, Result};
 use super::id::Id;
 
 pub const REFRESH_EVERY: Duration = Duration::from_secs(5 * 60);
+/// After a failed renewal (a network blip), the next try comes this soon.
+pub const REFRESH_RETRY: Duration = Duration::from_secs(30);
 pub const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +140,28 @@ pub fn is_stale(info: &LockInfo, now: chrono::DateTime<chrono::Utc>) -> bool {
     }
 }
 
+/// Whether the lock is stale as judged through `backend`: by pid where
+/// [`is_stale`] can, and on object storage by its lease only (its
+/// `refreshed` time and the object's modification time, the later of the
+/// two, older than `STALE_AFTER`).
+pub fn is_stale_on(
+    backend: &dyn Backend,
+    name: &str,
+    info: &LockInfo,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    if !backend.lease_locks() {
+        return is_stale(info, now);
+    }
+    let expired = |t: chrono::DateTime<chrono::Utc>| now.signed_duration_since(t) > STALE_AFTER;
+    let refreshed = chrono::DateTime::parse_from_rfc3339(&info.refreshed).map(|t| t.with_timezone(&chrono::Utc));
+    match backend.modified(FileType::Lock, name) {
+        Ok(Some(m)) => expired(m.into()) && refreshed.is_ok_and(expired),
+        // Gone meanwhile, or the store cannot say: the lease alone judges.
+        _ => refreshed.is_ok_and(expired),
+    }
+}
+
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
@@ -138,7 +169,7 @@ fn now_rfc3339() -> String {
 fn write_lock(backend: &dyn Backend, info: &LockInfo) -> Result<String> {
     let bytes = envelope::seal_value(Kind::Lock, info);
     let name = backend.content_id(&bytes).to_hex();
-    backend.write(FileType::Lock, &name, &bytes)?;
+    backend.write_new(FileType::Lock, &name, &bytes)?;
     Ok(name)
 }
 
@@ -173,6 +204,16 @@ impl std::fmt::Debug for LockGuard {
 /// Take a lock. Fails at once, naming the holder, when a live conflicting
 /// lock exists.
 pub fn acquire(backend: Arc<dyn Backend>, exclusive: bool, purpose: &str) -> Result<LockGuard> {
+    acquire_refreshing(backend, exclusive, purpose, REFRESH_EVERY)
+}
+
+/// [`acquire`], renewing the lock every `refresh_every` (tests use a short one).
+pub fn acquire_refreshing(
+    backend: Arc<dyn Backend>,
+    exclusive: bool,
+    purpose: &str,
+    refresh_every: Duration,
+) -> Result<LockGuard> {
     let pid = std::process::id();
     let now = now_rfc3339();
     let info = LockInfo {
@@ -201,7 +242,7 @@ pub fn acquire(backend: Arc<dyn Backend>, exclusive: bool, purpose: &str) -> Res
         let (backend, name, refresher) = (backend.clone(), name.clone(), refresher.clone());
         std::thread::Builder::new()
             .name("pgkeep-lock".into())
-            .spawn(move || refresh_loop(backend, name, refresher, info))
+            .spawn(move || refresh_loop(backend, name, refresher, info, refresh_every))
             .map_err(|e| RepoError::WriterFailed(format!("cannot start lock refresher: {e}")))?
     };
     Ok(LockGuard {
@@ -226,7 +267,7 @@ fn check_conflicts(backend: &dyn Backend, own: &str, exclusive: bool) -> Result<
             }
             Err(e) => return Err(e),
         };
-        if is_stale(&other, now) {
+        if is_stale_on(backend, &f.name, &other, now) {
             tracing::warn!(lock = %f.name, holder = %other.describe(), "removing stale lock");
             backend.remove(FileType::Lock, &f.name)?;
             continue;
@@ -251,8 +292,10 @@ fn refresh_loop(
     name: Arc<Mutex<String>>,
     r: Arc<Refresher>,
     mut info: LockInfo,
+    refresh_every: Duration,
 ) {
     let mut stop = r.stop.lock().unwrap_or_else(|e| e.into_inner());
+    let mut next = refresh_every;
     loop {
         // Drop may have asked us to stop before we first waited; its
         // notification is then gone, so look at the flag before every wait.
@@ -261,7 +304,7 @@ fn refresh_loop(
         }
         let (guard, timeout) = r
             .wake
-            .wait_timeout(stop, REFRESH_EVERY)
+            .wait_timeout(stop, next)
             .unwrap_or_else(|e| e.into_inner());
         stop = guard;
         if *stop {
@@ -279,8 +322,12 @@ fn refresh_loop(
                 if let Err(e) = backend.remove(FileType::Lock, &old) {
                     tracing::warn!(error = %e, "cannot remove old lock file");
                 }
+                next = refresh_every;
             }
-            Err(e) => tracing::warn!(error = %e, "cannot refresh repository lock"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot refresh repository lock");
+                next = refresh_every.min(REFRESH_RETRY);
+            }
         }
     }
 }
@@ -339,7 +386,7 @@ pub fn unlock(backend: &dyn Backend, all: bool) -> Result<Vec<String>> {
     let mut removed = Vec::new();
     for f in backend.list(FileType::Lock)? {
         let desc = match read_lock(backend, &f.name) {
-            Ok(info) if all || is_stale(&info, now) => info.describe(),
+            Ok(info) if all || is_stale_on(backend, &f.name, &info, now) => info.describe(),
             Ok(_) => continue,
             Err(e) if all => format!("unreadable lock ({e})"),
             Err(_) => continue,

@@ -16,7 +16,9 @@ pub mod error;
 pub use crate::manifest::id;
 pub mod index;
 mod keyring;
+pub mod location;
 pub mod lock;
+pub mod object;
 pub mod pack;
 pub mod prune;
 pub mod reader;
@@ -31,6 +33,7 @@ pub use config::{ChunkerParams, CompressionParams, RepoConfig};
 pub use error::{RepoError, Result};
 pub use id::Id;
 pub use index::MasterIndex;
+pub use location::RepoLocation;
 pub use reader::{ChunkReader, StreamReader};
 pub use snapshot::{Snapshot, Timestamp};
 pub use writer::{BackupSession, StreamSummary};
@@ -67,7 +70,7 @@ impl Repository {
         config.validate()?;
         let local = Arc::new(LocalBackend::create(path)?);
         let bytes = envelope::seal_value(Kind::Config, &config);
-        local.write(FileType::Config, "config", &bytes)?;
+        local.write_new(FileType::Config, "config", &bytes)?;
         Ok(Repository {
             backend: local.clone(),
             local: Some(local),
@@ -80,6 +83,52 @@ impl Repository {
     /// environment gives (see [`crypto::PasswordSource`]).
     pub fn open(path: &Path) -> Result<Repository> {
         Repository::open_with(path, &crypto::PasswordSource::default())
+    }
+
+    /// Create a repository at `location`: a local directory (as
+    /// [`Repository::init`]) or a prefix of an object store bucket, which
+    /// must hold no object yet. Store settings and credentials come from
+    /// the environment ([`object`]).
+    pub fn init_at(location: &RepoLocation, config: RepoConfig) -> Result<Repository> {
+        Self::init_at_with(location, config, &object::RemoteOptions::default())
+    }
+
+    /// [`Repository::init_at`] with store settings beyond the environment.
+    pub fn init_at_with(
+        location: &RepoLocation,
+        config: RepoConfig,
+        opts: &object::RemoteOptions,
+    ) -> Result<Repository> {
+        if let RepoLocation::Local(path) = location {
+            return Self::init(path, config);
+        }
+        config.validate()?;
+        let backend = Arc::new(object::ObjectBackend::create(location, opts)?);
+        let bytes = envelope::seal_value(Kind::Config, &config);
+        // Create-only: of two racing inits, one fails here.
+        backend
+            .write_new(FileType::Config, "config", &bytes)
+            .map_err(|e| match e {
+                RepoError::ObjectExists { .. } => RepoError::AlreadyExists(location.to_string().into()),
+                e => e,
+            })?;
+        Ok(Repository {
+            backend,
+            local: None,
+            config,
+            unlocked: None,
+        })
+    }
+
+    /// Open the repository at `location` (see [`Repository::init_at`]); an
+    /// encrypted one with the secret the environment gives.
+    pub fn open_at(location: &RepoLocation) -> Result<Repository> {
+        Self::open_at_with(location, &object::RemoteOptions::default())
+    }
+
+    /// [`Repository::open_at`] with store settings beyond the environment.
+    pub fn open_at_with(location: &RepoLocation, opts: &object::RemoteOptions) -> Result<Repository> {
+        Self::open_located(location, opts, &crypto::PasswordSource::default())
     }
 
     pub fn config(&self) -> &RepoConfig {

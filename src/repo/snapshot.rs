@@ -36,10 +36,12 @@ impl Snapshot {
 }
 
 /// Write a manifest durably; its name is the BLAKE3 of its bytes.
+/// Create-only: a manifest is never overwritten (the same name holds the
+/// same bytes, which counts as written).
 pub fn save(backend: &dyn Backend, snap: &Snapshot) -> Result<Id> {
     let bytes = snap.encode();
     let id = backend.content_id(&bytes);
-    backend.write(FileType::Snapshot, &id.to_hex(), &bytes)?;
+    backend.write_new(FileType::Snapshot, &id.to_hex(), &bytes)?;
     Ok(id)
 }
 

@@ -41,8 +41,10 @@ pub enum AdminTokenError {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Repository directory (created by `pgkeep init`).
-    pub repository: PathBuf,
+    /// Repository (created by `pgkeep init`): a directory, or
+    /// `s3://bucket/prefix`, `az://container/prefix`, `gs://bucket/prefix`
+    /// with credentials from the store's environment variables.
+    pub repository: crate::repo::RepoLocation,
     /// HTTP listen address, e.g. "127.0.0.1:8432".
     #[serde(default = "default_listen")]
     pub listen: String,
@@ -194,8 +196,9 @@ pub struct ScheduleConfig {
 #[serde(deny_unknown_fields)]
 pub struct CopyTarget {
     pub name: String,
-    /// Created beforehand with `pgkeep init` (`--encrypt` advised).
-    pub repository: PathBuf,
+    /// Created beforehand with `pgkeep init` (`--encrypt` advised): a
+    /// directory or an object store location, as `repository`.
+    pub repository: crate::repo::RepoLocation,
     /// Its password (first line of the file, or the command's output).
     #[serde(default)]
     pub password_file: Option<PathBuf>,
@@ -345,14 +348,10 @@ impl Config {
             };
             config.password_file.iter_mut().for_each(relative);
             for t in &mut config.copy_to {
-                relative(&mut t.repository);
+                t.repository = t.repository.clone().relative_to(dir);
                 t.password_file.iter_mut().for_each(relative);
             }
-        }
-        if config.repository.is_relative() {
-            if let Some(dir) = path.parent() {
-                config.repository = dir.join(&config.repository);
-            }
+            config.repository = config.repository.relative_to(dir);
         }
         Ok(config)
     }
@@ -495,6 +494,23 @@ format = "slack"
         assert_eq!(c.schedules[0].retention.keep_last, Some(3));
         assert_eq!(c.schedules[0].dump.tables, vec!["orders".to_string()]);
         assert!(c.catch_up);
+    }
+
+    #[test]
+    fn the_repository_may_be_an_object_store_location() {
+        let c = Config::parse(&GOOD.replace("\"/tmp/repo\"", "\"s3://backups/pgkeep/prod\""), "t.toml").unwrap();
+        assert_eq!(c.repository.to_string(), "s3://backups/pgkeep/prod");
+        assert!(c.repository.is_remote());
+        let e = Config::parse(&GOOD.replace("\"/tmp/repo\"", "\"s4://backups\""), "t.toml").unwrap_err();
+        assert!(e.to_string().contains("unknown scheme s4://"), "{e}");
+        // Config::load resolves a relative directory against the file's; a
+        // remote location stays as it is.
+        let dir = tempfile::tempdir().unwrap();
+        for (repo, want) in [("rel/repo", dir.path().join("rel/repo").display().to_string()), ("az://c/p", "az://c/p".to_string())] {
+            let file = dir.path().join("pgkeep.toml");
+            std::fs::write(&file, GOOD.replace("/tmp/repo", repo)).unwrap();
+            assert_eq!(Config::load(&file).unwrap().repository.to_string(), want);
+        }
     }
 
     #[test]

@@ -108,19 +108,29 @@ pub async fn check(svc: &Service) -> (bool, Vec<Check>) {
     }
     // A name of its own per probe: two concurrent /health calls (or two
     // services on one repository) never remove each other's file.
-    let probe = svc
-        .config
-        .repository
-        .join("tmp")
-        .join(format!("health-{}-{}", svc.instance, hex::encode(rand::random::<[u8; 8]>())));
-    let writable = crate::repo::backend::private_create_new()
-        .open(&probe)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, b"pgkeep health probe"))
-        .and_then(|_| std::fs::remove_file(&probe));
+    let probe_name = format!("health-{}-{}", svc.instance, hex::encode(rand::random::<[u8; 8]>()));
+    let writable = match svc.config.repository.local_path() {
+        Some(root) => {
+            let probe = root.join("tmp").join(&probe_name);
+            crate::repo::backend::private_create_new()
+                .open(&probe)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, b"pgkeep health probe"))
+                .and_then(|_| std::fs::remove_file(&probe))
+                .map_err(|e| format!("{}: {e}", probe.display()))
+        }
+        // On object storage: an object under jobs/ whose name no job
+        // listing takes (job names are dates), written and removed.
+        None => {
+            let b = svc.repo.backend();
+            b.write(crate::repo::FileType::Job, &probe_name, b"pgkeep health probe")
+                .and_then(|()| b.remove(crate::repo::FileType::Job, &probe_name))
+                .map_err(|e| e.to_string())
+        }
+    };
     checks.push(Check {
         name: "repository writable".into(),
         ok: writable.is_ok(),
-        detail: writable.err().map(|e| format!("{}: {e}", probe.display())).unwrap_or_else(|| "ok".into()),
+        detail: writable.err().unwrap_or_else(|| "ok".into()),
     });
     checks.push(Check {
         name: "snapshots readable".into(),
@@ -131,15 +141,18 @@ pub async fn check(svc: &Service) -> (bool, Vec<Check>) {
             format!("{} unreadable (run `pgkeep check`): {}", svc.unreadable_snapshots.len(), svc.unreadable_snapshots.join("; "))
         },
     });
-    let free = free_disk(&svc.config.repository);
-    checks.push(Check {
-        name: "free disk".into(),
-        ok: free.is_some_and(|f| f >= svc.config.min_free_disk),
-        detail: match free {
-            Some(f) => format!("{f} bytes free, at least {} required", svc.config.min_free_disk),
-            None => "cannot read the file system's free space".into(),
-        },
-    });
+    // A bucket has no free space to run out of.
+    if let Some(root) = svc.config.repository.local_path() {
+        let free = free_disk(root);
+        checks.push(Check {
+            name: "free disk".into(),
+            ok: free.is_some_and(|f| f >= svc.config.min_free_disk),
+            detail: match free {
+                Some(f) => format!("{f} bytes free, at least {} required", svc.config.min_free_disk),
+                None => "cannot read the file system's free space".into(),
+            },
+        });
+    }
     let stale = stale_tenants(svc, svc.now());
     checks.push(Check {
         name: "backups current".into(),

@@ -103,9 +103,13 @@ fn job_metrics(out: &mut String, jobs: &[&JobRecord]) {
 fn repository_metrics(out: &mut String, svc: &Service) {
     header(out, "pgkeep_snapshots", "gauge", "Snapshots in the repository.");
     let _ = writeln!(out, "pgkeep_snapshots {}", svc.snapshot_count());
-    header(out, "pgkeep_repository_size_bytes", "gauge", "Bytes of the repository's files on disk.");
-    let _ = writeln!(out, "pgkeep_repository_size_bytes {}", repository_size(&svc.config.repository));
-    if let Some(free) = super::health::free_disk(&svc.config.repository) {
+    // On object storage neither is reported: the size would cost a listing
+    // of every pack per scrape, and a bucket has no free space to run out of.
+    if let Some(root) = svc.config.repository.local_path() {
+        header(out, "pgkeep_repository_size_bytes", "gauge", "Bytes of the repository's files on disk.");
+        let _ = writeln!(out, "pgkeep_repository_size_bytes {}", repository_size(root));
+    }
+    if let Some(free) = svc.config.repository.local_path().and_then(super::health::free_disk) {
         header(out, "pgkeep_free_disk_bytes", "gauge", "Free bytes in the repository's file system.");
         let _ = writeln!(out, "pgkeep_free_disk_bytes {free}");
     }

@@ -187,9 +187,9 @@ impl Service {
             key_file: None,
             env_prefix: None,
         };
-        let repo = Repository::open_with(&config.repository, &secret)
+        let repo = Repository::open_located(&config.repository, &Default::default(), &secret)
             .and_then(|r| if config.require_encryption { r.require_encryption().map(|_| r) } else { Ok(r) })
-            .map_err(|source| ServiceError::Repo { path: config.repository.display().to_string(), source })?;
+            .map_err(|source| ServiceError::Repo { path: config.repository.to_string(), source })?;
         let instance = format!("{}-{}-{}", crate::repo::lock::hostname(), std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
         let now = clock.now();
         let (jobs, unreadable) = JobStore::open(&repo, &instance, now)?;
@@ -200,7 +200,7 @@ impl Service {
         // rest are served (`pgkeep check` says more about the damage).
         let (readable, unreadable) = repo
             .snapshots_lenient()
-            .map_err(|source| ServiceError::Repo { path: config.repository.display().to_string(), source })?;
+            .map_err(|source| ServiceError::Repo { path: config.repository.to_string(), source })?;
         for e in &unreadable {
             tracing::error!(error = %e, "skipping an unreadable snapshot; run `pgkeep check`");
         }
@@ -702,7 +702,7 @@ impl Service {
         let (repo, now) = (self.repo.clone(), self.now());
         let tz = schedule::parse_zone(&self.config.timezone).unwrap_or(chrono_tz::UTC);
         tokio::task::spawn_blocking(move || -> Result<Done, Failure> {
-            let dest = Repository::open_with(&target.repository, &target.secret())
+            let dest = Repository::open_located(&target.repository, &Default::default(), &target.secret())
                 .map_err(|e| Failure::new(format!("copy_to {}: {e}", target.name)))?;
             let report = crate::engine::copy_snapshots::copy_snapshots(&repo, &dest, &ids)
                 .map_err(|e| Failure::new(format!("copy_to {}: {e}", target.name)))?;
@@ -963,7 +963,7 @@ impl Service {
                 });
             }
         }
-        if let Some(free) = health::free_disk(&self.config.repository) {
+        if let Some(free) = self.config.repository.local_path().and_then(health::free_disk) {
             let key = "low-disk".to_string();
             if free < self.config.min_free_disk {
                 if lock(&self.alerted).insert(key) {

@@ -352,6 +352,27 @@ impl Backend for SealedBackend {
         self.inner.write(ft, name, &sealed)
     }
 
+    fn write_new(&self, ft: FileType, name: &str, data: &[u8]) -> Result<()> {
+        if !Self::sealed(ft) {
+            return self.inner.write_new(ft, name, data);
+        }
+        let place = self.place(ft, name);
+        match self.inner.write_new(ft, name, &self.sealer.seal(&place, data)) {
+            // Sealing draws a new nonce each time, so a retry whose first
+            // answer was lost finds other bytes: the same plaintext under
+            // the name is still this write.
+            Err(RepoError::ObjectExists { object }) => match self.read(ft, name) {
+                Ok(existing) if existing == data => Ok(()),
+                _ => Err(RepoError::ObjectExists { object }),
+            },
+            r => r,
+        }
+    }
+
+    fn lease_locks(&self) -> bool {
+        self.inner.lease_locks()
+    }
+
     fn remove(&self, ft: FileType, name: &str) -> Result<()> {
         self.packs.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
         self.edges.lock().unwrap_or_else(|p| p.into_inner()).retain(|e| e.name != name);
