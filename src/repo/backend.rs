@@ -38,7 +38,8 @@ impl FileType {
         FileType::Key,
     ];
 
-    fn dir(self) -> &'static str {
+    /// The folder files of this type live in ("" for the config, at the top).
+    pub fn dir(self) -> &'static str {
         match self {
             FileType::Config => "",
             FileType::Pack => "data",

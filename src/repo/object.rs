@@ -479,11 +479,7 @@ impl Backend for ObjectBackend {
         match ft {
             FileType::Config => "config".into(),
             FileType::Pack => format!("data/{}/{name}", name.get(..2).unwrap_or("00")),
-            FileType::Index => format!("index/{name}"),
-            FileType::Snapshot => format!("snapshots/{name}"),
-            FileType::Lock => format!("locks/{name}"),
-            FileType::Job => format!("jobs/{name}"),
-            FileType::Key => format!("keys/{name}"),
+            _ => format!("{}/{name}", ft.dir()),
         }
     }
 
@@ -495,15 +491,7 @@ impl Backend for ObjectBackend {
                 Err(e) => Err(e),
             };
         }
-        let dir = match ft {
-            FileType::Pack => "data",
-            FileType::Index => "index",
-            FileType::Snapshot => "snapshots",
-            FileType::Lock => "locks",
-            FileType::Job => "jobs",
-            FileType::Key => "keys",
-            FileType::Config => unreachable!(),
-        };
+        let dir = ft.dir();
         let store = self.store.clone();
         let prefix = ObjPath::from_iter(self.prefix.iter().map(String::as_str).chain([dir]));
         // The stream pages through every result (continuation tokens).
