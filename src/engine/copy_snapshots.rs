@@ -94,7 +94,11 @@ fn copy_chunks(
     mapped: &mut HashMap<Id, Id>,
     report: &mut CopyReport,
 ) -> Result<Vec<Id>, RepoError> {
-    let todo: Vec<Id> = chunks.iter().filter(|c| !mapped.contains_key(c)).copied().collect::<HashSet<_>>().into_iter().collect();
+    // In stream order, each once: chunks written together sit together in
+    // the source's packs, so reading them in this order reads packs mostly
+    // front to back.
+    let mut seen = HashSet::new();
+    let todo: Vec<Id> = chunks.iter().filter(|c| !mapped.contains_key(c) && seen.insert(**c)).copied().collect();
     if !todo.is_empty() {
         let reader = source.chunk_reader();
         let data = todo.iter().map(|c| reader.read_chunk(c, needed_by));
