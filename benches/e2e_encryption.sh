@@ -5,8 +5,9 @@
 # COPY work is not counted) and wall time.
 #
 #   backup:  pgkeep backup -j 2 into a fresh repository, plain vs
-#            `init --encrypt` (XChaCha20-Poly1305 sealing, keyed BLAKE3 ids,
-#            seeded chunker); which goes first alternates every round
+#            `init --encrypt` with each cipher (AES-256-GCM, the default, and
+#            XChaCha20-Poly1305; keyed BLAKE3 ids, seeded chunker); the
+#            order rotates every round
 #   verify:  pgkeep verify --read-data -j 1 of each
 #
 # Targets (issue "Backups that leave the machine"): encrypted / plain CPU
@@ -40,8 +41,10 @@ declare -A W C
 one_round() { # kind
     local kind=$1 repo=$WORK/repo-$1 w c
     rm -rf "$repo"
-    if [[ $kind == enc ]]; then
-        "$PGKEEP_BIN" init --repo "$repo" --encrypt --password-file "$PW" >/dev/null
+    if [[ $kind == aes ]]; then
+        "$PGKEEP_BIN" init --repo "$repo" --encrypt --cipher aes-256-gcm --password-file "$PW" >/dev/null
+    elif [[ $kind == xchacha ]]; then
+        "$PGKEEP_BIN" init --repo "$repo" --encrypt --cipher xchacha20-poly1305 --password-file "$PW" >/dev/null
     else
         "$PGKEEP_BIN" init --repo "$repo" >/dev/null
     fi
@@ -62,27 +65,34 @@ one_round() { # kind
 
 for ((r = 1; r <= RUNS; r++)); do
     log "round $r"
-    if ((r % 2)); then one_round plain; one_round enc; else one_round enc; one_round plain; fi
+    case $((r % 3)) in
+        1) one_round plain; one_round aes; one_round xchacha ;;
+        2) one_round aes; one_round xchacha; one_round plain ;;
+        0) one_round xchacha; one_round plain; one_round aes ;;
+    esac
 done
 
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 {
     echo "e2e_encryption: PostgreSQL $PG_VERSION, $(nproc) cores, scale $SCALE, wide $WIDE_ROWS rows, medians of $RUNS"
     po=$(med "${C[oplain]}")
-    eo=$(med "${C[oenc]}")
-    printf 'opening (snapshots): CPU plain %.2f s, encrypted %.2f s (Argon2id of the password, once per command)\n' "$po" "$eo"
+    for enc in aes xchacha; do
+    eo=$(med "${C[o$enc]}")
+    cipher=$([[ $enc == aes ]] && echo "aes-256-gcm" || echo "xchacha20-poly1305")
+    printf '%s: opening (snapshots): CPU plain %.2f s, encrypted %.2f s (Argon2id of the password, once per command)\n' "$cipher" "$po" "$eo"
     for op in b v; do
         name=$([[ $op == b ]] && echo "backup -j2" || echo "verify --read-data")
         pc=$(med "${C[${op}plain]}")
-        ec=$(med "${C[${op}enc]}")
+        ec=$(med "${C[${op}$enc]}")
         pw=$(med "${W[${op}plain]}")
-        ew=$(med "${W[${op}enc]}")
+        ew=$(med "${W[${op}$enc]}")
         ratio=$(awk -v a="$ec" -v b="$pc" 'BEGIN{printf "%.3f", (b > 0) ? a / b : 0}')
         # The data path alone: both without their opening cost.
         data=$(awk -v a="$ec" -v b="$pc" -v x="$eo" -v y="$po" 'BEGIN{printf "%.3f", (b - y > 0) ? (a - x) / (b - y) : 0}')
         status=$(awk -v r="$data" 'BEGIN{print (r <= 1.10) ? "ok" : "MISSED"}')
-        printf '%-20s CPU plain %6.2f s, encrypted %6.2f s: %sx with opening, %sx data path (target <= 1.10: %s); wall %6.2f s vs %6.2f s\n' \
-            "$name" "$pc" "$ec" "$ratio" "$data" "$status" "$pw" "$ew"
+        printf '%s: %-20s CPU plain %6.2f s, encrypted %6.2f s: %sx with opening, %sx data path (target <= 1.10: %s); wall %6.2f s vs %6.2f s\n' \
+            "$cipher" "$name" "$pc" "$ec" "$ratio" "$data" "$status" "$pw" "$ew"
+    done
     done
 } | tee "$WORK/summary.txt"
 awk 'BEGIN{print "{\"summary\": ["} {gsub(/"/, "\\\""); printf "%s\"%s\"", (NR > 1 ? ",\n" : ""), $0} END{print "\n]}"}' "$WORK/summary.txt" >"$OUT"

@@ -89,9 +89,18 @@ async fn encrypted_round_trip_hides_the_data_and_keys_the_ids() {
     assert!(!want.is_empty());
 
     // Equal data: the same chunk ids unencrypted, different ones in two
-    // encrypted repositories (keyed ids, seeded chunker).
-    let enc2 = Repository::init_encrypted(&dir.path().join("enc2"), config(), &secret(&pw), FAST).unwrap();
+    // encrypted repositories (keyed ids, seeded chunker). The second one
+    // uses the other cipher, and round-trips too.
+    assert_eq!(enc.config().encryption, "aes-256-gcm", "the default cipher");
+    let mut xchacha = config();
+    xchacha.encryption = "xchacha20-poly1305".into();
+    let enc2 = Repository::init_encrypted(&dir.path().join("enc2"), xchacha, &secret(&pw), FAST).unwrap();
     let id2 = backup_db(&enc2, &db).await;
+    let reopened2 = Repository::open_with(&dir.path().join("enc2"), &pw).unwrap();
+    assert_eq!(reopened2.config().encryption, "xchacha20-poly1305");
+    let target2 = cluster.fresh_database("enc_dst2").await.unwrap();
+    restore::restore(&reopened2, &id2, &conn(cluster, &target2), None, &RestoreOptions::default(), &Silent).await.unwrap();
+    assert_eq!(want, table_hashes(&client(cluster, &target2).await, Some("public")).await);
     let chunks = |r: &Repository, id: &Id| -> Vec<Id> {
         r.load_snapshot(id).unwrap().tables.iter().flat_map(|t| t.parts.iter().flat_map(|p| p.chunks.clone())).collect()
     };
@@ -220,9 +229,20 @@ fn key_files_are_added_changed_and_removed_without_touching_data() {
     let (a, b, c) = (file("a", "alpha"), file("b", "bravo"), file("c", "charlie"));
     let kdf = ["--kdf-memory-mib", "1", "--kdf-iterations", "1"];
     let out = pgkeep_ok(&[&["init", "--repo", &root_s, "--encrypt", "--password-file", &a][..], &kdf[..]].concat());
-    assert!(out.contains("created encrypted repository"), "{out}");
+    assert!(out.contains("created encrypted (aes-256-gcm) repository"), "{out}");
     let err = pgkeep_fails(&["init", "--repo", dir.path().join("r2").to_str().unwrap(), "--encrypt"]);
     assert!(err.contains("needs a password"), "{err}");
+    let r3 = dir.path().join("r3");
+    let out = pgkeep_ok(&[&["init", "--repo", r3.to_str().unwrap(), "--encrypt", "--cipher", "xchacha20-poly1305", "--password-file", &a][..], &kdf[..]].concat());
+    assert!(out.contains("created encrypted (xchacha20-poly1305) repository"), "{out}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pgkeep"))
+        .args(["init", "--repo", dir.path().join("r4").to_str().unwrap(), "--encrypt", "--cipher", "rot13", "--password-file", &a])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a usage error: {err}");
+    assert!(err.contains("unknown cipher \"rot13\"; one of: aes-256-gcm, xchacha20-poly1305"), "{err}");
+    assert!(!dir.path().join("r4").exists());
 
     let data_before: Vec<_> = tree_state(&root).into_iter().filter(|(p, _)| !p.starts_with("keys")).collect();
     pgkeep_ok(&[&["key", "add", "--repo", &root_s, "--password-file", &a, "--new-password-file", &b][..], &kdf[..]].concat());

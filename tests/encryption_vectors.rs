@@ -1,6 +1,7 @@
-//! Test vectors of the encrypted format (format-spec/encryption.md), in
-//! format-spec/vectors/encrypted/: a small encrypted repository, its
-//! password, and what it must decode to.
+//! Test vectors of the encrypted format (format-spec/encryption.md), one
+//! set per cipher: format-spec/vectors/encrypted/ (XChaCha20-Poly1305) and
+//! format-spec/vectors/encrypted-aes-256-gcm/: a small encrypted
+//! repository, its password, and what it must decode to.
 //!
 //! * `PGKEEP_REGENERATE_VECTORS=1 cargo test --test encryption_vectors`
 //!   writes them anew with the library. Sealing draws random nonces and
@@ -9,7 +10,7 @@
 //! * Every run reads them twice: with the library (open, check, read the
 //!   streams back) and with a second reader written from the text of
 //!   format-spec/ alone (`mod indep`: only primitive crates — BLAKE3,
-//!   Argon2, XChaCha20-Poly1305, zstd, a MessagePack decoder — no pgkeep
+//!   Argon2, XChaCha20-Poly1305, AES-256-GCM, zstd, a MessagePack decoder — no pgkeep
 //!   code), which derives the keys from the password, opens every sealed
 //!   file, proves every name and chunk id, and rebuilds the streams.
 
@@ -19,14 +20,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use pgkeep::repo::check::{self, CheckOptions};
-use pgkeep::repo::crypto::{KdfParams, PasswordSource, Secret};
+use pgkeep::repo::crypto::{Cipher, KdfParams, PasswordSource, Secret};
 use pgkeep::repo::{RepoError, Repository};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "pgkeep test vectors";
 
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("format-spec/vectors/encrypted")
+/// The vector sets: each cipher's folder.
+const SETS: [(Cipher, &str); 2] = [(Cipher::XChaCha20Poly1305, "encrypted"), (Cipher::Aes256Gcm, "encrypted-aes-256-gcm")];
+
+fn dir(set: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("format-spec/vectors").join(set)
 }
 
 fn streams() -> Vec<(&'static str, Vec<u8>)> {
@@ -37,13 +41,15 @@ fn streams() -> Vec<(&'static str, Vec<u8>)> {
         .collect()
 }
 
-fn regenerate() {
-    let out = dir();
+fn regenerate(cipher: Cipher, set: &str) {
+    let out = dir(set);
     let _ = std::fs::remove_dir_all(&out);
     let tmp = common::fast_tempdir();
     let root = tmp.path().join("repo");
     let kdf = KdfParams { memory_kib: 64, iterations: 1, lanes: 1 };
-    let repo = Repository::init_encrypted(&root, common::tiny_config(), &Secret::password(PASSWORD.into()), kdf).unwrap();
+    let mut config = common::tiny_config();
+    config.encryption = cipher.name().into();
+    let repo = Repository::init_encrypted(&root, config, &Secret::password(PASSWORD.into()), kdf).unwrap();
     let data = streams();
     let named: Vec<(&str, &[u8])> = data.iter().map(|(n, b)| (*n, b.as_slice())).collect();
     let (snapshot, sums) = common::put(&repo, "encrypted vectors", &named);
@@ -68,6 +74,7 @@ fn regenerate() {
         })
         .collect();
     let v = json!({
+        "cipher": cipher.name(),
         "password": PASSWORD,
         "argon2": { "memory_kib": kdf.memory_kib, "iterations": kdf.iterations, "lanes": kdf.lanes },
         "repository": "repo",
@@ -77,20 +84,20 @@ fn regenerate() {
     std::fs::write(out.join("encrypted.json"), serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
 }
 
-fn vectors() -> Value {
+fn vectors(set: &str) -> Value {
     if std::env::var_os("PGKEEP_REGENERATE_VECTORS").is_some() {
         static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(regenerate);
+        ONCE.call_once(|| SETS.iter().for_each(|(c, s)| regenerate(*c, s)));
     }
-    serde_json::from_slice(&std::fs::read(dir().join("encrypted.json")).unwrap()).unwrap()
+    serde_json::from_slice(&std::fs::read(dir(set).join("encrypted.json")).unwrap()).unwrap()
 }
 
 /// A writable copy (opening takes a lock, written through tmp/).
-fn copy() -> (tempfile::TempDir, PathBuf) {
+fn copy(set: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = common::fast_tempdir();
     let root = tmp.path().join("repo");
     std::fs::create_dir_all(&root).unwrap();
-    common::copy_tree(&dir().join("repo"), &root);
+    common::copy_tree(&dir(set).join("repo"), &root);
     for d in ["locks", "tmp", "keys", "index", "snapshots"] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
@@ -105,12 +112,20 @@ fn password_source(dir: &Path, text: &str) -> PasswordSource {
 
 #[test]
 fn the_library_opens_checks_and_reads_the_encrypted_vectors() {
-    let v = vectors();
-    let (tmp, root) = copy();
+    for (cipher, set) in SETS {
+        library_reads(cipher, set);
+    }
+}
+
+fn library_reads(cipher: Cipher, set: &str) {
+    let v = vectors(set);
+    assert_eq!(v["cipher"], cipher.name());
+    let (tmp, root) = copy(set);
     let wrong = Repository::open_with(&root, &password_source(tmp.path(), "not it")).err().unwrap();
     assert!(matches!(wrong, RepoError::WrongPassword { .. }), "{wrong}");
     let repo = Repository::open_with(&root, &password_source(tmp.path(), PASSWORD)).unwrap();
     assert!(repo.is_encrypted());
+    assert_eq!(repo.config().encryption, cipher.name());
     let report = check::check(&repo, &CheckOptions { read_data: true, threads: 2 }).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     let id: pgkeep::repo::Id = v["snapshot"].as_str().unwrap().parse().unwrap();
@@ -120,15 +135,21 @@ fn the_library_opens_checks_and_reads_the_encrypted_vectors() {
         let t = snap.tables.iter().find(|t| t.name == s["stream"].as_str().unwrap()).unwrap();
         let chunks: Vec<String> = t.parts[0].chunks.iter().map(|c| c.to_hex()).collect();
         assert_eq!(json!(chunks), s["chunks"]);
-        let plain = std::fs::read(dir().join(s["plaintext"].as_str().unwrap())).unwrap();
+        let plain = std::fs::read(dir(set).join(s["plaintext"].as_str().unwrap())).unwrap();
         assert_eq!(common::read_chunks(&ir, &t.parts[0].chunks, "vector").unwrap(), plain);
     }
 }
 
 #[test]
 fn an_independent_reader_decrypts_the_encrypted_vectors() {
-    let v = vectors();
-    let root = dir().join("repo");
+    for (_, set) in SETS {
+        independent_reader(set);
+    }
+}
+
+fn independent_reader(set: &str) {
+    let v = vectors(set);
+    let root = dir(set).join("repo");
     let master = indep::master_key(&root, v["password"].as_str().unwrap()).expect("a key file opens with the password");
     assert!(indep::master_key(&root, "wrong").is_err());
     let keys = indep::Keys::derive(&master);
@@ -168,7 +189,7 @@ fn an_independent_reader_decrypts_the_encrypted_vectors() {
             hex::decode_to_slice(c.as_str().unwrap(), &mut id).unwrap();
             rebuilt.extend_from_slice(&chunks[&id]);
         }
-        assert_eq!(rebuilt, std::fs::read(dir().join(s["plaintext"].as_str().unwrap())).unwrap());
+        assert_eq!(rebuilt, std::fs::read(dir(set).join(s["plaintext"].as_str().unwrap())).unwrap());
     }
 
     // One flipped bit anywhere in a sealed file, or the file under another
@@ -285,12 +306,55 @@ mod indep {
         Err("no key file opens with this password".into())
     }
 
+    /// One segment's AEAD, chosen by the header's cipher byte.
+    enum Segments {
+        XChaCha(XChaCha20Poly1305),
+        Aes(ring::aead::LessSafeKey),
+    }
+
+    impl Segments {
+        fn open(&self, prefix: &[u8], i: u64, last: bool, aad: &[u8], seg: &mut Vec<u8>, tag: &[u8]) -> bool {
+            match self {
+                Segments::XChaCha(c) => {
+                    let mut nonce = [0u8; 24];
+                    nonce[..16].copy_from_slice(prefix);
+                    nonce[16..23].copy_from_slice(&i.to_le_bytes()[..7]);
+                    nonce[23] = last as u8;
+                    c.decrypt_in_place_detached(XNonce::from_slice(&nonce), aad, seg, Tag::from_slice(tag)).is_ok()
+                }
+                Segments::Aes(k) => {
+                    let mut nonce = [0u8; 12];
+                    nonce[4..11].copy_from_slice(&i.to_le_bytes()[..7]);
+                    nonce[11] = last as u8;
+                    let mut buf = std::mem::take(seg);
+                    buf.extend_from_slice(tag);
+                    let n = ring::aead::Nonce::assume_unique_for_key(nonce);
+                    let ok = k.open_in_place(n, ring::aead::Aad::from(aad), &mut buf).map(|p| p.len()).ok();
+                    if let Some(len) = ok {
+                        buf.truncate(len);
+                    }
+                    *seg = buf;
+                    ok.is_some()
+                }
+            }
+        }
+    }
+
     /// encryption.md "Sealed files".
     pub fn open_sealed(keys: &Keys, place: &str, b: &[u8]) -> Result<Vec<u8>, String> {
         if b.len() < 40 || &b[..6] != b"PGKSEA" || b[6] != 1 {
             return Err("not a sealed file".into());
         }
-        let cipher = XChaCha20Poly1305::new((&keys.file).into());
+        let cipher = match b[7] {
+            0 => Segments::XChaCha(XChaCha20Poly1305::new((&keys.file).into())),
+            1 => {
+                let mut material = keys.file.to_vec();
+                material.extend_from_slice(&b[8..24]);
+                let sub = blake3::derive_key("pgkeep 2026-12 aes-256-gcm file key", &material);
+                Segments::Aes(ring::aead::LessSafeKey::new(ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &sub).unwrap()))
+            }
+            c => return Err(format!("cipher {c}")),
+        };
         let mut aad = b[..24].to_vec();
         aad.extend_from_slice(place.as_bytes());
         let mut out = Vec::new();
@@ -302,14 +366,10 @@ mod indep {
                 return Err("cut short".into());
             }
             let last = rest.len() <= 65536 + 16;
-            let mut nonce = [0u8; 24];
-            nonce[..16].copy_from_slice(&b[8..24]);
-            nonce[16..23].copy_from_slice(&i.to_le_bytes()[..7]);
-            nonce[23] = last as u8;
             let mut seg = rest[..n - 16].to_vec();
-            cipher
-                .decrypt_in_place_detached(XNonce::from_slice(&nonce), &aad, &mut seg, Tag::from_slice(&rest[n - 16..n]))
-                .map_err(|_| format!("segment {i} does not authenticate"))?;
+            if !cipher.open(&b[8..24], i, last, &aad, &mut seg, &rest[n - 16..n]) {
+                return Err(format!("segment {i} does not authenticate"));
+            }
             out.extend_from_slice(&seg);
             rest = &rest[n..];
             i += 1;

@@ -290,17 +290,18 @@ fn every_file_has_its_listed_hash_and_name() {
             {
                 continue;
             }
-            if rel.starts_with("encrypted/") {
-                // Listed in encrypted/encrypted.json and checked by
+            if rel.starts_with("encrypted/") || rel.starts_with("encrypted-aes-256-gcm/") {
+                // Listed in <set>/encrypted.json and checked by
                 // tests/encryption_vectors.rs; counted in the size below.
                 continue;
             }
             assert!(listed.contains(&rel), "{rel} is not listed in vectors.json");
         }
     }
+    // 100 KB until the second cipher's encrypted set (7 KB) came in.
     assert!(
-        total < 100 * 1024,
-        "vectors take {total} bytes; keep them under 100 KB"
+        total < 112 * 1024,
+        "vectors take {total} bytes; keep them under 112 KB"
     );
 }
 

@@ -552,11 +552,18 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         out.push(("key_file", "seed-password".into(), envelope::seal_value(Kind::Key, &pw)));
         let raw = KeyFile::create(&master, &Secret::RawKey(RawKey::from_bytes(targets::FUZZ_RAW_KEY)), cheap, &repo).unwrap();
         out.push(("key_file", "seed-raw-key".into(), envelope::seal_value(Kind::Key, &raw)));
-        let sealer = Sealer::new(&master.derive());
-        out.push(("sealed_file", "seed-empty".into(), sealer.seal(targets::FUZZ_PLACE, b"")));
-        out.push(("sealed_file", "seed-snapshot".into(), sealer.seal(targets::FUZZ_PLACE, &envelope::seal_value(Kind::Snapshot, &sample_snapshot()))));
-        let big: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
-        out.push(("sealed_file", "seed-two-segments".into(), sealer.seal(targets::FUZZ_PLACE, &big)));
+        for cipher in pgkeep::repo::crypto::Cipher::ALL {
+            // The XChaCha20-Poly1305 seeds keep their first names.
+            let tag = match cipher {
+                pgkeep::repo::crypto::Cipher::XChaCha20Poly1305 => String::new(),
+                c => format!("{c}-"),
+            };
+            let sealer = Sealer::new(&master.derive(), cipher);
+            out.push(("sealed_file", format!("seed-{tag}empty"), sealer.seal(targets::FUZZ_PLACE, b"")));
+            out.push(("sealed_file", format!("seed-{tag}snapshot"), sealer.seal(targets::FUZZ_PLACE, &envelope::seal_value(Kind::Snapshot, &sample_snapshot()))));
+            let big: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+            out.push(("sealed_file", format!("seed-{tag}two-segments"), sealer.seal(targets::FUZZ_PLACE, &big)));
+        }
     }
     // copy_values: one valid value of every type the target picks from,
     // taken from what the server sends (see tests/export.rs).

@@ -88,21 +88,24 @@ pub fn key_file(data: &[u8]) -> bool {
     true
 }
 
-/// A sealed file under FUZZ_MASTER's file key, as FUZZ_PLACE: opening it
-/// either fails or gives a plaintext that seals (with a new prefix) and
-/// opens back to itself.
+/// A sealed file under FUZZ_MASTER's file key, as FUZZ_PLACE, tried with
+/// each cipher: opening it either fails or gives a plaintext that seals
+/// (with a new prefix) and opens back to itself; no file opens under both.
 pub fn sealed_file(data: &[u8]) -> bool {
-    use pgkeep::repo::crypto::{MasterKey, Sealer};
-    let sealer = Sealer::new(&MasterKey::from_bytes(FUZZ_MASTER).derive());
-    match sealer.open(FUZZ_PLACE, data) {
-        Ok(plain) => {
+    use pgkeep::repo::crypto::{Cipher, MasterKey, Sealer};
+    let keys = MasterKey::from_bytes(FUZZ_MASTER).derive();
+    let mut opened = 0;
+    for cipher in Cipher::ALL {
+        let sealer = Sealer::new(&keys, cipher);
+        if let Ok(plain) = sealer.open(FUZZ_PLACE, data) {
             let again = sealer.seal(FUZZ_PLACE, &plain);
             assert_eq!(sealer.open(FUZZ_PLACE, &again).expect("a fresh seal opens"), plain);
             assert!(sealer.open("snapshots/elsewhere", data).is_err(), "bound to its place");
-            true
+            opened += 1;
         }
-        Err(_) => false,
     }
+    assert!(opened <= 1, "a file opens under one cipher only");
+    opened == 1
 }
 
 // ---------------------------------------------------------------- envelope

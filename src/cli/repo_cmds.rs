@@ -13,7 +13,7 @@ use crate::repo::prune::{self, PruneOptions};
 use crate::repo::{ChunkerParams, CompressionParams, Id, RepoConfig, Repository, Snapshot};
 
 pub fn init(args: InitArgs) -> Result<i32> {
-    let InitArgs { repo, compression_level, chunk_avg_kib, pack_size_mib, encrypt, kdf } = args;
+    let InitArgs { repo, compression_level, chunk_avg_kib, pack_size_mib, encrypt, cipher, kdf } = args;
     let avg = chunk_avg_kib.saturating_mul(1024);
     let chunker = ChunkerParams {
         min_size: avg / 4,
@@ -25,8 +25,9 @@ pub fn init(args: InitArgs) -> Result<i32> {
         level: compression_level,
         ..CompressionParams::default()
     };
-    let config = RepoConfig::new(chunker, compression, (pack_size_mib as u64) << 20)?;
+    let mut config = RepoConfig::new(chunker, compression, (pack_size_mib as u64) << 20)?;
     let r = if encrypt {
+        config.encryption = cipher.unwrap_or_default().name().into();
         let Some(secret) = repo.secret.source().secret()? else {
             bail!("--encrypt needs a password: give --password-file FILE, --password-command CMD or --key-file FILE (or PGKEEP_PASSWORD_FILE / PGKEEP_PASSWORD)");
         };
@@ -36,7 +37,7 @@ pub fn init(args: InitArgs) -> Result<i32> {
     };
     println!(
         "created {}repository {} at {}",
-        if encrypt { "encrypted " } else { "" },
+        if encrypt { format!("encrypted ({}) ", r.config().encryption) } else { String::new() },
         r.config().id.short(),
         repo.repo
     );

@@ -39,9 +39,9 @@ pub struct RepoConfig {
     pub compression: CompressionParams,
     /// Packs are closed once they reach this many bytes.
     pub pack_size: u64,
-    /// "none", or "xchacha20-poly1305": every file but this one and the
-    /// key files is sealed, and content ids are keyed
-    /// (format-spec/encryption.md).
+    /// "none", or a cipher ("aes-256-gcm", "xchacha20-poly1305"): every
+    /// file but this one and the key files is sealed, and content ids are
+    /// keyed (format-spec/encryption.md).
     pub encryption: String,
 }
 
@@ -116,7 +116,7 @@ impl RepoConfig {
         if self.hash != "blake3" {
             return Err(unsupported(format!("hash {:?}", self.hash)));
         }
-        if self.encryption != "none" && self.encryption != super::crypto::ENCRYPTION {
+        if self.encryption != "none" && super::crypto::Cipher::from_name(&self.encryption).is_none() {
             return Err(unsupported(format!("encryption {:?}", self.encryption)));
         }
         Ok(())

@@ -42,7 +42,10 @@ impl Repository {
         kdf: KdfParams,
         opts: &RemoteOptions,
     ) -> Result<Repository> {
-        config.encryption = crypto::ENCRYPTION.into();
+        // A config that names no cipher gets the default one.
+        if config.encryption == "none" {
+            config.encryption = crypto::Cipher::default().name().into();
+        }
         config.validate()?;
         let (backend, local): (Arc<dyn Backend>, Option<Arc<LocalBackend>>) = match location {
             RepoLocation::Local(path) => {
@@ -99,7 +102,9 @@ impl Repository {
         master: MasterKey,
         key_file: String,
     ) -> Repository {
-        let sealed = SealedBackend::new(inner, Arc::new(master.derive()));
+        // validate_for_reading accepted the name, so it is a known cipher.
+        let cipher = crypto::Cipher::from_name(&config.encryption).unwrap_or_default();
+        let sealed = SealedBackend::new(inner, Arc::new(master.derive()), cipher);
         Repository {
             backend: Arc::new(sealed),
             local,

@@ -2,21 +2,22 @@
 //! authenticates every file it stores but the config and the key files
 //! (format-spec/encryption.md, "Sealed files").
 //!
-//! A file is a 24-byte header (magic, version, a random 16-byte nonce
+//! A file is a 24-byte header (magic, version, cipher, a random 16-byte
 //! prefix) and its plaintext in segments of [`SEGMENT`] bytes, each sealed
-//! with XChaCha20-Poly1305 under a nonce made of the prefix, the segment's
-//! number and a last-segment flag (the STREAM construction), with the
-//! header and the file's place in the repository as associated data. So a
+//! under a key of the file's own (derived from the repository's file key
+//! and the prefix) with a nonce made of the segment's number and a
+//! last-segment flag (the STREAM construction), with the header and the
+//! file's place in the repository as associated data. So a
 //! file cannot be cut short, reordered, or moved to another name, and a
 //! chunk can be read from the middle of a pack without reading the rest.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, CHACHA20_POLY1305};
+use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_256_GCM, CHACHA20_POLY1305};
 use zeroize::Zeroize;
 
-use super::RepoKeys;
+use super::{Cipher, RepoKeys};
 use crate::repo::backend::{Backend, FileInfo, FileType};
 use crate::repo::error::{RepoError, Result};
 use crate::repo::id::Id;
@@ -27,6 +28,8 @@ const TAG: usize = 16;
 const MAGIC: &[u8; 6] = b"PGKSEA";
 const VERSION: u8 = 1;
 const HEADER: usize = 24;
+/// BLAKE3 `derive_key` context of an AES-256-GCM file's subkey.
+const AES_FILE_KEY_CONTEXT: &str = "pgkeep 2026-12 aes-256-gcm file key";
 
 /// Encrypts what it writes and authenticates what it reads; the config and
 /// key files pass through as they are (they are read before any key).
@@ -59,8 +62,8 @@ const EDGES: usize = 16;
 const PACK_CACHE: usize = 4096;
 
 impl SealedBackend {
-    pub fn new(inner: Arc<dyn Backend>, keys: Arc<RepoKeys>) -> SealedBackend {
-        let sealer = Sealer::new(&keys);
+    pub fn new(inner: Arc<dyn Backend>, keys: Arc<RepoKeys>, cipher: Cipher) -> SealedBackend {
+        let sealer = Sealer::new(&keys, cipher);
         SealedBackend { inner, keys, sealer, packs: Mutex::new(HashMap::new()), edges: Mutex::new(Vec::new()) }
     }
 
@@ -82,7 +85,7 @@ impl SealedBackend {
         }
         let bytes = self.inner.read_at(ft, name, 0, HEADER)?;
         let mut header = [0u8; HEADER];
-        header.copy_from_slice(check_header(place, &bytes)?);
+        header.copy_from_slice(self.sealer.check_header(place, &bytes)?);
         let total = self.inner.size(ft, name)?;
         if cache {
             let mut packs = self.packs.lock().unwrap_or_else(|p| p.into_inner());
@@ -97,13 +100,21 @@ impl SealedBackend {
 
 /// Sealing and opening whole files under one repository's file key.
 ///
-/// XChaCha20-Poly1305 as its draft standard builds it: HChaCha20 of the key
-/// and the nonce's first 16 bytes (the file's prefix) gives a subkey, used
-/// with ChaCha20-Poly1305 (IETF, 96-bit nonce: four zero bytes and the
-/// nonce's last 8). So one subkey serves a whole file, and ring's
-/// ChaCha20-Poly1305 (assembly; about 3× RustCrypto's here) does the bulk.
+/// Both ciphers seal a file's segments under a subkey of that file with
+/// ring's AEADs (assembly; about 3× RustCrypto's ChaCha20-Poly1305 here):
+///
+/// * XChaCha20-Poly1305 as its draft standard builds it: HChaCha20 of the
+///   key and the nonce's first 16 bytes (the file's prefix) gives a subkey,
+///   used with ChaCha20-Poly1305 (IETF, 96-bit nonce: four zero bytes and
+///   the nonce's last 8).
+/// * AES-256-GCM: the subkey is BLAKE3's `derive_key` of the file key and
+///   the prefix, and the 96-bit nonce the same four zero bytes and eight
+///   of segment number and last flag. A nonce repeats only if two files
+///   draw the same 128-bit prefix, so GCM's limit on random 96-bit nonces
+///   under one key does not apply.
 pub struct Sealer {
     key: [u8; 32],
+    cipher: Cipher,
 }
 
 impl Drop for Sealer {
@@ -142,17 +153,46 @@ impl FileKey {
 }
 
 impl Sealer {
-    pub fn new(keys: &RepoKeys) -> Sealer {
-        Sealer { key: keys.aead }
+    pub fn new(keys: &RepoKeys, cipher: Cipher) -> Sealer {
+        Sealer { key: keys.aead, cipher }
     }
 
     fn file_key(&self, prefix: &[u8]) -> FileKey {
-        use chacha20::cipher::consts::U10;
-        let mut sub: [u8; 32] = chacha20::hchacha::<U10>((&self.key).into(), prefix.into()).into();
-        // A 32-byte key is always valid for ChaCha20-Poly1305.
-        let key = UnboundKey::new(&CHACHA20_POLY1305, &sub).map(LessSafeKey::new);
+        let (mut sub, algorithm) = match self.cipher {
+            Cipher::XChaCha20Poly1305 => {
+                use chacha20::cipher::consts::U10;
+                let sub: [u8; 32] = chacha20::hchacha::<U10>((&self.key).into(), prefix.into()).into();
+                (sub, &CHACHA20_POLY1305)
+            }
+            Cipher::Aes256Gcm => {
+                let mut material = [0u8; 48];
+                material[..32].copy_from_slice(&self.key);
+                material[32..].copy_from_slice(prefix);
+                let sub = blake3::derive_key(AES_FILE_KEY_CONTEXT, &material);
+                material.zeroize();
+                (sub, &AES_256_GCM)
+            }
+        };
+        // A 32-byte key is always valid for both algorithms.
+        let key = UnboundKey::new(algorithm, &sub).map(LessSafeKey::new);
         sub.zeroize();
-        FileKey(key.unwrap_or_else(|_| unreachable!("32-byte ChaCha20-Poly1305 key")))
+        FileKey(key.unwrap_or_else(|_| unreachable!("32-byte AEAD key")))
+    }
+
+    /// A sealed file's header, checked: magic, version, and this
+    /// repository's cipher.
+    fn check_header<'a>(&self, place: &str, sealed: &'a [u8]) -> Result<&'a [u8]> {
+        let header = sealed.get(..HEADER).ok_or_else(|| failed(place, "it is shorter than a sealed file's header"))?;
+        if &header[..6] != MAGIC {
+            return Err(failed(place, "it is not a sealed file (was it written without encryption?)"));
+        }
+        if header[6] != VERSION {
+            return Err(RepoError::UnsupportedVersion { object: place.to_string(), found: header[6] as u32, supported: VERSION as u32 });
+        }
+        if header[7] != self.cipher.header_id() {
+            return Err(failed(place, format!("it is not sealed with the repository's cipher ({})", self.cipher)));
+        }
+        Ok(header)
     }
 
     fn aad(header: &[u8], place: &str) -> Vec<u8> {
@@ -167,6 +207,7 @@ impl Sealer {
         let mut header = [0u8; HEADER];
         header[..6].copy_from_slice(MAGIC);
         header[6] = VERSION;
+        header[7] = self.cipher.header_id();
         header[8..].copy_from_slice(&rand::random::<[u8; 16]>());
         let aad = Self::aad(&header, place);
         let key = self.file_key(&header[8..]);
@@ -188,7 +229,7 @@ impl Sealer {
     /// last one marked last.
     pub fn open(&self, place: &str, sealed: &[u8]) -> Result<Vec<u8>> {
         let len = plain_len(sealed.len() as u64).ok_or_else(|| failed(place, "its length is not that of a sealed file"))?;
-        let header = check_header(place, sealed)?;
+        let header = self.check_header(place, sealed)?;
         let aad = Self::aad(header, place);
         let key = self.file_key(&header[8..]);
         let segments = segments_of(len as usize);
@@ -209,17 +250,6 @@ impl Sealer {
 
 fn failed(place: &str, problem: impl Into<String>) -> RepoError {
     RepoError::Unauthentic { object: place.to_string(), problem: problem.into() }
-}
-
-fn check_header<'a>(place: &str, sealed: &'a [u8]) -> Result<&'a [u8]> {
-    let header = sealed.get(..HEADER).ok_or_else(|| failed(place, "it is shorter than a sealed file's header"))?;
-    if &header[..6] != MAGIC {
-        return Err(failed(place, "it is not a sealed file (was it written without encryption?)"));
-    }
-    if header[6] != VERSION {
-        return Err(RepoError::UnsupportedVersion { object: place.to_string(), found: header[6] as u32, supported: VERSION as u32 });
-    }
-    Ok(header)
 }
 
 /// How many segments a plaintext of `len` bytes takes (an empty one: one).
@@ -401,10 +431,10 @@ mod tests {
     use super::*;
     use crate::repo::crypto::MasterKey;
 
-    fn backend() -> (tempfile_dir::Dir, SealedBackend) {
+    fn backend(cipher: Cipher) -> (tempfile_dir::Dir, SealedBackend) {
         let dir = tempfile_dir::Dir::new();
         let local = crate::repo::backend::LocalBackend::create(&dir.path).unwrap();
-        (dir, SealedBackend::new(Arc::new(local), Arc::new(MasterKey::random().derive())))
+        (dir, SealedBackend::new(Arc::new(local), Arc::new(MasterKey::random().derive()), cipher))
     }
 
     mod tempfile_dir {
@@ -436,7 +466,13 @@ mod tests {
 
     #[test]
     fn round_trip_random_access_and_tampering() {
-        let (_d, b) = backend();
+        for cipher in Cipher::ALL {
+            round_trip_random_access_and_tampering_with(cipher);
+        }
+    }
+
+    fn round_trip_random_access_and_tampering_with(cipher: Cipher) {
+        let (_d, b) = backend(cipher);
         let data: Vec<u8> = (0..3 * SEGMENT + 123).map(|i| (i * 7 % 251) as u8).collect();
         let name = Id::hash(b"p").to_hex();
         b.write(FileType::Pack, &name, &data).unwrap();
@@ -475,14 +511,19 @@ mod tests {
         b.inner.write(FileType::Pack, &other, &raw).unwrap();
         assert!(b.read(FileType::Pack, &other).is_err());
         // Another repository's key: refused.
-        let (_d2, b2) = backend();
+        let (_d2, b2) = backend(cipher);
         b2.inner.write(FileType::Pack, &name, &raw).unwrap();
         assert!(b2.read(FileType::Pack, &name).is_err());
+        // The same key under the other cipher: refused by the header.
+        let other_cipher = Cipher::ALL.into_iter().find(|c| *c != cipher).unwrap();
+        let b3 = SealedBackend::new(b.inner.clone(), b.keys.clone(), other_cipher);
+        let e = b3.read(FileType::Pack, &other).unwrap_err().to_string();
+        assert!(e.contains("cipher"), "{e}");
     }
 
     #[test]
     fn empty_files_and_config_pass_through() {
-        let (_d, b) = backend();
+        let (_d, b) = backend(Cipher::default());
         let name = Id::hash(b"e").to_hex();
         b.write(FileType::Index, &name, b"").unwrap();
         assert_eq!(b.read(FileType::Index, &name).unwrap(), b"");
