@@ -137,6 +137,88 @@ async fn split_table_restores_like_whole_table() {
     assert_same_data("parts", &src, &table_hashes(&client(cluster, &b).await, None).await);
 }
 
+/// A table this restore creates loads in one transaction that truncates
+/// it first and COPYs with FREEZE: every page comes out all-frozen, split
+/// parts one after another in that transaction or from several sessions at
+/// once, with the same rows either way; a damaged part rolls the whole
+/// table back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_tables_load_frozen_and_parts_load_either_way() {
+    use pgkeep::engine::restore::PartsPolicy;
+    let cluster = shared();
+    let source = cluster.fresh_database("br_freeze_src").await.unwrap();
+    let c = client(cluster, &source).await;
+    exec(&c, "CREATE TABLE big (id int PRIMARY KEY, v text); \
+              INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 30000) g; \
+              CREATE TABLE small (id int PRIMARY KEY); INSERT INTO small VALUES (1), (2); \
+              CREATE TABLE ref (id int PRIMARY KEY, big_id int REFERENCES big); INSERT INTO ref SELECT g, g FROM generate_series(1, 100) g;").await;
+    let dir = common::fast_tempdir();
+    let repo = new_repo(dir.path());
+    let (id, snap) = backup(&repo, cluster, &source, BackupOptions { split_bytes: 256 << 10, jobs: 2, ..BackupOptions::default() }).await;
+    let parts = snap.tables.iter().find(|t| t.name == "big").unwrap().parts.len();
+    assert!(parts >= 3, "big should be split, has {parts} parts");
+    let src = table_hashes(&client(cluster, &source).await, None).await;
+    // (frozen pages, all pages) of a table.
+    async fn frozen(c: &tokio_postgres::Client, table: &str) -> (i64, i64) {
+        exec(c, "CREATE EXTENSION IF NOT EXISTS pg_visibility").await;
+        let r = c
+            .query_one(
+                "SELECT (SELECT all_frozen FROM pg_visibility_map_summary($1::text::regclass)),                         pg_relation_size($1::text::regclass) / current_setting('block_size')::int",
+                &[&table],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    }
+    for (name, policy, freeze_min) in [
+        ("one_txn", PartsPolicy::OneTransaction, Some(0)),
+        ("parallel", PartsPolicy::Parallel, Some(0)),
+        ("unfrozen", PartsPolicy::OneTransaction, Some(u64::MAX)),
+    ] {
+        let target = pgcluster::unique_db_name(&format!("br_freeze_{name}"));
+        let opts = RestoreOptions { create: true, jobs: 2, parts: policy, freeze_min_bytes: freeze_min, ..Default::default() };
+        restore_into(&repo, &id, cluster, &target, opts).await.unwrap();
+        let t = client(cluster, &target).await;
+        assert_same_data(name, &src, &table_hashes(&t, None).await);
+        let (all_frozen, pages) = frozen(&t, "public.big").await;
+        assert!(pages > 10, "{name}: {pages} pages");
+        match name {
+            "one_txn" => {
+                assert_eq!(all_frozen, pages, "{name}: every page of a table loaded with FREEZE is all-frozen");
+                assert_eq!(frozen(&t, "public.small").await.0, frozen(&t, "public.small").await.1, "{name}: small");
+            }
+            // Parts loaded by several sessions, or below the threshold: plain loads.
+            _ => assert_eq!(all_frozen, 0, "{name}: not loaded with FREEZE"),
+        }
+        // Constraints built as soon as their tables were in: all valid.
+        let invalid: i64 = t.query_one("SELECT count(*) FROM pg_constraint WHERE NOT convalidated", &[]).await.unwrap().get(0);
+        assert_eq!(invalid, 0, "{name}");
+    }
+
+    // A damaged pack under the one-transaction load: no row of big stays,
+    // not even those of the parts before the damage.
+    let root = dir.path().join("repo");
+    let big = snap.tables.iter().find(|t| t.name == "big").unwrap();
+    let last_chunk = *big.parts.last().unwrap().chunks.last().unwrap();
+    let (pack, offset) = {
+        let index = repo.load_index().unwrap();
+        let loc = index.index.get(&last_chunk).unwrap();
+        (loc.pack, loc.entry.offset)
+    };
+    let rel = common::files_in(&root, "data").into_iter().find(|r| r.to_str().unwrap().ends_with(&pack.to_hex())).unwrap();
+    let path = root.join(rel);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = offset as usize + 8;
+    bytes[at] ^= 0x55;
+    std::fs::write(&path, bytes).unwrap();
+    let target = pgcluster::unique_db_name("br_freeze_damaged");
+    let opts = RestoreOptions { create: true, jobs: 2, parts: PartsPolicy::OneTransaction, freeze_min_bytes: Some(0), ..Default::default() };
+    let err = restore_into(&repo, &id, cluster, &target, opts).await.unwrap_err();
+    assert!(err.to_string().contains("big"), "{err}");
+    let rows: i64 = client(cluster, &target).await.query_one("SELECT count(*) FROM big", &[]).await.unwrap().get(0);
+    assert_eq!(rows, 0, "a table loaded in one transaction keeps none of its parts when one is damaged");
+}
+
 /// Writers move money between accounts and log every move while the
 /// backup runs. Each transaction keeps two invariants: the balances sum to
 /// zero, and each account's balance equals the sum of its ledger lines.

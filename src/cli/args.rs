@@ -255,8 +255,32 @@ pub struct RestoreArgs {
     /// keeps the server's setting.
     #[arg(long, default_value = "256MB")]
     pub maintenance_work_mem: String,
+    /// How the parts of a big table (split at backup) load: `parallel` from
+    /// several sessions at once, `one-transaction` one after another in a
+    /// transaction that truncates the new table and COPYs with FREEZE (no
+    /// WAL with wal_level = minimal), or `auto`: parallel on PostgreSQL 16
+    /// and later unless wal_level is minimal.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub load_parts: LoadParts,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum LoadParts {
+    Auto,
+    Parallel,
+    OneTransaction,
+}
+
+impl From<LoadParts> for crate::engine::restore::PartsPolicy {
+    fn from(p: LoadParts) -> Self {
+        match p {
+            LoadParts::Auto => Self::Auto,
+            LoadParts::Parallel => Self::Parallel,
+            LoadParts::OneTransaction => Self::OneTransaction,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]

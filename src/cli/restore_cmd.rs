@@ -42,6 +42,8 @@ pub fn run(args: RestoreArgs) -> Result<i32> {
         keep_going: args.keep_going,
         maintenance_work_mem: Some(args.maintenance_work_mem.clone()).filter(|m| !m.is_empty()),
         two_step_min_bytes: None,
+        parts: args.load_parts.into(),
+        freeze_min_bytes: None,
     };
     if args.list {
         let snap = repo.load_snapshot(&id)?;

@@ -54,9 +54,14 @@ pub fn copy_out_sql(schema: &str, table: &str, columns: &[String], format: CopyF
 }
 
 /// `COPY ... FROM STDIN` into `qualified_table` (already quoted: a restore
-/// may have renamed its schema).
-pub fn copy_in_sql(qualified_table: &str, columns: &[String], format: CopyFormat) -> String {
-    format!("COPY {qualified_table}{} FROM STDIN {}", column_list(columns), options(format))
+/// may have renamed its schema); with `freeze`, rows are written frozen
+/// (the table must have been created or truncated in the same transaction).
+pub fn copy_in_sql(qualified_table: &str, columns: &[String], format: CopyFormat, freeze: bool) -> String {
+    let mut opts = options(format);
+    if freeze {
+        opts.insert_str(opts.len() - 1, ", FREEZE");
+    }
+    format!("COPY {qualified_table}{} FROM STDIN {opts}", column_list(columns))
 }
 
 /// Counts the rows of a text-format COPY stream: every row ends with a
@@ -129,6 +134,7 @@ mod tests {
             copy_out_sql("s", "t", &cols[..1], CopyFormat::Binary, Some((100, u64::MAX))),
             "COPY (SELECT id FROM ONLY s.t WHERE ctid >= '(100,0)'::pg_catalog.tid) TO STDOUT (FORMAT binary)"
         );
-        assert_eq!(copy_in_sql("x.y", &[], CopyFormat::Binary), "COPY x.y FROM STDIN (FORMAT binary)");
+        assert_eq!(copy_in_sql("x.y", &[], CopyFormat::Binary, false), "COPY x.y FROM STDIN (FORMAT binary)");
+        assert_eq!(copy_in_sql("x.y", &[], CopyFormat::Text, true), "COPY x.y FROM STDIN (FORMAT text, FREEZE)");
     }
 }

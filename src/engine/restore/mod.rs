@@ -3,6 +3,8 @@
 //! post-data section (indexes, constraints, triggers, ...) run by the same
 //! pool in dependency order.
 //!
+//! Data and post-data run as one schedule (`schedule`): a table's indexes
+//! and keys build as soon as its own data is in, while bigger tables load.
 //! Post-data is where restores spend their hours, so it is scheduled: every
 //! index of every table builds at once (an index build takes a SHARE lock,
 //! which other index builds share); primary keys and unique constraints
@@ -20,14 +22,16 @@
 //! (`sql::statements`) or print (`progress`).
 
 pub mod cross_major;
+mod schedule;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+pub use schedule::PartsPolicy;
+
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures::stream::FuturesUnordered;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use tokio_postgres::Client;
 
 use crate::manifest::EntryKind;
@@ -35,7 +39,7 @@ use crate::pg::conn::ResolvedConn;
 use crate::copy::{self, RowCounter};
 use crate::ddl::script_header;
 use crate::progress::Progress;
-use crate::repo::snapshot::{DdlEntry, LargeObjects, Section, TableData, TwoStepMethod, SCHEMA_PLACEHOLDER};
+use crate::repo::snapshot::{DdlEntry, LargeObjects, Section, TableData, SCHEMA_PLACEHOLDER};
 use crate::repo::{Id, IndexedRepository, RepoError, Repository, Snapshot};
 use crate::pg::error::ServerError;
 use crate::pg::sessions::SessionError;
@@ -88,6 +92,13 @@ pub struct RestoreOptions {
     /// Tables with at least this much data build primary keys, unique
     /// constraints and foreign keys in two steps (None: 16 MiB).
     pub two_step_min_bytes: Option<u64>,
+    /// Tables this restore creates with at least this much data load in
+    /// one transaction that truncates them first, with COPY FREEZE (None:
+    /// 4 MiB).
+    pub freeze_min_bytes: Option<u64>,
+    /// How the parts of a table split at backup load (Auto: by the
+    /// target's version and wal_level).
+    pub parts: PartsPolicy,
     /// `maintenance_work_mem` for the restore's sessions (index builds sort
     /// in memory up to this much each), e.g. "256MB"; None keeps the server's.
     pub maintenance_work_mem: Option<String>,
@@ -587,19 +598,6 @@ async fn create_database(m: &ResolvedConn, name: &str, snap: &Snapshot) -> Resul
 /// Tables below this much data build their constraints in one statement.
 const TWO_STEP_MIN_BYTES: u64 = 16 << 20;
 
-/// One step of the post-data schedule.
-struct Step<'a> {
-    entry: &'a DdlEntry,
-    sql: String,
-    /// Index of the step that must finish first (besides entry deps).
-    after: Vec<usize>,
-    /// Tables (entry ids) it locks, and whether strongly.
-    tables: Vec<u32>,
-    exclusive: bool,
-    weight: u64,
-    label: &'static str,
-}
-
 struct Run<'a> {
     plan: &'a Plan<'a>,
     clients: &'a [Client],
@@ -812,23 +810,11 @@ impl Run<'_> {
         let pre: Vec<&DdlEntry> = plan.entries.iter().copied().filter(|e| e.section == Section::PreData).collect();
         self.pre_data(first, &pre).await?;
         self.progress.phase("data");
-        let forced = self.forced_row_security();
-        for t in &forced {
+        for (_, t) in self.forced_row_security() {
             self.exec(first, format!("TABLE {t} (row security off for the load)"), &format!("ALTER TABLE {t} NO FORCE ROW LEVEL SECURITY;")).await?;
         }
-        let mut moved = self.data().await?;
-        if let Some(lo) = plan.large_objects() {
-            self.progress.phase("large objects");
-            moved.2 += self.large_objects(first, lo).await?;
-        }
-        for t in &forced {
-            self.exec(first, format!("TABLE {t} (row security back on)"), &format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY;")).await?;
-        }
-        for e in plan.entries.iter().filter(|e| e.section == Section::Data) {
-            self.run_entry(first, e, plan.describe(e), &self.entry_sql(e)).await?;
-        }
-        self.progress.phase("post-data");
-        self.post_data().await?;
+        let tables = self.tables_to_load();
+        let moved = self.data_and_post_data(&tables).await?;
         if plan.single {
             first.batch_execute("COMMIT").await.map_err(stmt_err("COMMIT".into()))?;
         }
@@ -1001,7 +987,10 @@ impl Run<'_> {
     /// `row_security = off` would fail, so the force is lifted for the
     /// load and set again before post-data (in the single transaction of
     /// an in-place restore, or on tables this restore just created).
-    fn forced_row_security(&self) -> Vec<String> {
+    /// Tables whose owner is subject to their row security (FORCE), each
+    /// with its entry id and its name as the restore writes it: that is
+    /// turned off for the load and back on after it.
+    fn forced_row_security(&self) -> Vec<(Option<u32>, String)> {
         let plan = self.plan;
         let by_id: HashMap<u32, &DdlEntry> = plan.entries.iter().map(|e| (e.id, *e)).collect();
         let mut out = Vec::new();
@@ -1020,7 +1009,7 @@ impl Run<'_> {
                 .iter()
                 .any(|n| sql.lines().any(|l| l == format!("ALTER TABLE {n} FORCE ROW LEVEL SECURITY;")));
             if forced {
-                out.push(q);
+                out.push((t.ddl_entry, q));
             }
         }
         out
@@ -1070,12 +1059,11 @@ impl Run<'_> {
         )))
     }
 
-    async fn data(&self) -> Result<(u64, u64, u64), RestoreError> {
+    /// The tables whose data this restore loads. Into an older major: the
+    /// data of a table that was left out is not restored, and says so.
+    fn tables_to_load(&self) -> Vec<&TableData> {
         let plan = self.plan;
-        // Into an older major: the data of a table that was left out is
-        // not restored, and says so.
-        let tables: Vec<&TableData> = plan
-            .tables
+        plan.tables
             .iter()
             .copied()
             .filter(|t| match t.ddl_entry.filter(|id| self.is_left_out(*id)) {
@@ -1089,55 +1077,7 @@ impl Run<'_> {
                 }
                 None => true,
             })
-            .collect();
-        let mut jobs: Vec<(&TableData, usize)> =
-            tables.iter().flat_map(|t| (0..t.parts.len()).map(move |i| (*t, i))).collect();
-        jobs.sort_by(|a, b| b.0.parts[b.1].raw_bytes.cmp(&a.0.parts[a.1].raw_bytes));
-        self.progress.plan(jobs.len() as u64, jobs.iter().map(|(t, i)| t.parts[*i].raw_bytes).sum());
-        // Sessions loading the same table contend for its extension lock,
-        // so a free session takes the largest part of a table no other
-        // session is loading, if there is one.
-        let queue = Mutex::new((jobs, HashMap::<usize, usize>::new()));
-        let take = || {
-            let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
-            let (jobs, active) = &mut *q;
-            let pick = jobs
-                .iter()
-                .position(|(t, _)| !active.contains_key(&(*t as *const TableData as usize)))
-                .or(if jobs.is_empty() { None } else { Some(0) })?;
-            let (t, i) = jobs.remove(pick);
-            *active.entry(t as *const TableData as usize).or_insert(0) += 1;
-            Some((t, i))
-        };
-        let release = |t: &TableData| {
-            let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
-            let key = t as *const TableData as usize;
-            if let Some(n) = q.1.get_mut(&key) {
-                *n -= 1;
-                if *n == 0 {
-                    q.1.remove(&key);
-                }
-            }
-        };
-        let totals = Mutex::new((0u64, 0u64));
-        let workers = self.clients.iter().map(|client| async {
-            loop {
-                let Some((t, i)) = take() else { return Ok::<(), RestoreError>(()) };
-                let outcome = self.copy_part(client, t, i).await;
-                release(t);
-                match outcome {
-                    Ok(rows) => {
-                        let mut tot = totals.lock().unwrap_or_else(|p| p.into_inner());
-                        tot.0 += rows;
-                        tot.1 += t.parts[i].raw_bytes;
-                    }
-                    Err(e) => self.failed(e)?,
-                }
-            }
-        });
-        futures::future::try_join_all(workers).await?;
-        let (rows, bytes) = *totals.lock().unwrap_or_else(|p| p.into_inner());
-        Ok((tables.len() as u64, rows, bytes))
+            .collect()
     }
 
     /// Write the large objects' contents (created, with their owners and
@@ -1212,7 +1152,7 @@ impl Run<'_> {
     /// decompressed on a thread of their own. The server's row count must
     /// equal the manifest's, and a part whose data is damaged is aborted
     /// (its rows are never committed).
-    async fn copy_part(&self, client: &Client, t: &TableData, i: usize) -> Result<u64, RestoreError> {
+    async fn copy_part(&self, client: &Client, t: &TableData, i: usize, freeze: bool) -> Result<u64, RestoreError> {
         let plan = self.plan;
         let part = &t.parts[i];
         let label = if t.parts.len() > 1 { format!(" part {i}") } else { String::new() };
@@ -1225,7 +1165,7 @@ impl Run<'_> {
             error: e.into(),
         };
         let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
-        let sql = copy::copy_in_sql(&table, &columns, t.format);
+        let sql = copy::copy_in_sql(&table, &columns, t.format, freeze);
         // The table's CHECK constraints, generated columns and partition
         // keys run the owner's code for every row: as the owner, not as the
         // (usually superuser) role restoring.
@@ -1331,143 +1271,5 @@ impl Run<'_> {
         }
         self.progress.stream_done(&table, rows, part.raw_bytes);
         Ok(rows)
-    }
-
-    fn steps(&self) -> Vec<Step<'_>> {
-        let plan = self.plan;
-        let two_step = !plan.single;
-        let post: Vec<&DdlEntry> = plan.entries.iter().copied().filter(|e| e.section == Section::PostData).collect();
-        let kind_of: HashMap<u32, &EntryKind> = plan.snap.ddl.iter().map(|e| (e.id, &e.kind)).collect();
-        let size_of: HashMap<u32, u64> =
-            plan.snap.tables.iter().filter_map(|t| t.ddl_entry.map(|id| (id, t.raw_bytes))).collect();
-        let mut steps: Vec<Step> = Vec::new();
-        let mut last_step: HashMap<u32, usize> = HashMap::new();
-        for e in &post {
-            let tables: Vec<u32> = e.deps.iter().copied().filter(|d| kind_of.get(d) == Some(&&EntryKind::Table)).collect();
-            let weight = tables.iter().map(|t| size_of.get(t).copied().unwrap_or(0)).max().unwrap_or(0);
-            let after: Vec<usize> = e.deps.iter().filter_map(|d| last_step.get(d).copied()).collect();
-            // On a small table the second statement costs more than the
-            // parallelism gains.
-            let split = e
-                .two_step
-                .as_ref()
-                .filter(|t| two_step && weight >= plan.opts.two_step_min_bytes.unwrap_or(TWO_STEP_MIN_BYTES) && t.method != TwoStepMethod::Unknown);
-            match split {
-                Some(ts) => {
-                    let strip = |s: &str| self.mapped(e, statements::strip(s, plan.opts.no_owner, plan.opts.no_acl));
-                    let shared_first = ts.method == TwoStepMethod::UniqueIndex;
-                    steps.push(Step { entry: e, sql: strip(&ts.first), after, tables: tables.clone(), exclusive: !shared_first, weight, label: if shared_first { "unique index" } else { "foreign key (not valid)" } });
-                    let a = steps.len() - 1;
-                    steps.push(Step { entry: e, sql: strip(&ts.second), after: vec![a], tables, exclusive: true, weight, label: if shared_first { "attach constraint" } else { "validate" } });
-                }
-                None => {
-                    let exclusive = e.kind != EntryKind::Index;
-                    let mut sql = self.entry_sql(e);
-                    // Validating a CHECK constraint runs its code on every
-                    // row: as the table's owner. (Index builds, foreign key
-                    // checks and refreshes already run as the owner in
-                    // the server.)
-                    if e.kind == EntryKind::CheckConstraint {
-                        if let Some(r) = self.load_role(Some(e.id)) {
-                            sql = format!("SET ROLE {};\n{sql}RESET ROLE;\n", quote_ident(r));
-                        }
-                    }
-                    steps.push(Step { entry: e, sql, after, tables, exclusive, weight, label: "" });
-                }
-            }
-            last_step.insert(e.id, steps.len() - 1);
-        }
-        steps
-    }
-
-    async fn post_data(&self) -> Result<(), RestoreError> {
-        let plan = self.plan;
-        let steps = self.steps();
-        if steps.is_empty() {
-            return Ok(());
-        }
-        let mut waiting: Vec<usize> = (0..steps.len()).map(|i| steps[i].after.len()).collect();
-        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
-        for (i, s) in steps.iter().enumerate() {
-            for &a in &s.after {
-                dependents[a].push(i);
-            }
-        }
-        let mut ready: BTreeSet<(u8, std::cmp::Reverse<u64>, usize)> = BTreeSet::new();
-        let rank = |s: &Step| -> (u8, std::cmp::Reverse<u64>) {
-            // Long builds first, so the pool is never left with one huge
-            // index at the end; short strong-lock steps as soon as ready.
-            if !s.exclusive { (1, std::cmp::Reverse(s.weight)) } else if s.label == "validate" { (2, std::cmp::Reverse(s.weight)) } else { (0, std::cmp::Reverse(0)) }
-        };
-        for (i, s) in steps.iter().enumerate() {
-            if waiting[i] == 0 {
-                let (a, b) = rank(s);
-                ready.insert((a, b, i));
-            }
-        }
-        let mut free: Vec<usize> = (0..self.clients.len()).rev().collect();
-        // Per table: steps running with a shared lock, or one exclusive.
-        let mut shared: HashMap<u32, usize> = HashMap::new();
-        let mut exclusive: HashSet<u32> = HashSet::new();
-        let mut running = FuturesUnordered::new();
-        let mut done = 0usize;
-        while done < steps.len() {
-            // Start every ready step that can run without waiting on a lock.
-            let mut started = Vec::new();
-            for &(a, b, i) in ready.iter() {
-                if free.is_empty() {
-                    break;
-                }
-                let s = &steps[i];
-                let blocked = s.tables.iter().any(|t| exclusive.contains(t) || (s.exclusive && shared.get(t).copied().unwrap_or(0) > 0));
-                if blocked {
-                    continue;
-                }
-                for t in &s.tables {
-                    if s.exclusive {
-                        exclusive.insert(*t);
-                    } else {
-                        *shared.entry(*t).or_insert(0) += 1;
-                    }
-                }
-                let c = free.pop().unwrap_or(0);
-                started.push((a, b, i));
-                let object = if s.label.is_empty() { plan.describe(s.entry) } else { format!("{} ({})", plan.describe(s.entry), s.label) };
-                let client = &self.clients[c];
-                let sql = s.sql.as_str();
-                running.push(async move {
-                    let t = Instant::now();
-                    let r = self.run_entry(client, s.entry, object.clone(), sql).await;
-                    tracing::debug!(session = c, ms = t.elapsed().as_secs_f64() * 1000.0, "{object}");
-                    (i, c, r)
-                });
-            }
-            for k in started {
-                ready.remove(&k);
-            }
-            let Some((i, c, outcome)) = running.next().await else {
-                // Nothing runs and nothing can start: a dependency loop.
-                return Err(RestoreError::InconsistentDependencies { left: steps.len() - done });
-            };
-            outcome?;
-            done += 1;
-            free.push(c);
-            let s = &steps[i];
-            for t in &s.tables {
-                if s.exclusive {
-                    exclusive.remove(t);
-                } else if let Some(n) = shared.get_mut(t) {
-                    *n -= 1;
-                }
-            }
-            for &d in &dependents[i] {
-                waiting[d] -= 1;
-                if waiting[d] == 0 {
-                    let (a, b) = rank(&steps[d]);
-                    ready.insert((a, b, d));
-                }
-            }
-        }
-        Ok(())
     }
 }
