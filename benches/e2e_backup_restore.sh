@@ -18,6 +18,10 @@
 #                       into /dev/null, two tables at a time (xargs -P2 psql)
 #   restore: pgkeep restore -j 2 --create    (into a new database)
 #            createdb + pg_restore -j 2 -d NEWDB   (from the -Fc dump)
+#            both from round 1's repository and dump, $RUNS rounds under
+#            each of $WAL_LEVELS (the server restarted in between:
+#            wal_level = minimal lets a load into a table created or
+#            truncated in its own transaction skip the WAL)
 #
 # It also records the archive sizes (`du -sb` of the repository, the -Fc
 # file, the -Fd directory) and peak RSS (/usr/bin/time -f %M, or polling
@@ -35,6 +39,7 @@
 #   SCALE=50           pgbench scale factor (50: 5 M pgbench_accounts rows)
 #   WIDE_ROWS=1000000  rows in the wide mixed-type table
 #   RUNS=3             rounds; medians are taken over them
+#   WAL_LEVELS="replica minimal"   server settings the restores run under
 #   PGKEEP_BIN=...     pgkeep binary to test; when unset the script runs
 #                      `cargo build --release` and uses
 #                      ${CARGO_TARGET_DIR:-target}/release/pgkeep
@@ -70,8 +75,22 @@ raw_floor() {
         -c 'COPY {} TO STDOUT (FORMAT binary)' <"$WORK/tables.txt" >/dev/null
 }
 
+# Drop a restored database and flush every write (CHECKPOINT alone leaves
+# dirty pages in the OS cache for the next run to pay for).
 drop_db() {
     psql_q -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c CHECKPOINT
+    sync
+}
+
+# set_wal_level LEVEL: restart the server with it (minimal needs no WAL senders).
+set_wal_level() {
+    local senders=10
+    [[ $1 == minimal ]] && senders=0
+    psql_q -d postgres -c "ALTER SYSTEM SET wal_level = '$1'" -c "ALTER SYSTEM SET max_wal_senders = $senders"
+    (cd "$WORK" && "${AS_SERVER[@]}" "$PGBIN/pg_ctl" -D "$DATA" -l "$SERVER_LOG" -w -t 120 restart -m fast >/dev/null)
+    [[ $(psql_q -At -d postgres -c "SHOW wal_level") == "$1" ]] || die "wal_level did not become $1"
+    psql_q -d postgres -c CHECKPOINT
+    sync
 }
 
 # The source's row counts and index count, for the check after the first restore.
@@ -106,7 +125,10 @@ log "warm-up: one untimed raw COPY pass"
 raw_floor
 
 # Per-run results.
-declare -a T_PGKEEP T_FC T_FD T_RAW T_PGKEEP_R T_PGR
+declare -a T_PGKEEP T_FC T_FD T_RAW
+declare -A T_PGKEEP_R T_PGR
+WAL_LEVELS=${WAL_LEVELS:-replica minimal}
+WL=replica
 declare -a RSS_PGKEEP RSS_PGKEEP_R RSS_FC RSS_FD RSS_PGR
 declare -a SZ_REPO SZ_REPO_FILES SZ_FC SZ_FD RAW_BYTES STORED_BYTES
 SNAPSHOT=
@@ -174,23 +196,23 @@ run_raw_floor() {
 
 run_pgkeep_restore() {
     local r=$1 dir=$2
-    local target="r${r}_pgkeep"
+    local target="r${r}_${WL}_pgkeep"
     measure /dev/null "$PGKEEP_BIN" restore "$SNAPSHOT" --repo "$dir/repo" \
         -d "$(conninfo "$target")" --create -j "$JOBS" 2>"$dir/pgkeep-restore.log" ||
         {
             tail -n 30 "$dir/pgkeep-restore.log" >&2
             die "pgkeep restore failed (round $r)"
         }
-    T_PGKEEP_R+=("$SECS")
+    T_PGKEEP_R[$WL]+="$SECS "
     RSS_PGKEEP_R+=("$RSS_KIB")
-    runlog "pgkeep restore -j$JOBS --create" "peak RSS $((RSS_KIB / 1024)) MiB"
+    runlog "pgkeep restore -j$JOBS --create" "wal_level=$WL, peak RSS $((RSS_KIB / 1024)) MiB"
     if ((r == 1)); then check_restored "$target"; fi
     drop_db "$target"
 }
 
 run_pg_restore() {
     local r=$1 dir=$2
-    local target="r${r}_pg_restore" t0 rss
+    local target="r${r}_${WL}_pg_restore" t0 rss
     t0=$EPOCHREALTIME
     "$PGBIN/createdb" "$target"
     measure /dev/null "$PGBIN/pg_restore" -j "$JOBS" -d "$target" "$dir/bench.dump" 2>"$dir/pg_restore.log" ||
@@ -200,9 +222,9 @@ run_pg_restore() {
         }
     rss=$RSS_KIB
     SECS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.3f", b-a}')
-    T_PGR+=("$SECS")
+    T_PGR[$WL]+="$SECS "
     RSS_PGR+=("$rss")
-    runlog "createdb + pg_restore -j$JOBS" "peak RSS $((rss / 1024)) MiB"
+    runlog "createdb + pg_restore -j$JOBS" "wal_level=$WL, peak RSS $((rss / 1024)) MiB"
     drop_db "$target"
 }
 
@@ -215,19 +237,36 @@ for ((r = 1; r <= RUNS; r++)); do
         run_pg_dump_fc "$r" "$dir"
         run_pg_dump_fd "$r" "$dir"
         run_raw_floor "$r"
-        run_pgkeep_restore "$r" "$dir"
-        run_pg_restore "$r" "$dir"
     else
         log "round $r/$RUNS (reverse order)"
         run_raw_floor "$r"
         run_pg_dump_fd "$r" "$dir"
         run_pg_dump_fc "$r" "$dir"
         run_pgkeep_backup "$r" "$dir"
-        run_pg_restore "$r" "$dir"
-        run_pgkeep_restore "$r" "$dir"
     fi
-    [[ $KEEP == 1 ]] || rm -rf "$dir"
+    # Restores read round 1's repository and dump.
+    if ((r == 1)); then
+        RESTORE_SNAPSHOT=$SNAPSHOT
+    elif [[ $KEEP != 1 ]]; then
+        rm -rf "$dir"
+    fi
 done
+
+SNAPSHOT=$RESTORE_SNAPSHOT
+for WL in $WAL_LEVELS; do
+    log "restores with wal_level = $WL"
+    set_wal_level "$WL"
+    for ((r = 1; r <= RUNS; r++)); do
+        if ((r % 2 == 1)); then
+            run_pgkeep_restore "$r" "$WORK/round1"
+            run_pg_restore "$r" "$WORK/round1"
+        else
+            run_pg_restore "$r" "$WORK/round1"
+            run_pgkeep_restore "$r" "$WORK/round1"
+        fi
+    done
+done
+[[ $KEEP == 1 ]] || rm -rf "$WORK/round1"
 
 # --- summary ------------------------------------------------------------------
 
@@ -245,8 +284,6 @@ M_PGKEEP=$(median "${T_PGKEEP[@]}")
 M_FC=$(median "${T_FC[@]}")
 M_FD=$(median "${T_FD[@]}")
 M_RAW=$(median "${T_RAW[@]}")
-M_PGKEEP_R=$(median "${T_PGKEEP_R[@]}")
-M_PGR=$(median "${T_PGR[@]}")
 M_SZ_REPO=$(median "${SZ_REPO[@]}")
 M_SZ_REPO_FILES=$(median "${SZ_REPO_FILES[@]}")
 M_SZ_FC=$(median "${SZ_FC[@]}")
@@ -257,7 +294,16 @@ MAX_RSS_R=$(printf '%s\n' "${RSS_PGKEEP_R[@]}" | sort -n | tail -n 1)
 R_RAW=$(div "$M_PGKEEP" "$M_RAW")
 R_FC=$(div "$M_FC" "$M_PGKEEP")
 R_FD=$(div "$M_FD" "$M_PGKEEP")
-R_REST=$(div "$M_PGR" "$M_PGKEEP_R")
+# Per wal_level: medians and the restore ratio.
+declare -A M_PGKEEP_R M_PGR R_REST V_REST
+for wl in $WAL_LEVELS; do
+    # shellcheck disable=SC2086
+    M_PGKEEP_R[$wl]=$(median ${T_PGKEEP_R[$wl]})
+    # shellcheck disable=SC2086
+    M_PGR[$wl]=$(median ${T_PGR[$wl]})
+    R_REST[$wl]=$(div "${M_PGR[$wl]}" "${M_PGKEEP_R[$wl]}")
+    V_REST[$wl]=$(verdict "${R_REST[$wl]}" ">=" 1.5)
+done
 R_SIZE=$(div "$M_SZ_REPO" "$M_SZ_FC")
 RSS_B_MIB=$(mib "$MAX_RSS_B")
 RSS_R_MIB=$(mib "$MAX_RSS_R")
@@ -267,8 +313,7 @@ rss_note=""
 V_RAW=$(verdict "$R_RAW" "<=" 1.2)
 V_FC=$(verdict "$R_FC" ">=" 3.3)
 V_FD=$(verdict "$R_FD" ">=" 2.4)
-V_REST=$(verdict "$R_REST" ">=" 1.5)
-V_SIZE=$(verdict "$R_SIZE" "<=" 0.9)
+V_SIZE=$(verdict "$R_SIZE" "<=" 0.85)
 V_RSS_B=$(verdict "$RSS_B_MIB" "<=" 256)
 V_RSS_R=$(verdict "$RSS_R_MIB" "<=" 256)
 
@@ -280,16 +325,20 @@ V_RSS_R=$(verdict "$RSS_R_MIB" "<=" 256)
     printf '  %-28s %8.2f  (%s)\n' "pg_dump -Fc" "$M_FC" "${T_FC[*]}"
     printf '  %-28s %8.2f  (%s)\n' "pg_dump -Fd -j2" "$M_FD" "${T_FD[*]}"
     printf '  %-28s %8.2f  (%s)\n' "raw COPY binary floor" "$M_RAW" "${T_RAW[*]}"
-    printf '  %-28s %8.2f  (%s)\n' "pgkeep restore -j2 --create" "$M_PGKEEP_R" "${T_PGKEEP_R[*]}"
-    printf '  %-28s %8.2f  (%s)\n' "createdb + pg_restore -j2" "$M_PGR" "${T_PGR[*]}"
+    for wl in $WAL_LEVELS; do
+        printf '  %-28s %8.2f  (%s)\n' "pgkeep restore -j2 ($wl)" "${M_PGKEEP_R[$wl]}" "${T_PGKEEP_R[$wl]% }"
+        printf '  %-28s %8.2f  (%s)\n' "pg_restore -j2 ($wl)" "${M_PGR[$wl]}" "${T_PGR[$wl]% }"
+    done
     printf '\nsizes (bytes): pgkeep repository %s (du -sb; files alone %s), pg_dump -Fc %s, pg_dump -Fd %s; pgkeep raw table data %s\n' \
         "$M_SZ_REPO" "$M_SZ_REPO_FILES" "$M_SZ_FC" "$M_SZ_FD" "${RAW_BYTES[0]:-?}"
     printf '\n  %-40s %10s  %-8s %s\n' "measure" "value" "target" "verdict"
     printf '  %-40s %9sx  %-8s %s\n' "pgkeep backup / raw COPY floor" "$R_RAW" "<= 1.2" "$V_RAW"
     printf '  %-40s %9sx  %-8s %s\n' "pg_dump -Fc / pgkeep backup" "$R_FC" ">= 3.3" "$V_FC"
     printf '  %-40s %9sx  %-8s %s\n' "pg_dump -Fd -j2 / pgkeep backup" "$R_FD" ">= 2.4" "$V_FD"
-    printf '  %-40s %9sx  %-8s %s\n' "pg_restore -j2 / pgkeep restore" "$R_REST" ">= 1.5" "$V_REST"
-    printf '  %-40s %10s  %-8s %s\n' "pgkeep repository / pg_dump -Fc size" "$R_SIZE" "<= 0.9" "$V_SIZE"
+    for wl in $WAL_LEVELS; do
+        printf '  %-40s %9sx  %-8s %s\n' "pg_restore -j2 / pgkeep restore ($wl)" "${R_REST[$wl]}" ">= 1.5" "${V_REST[$wl]}"
+    done
+    printf '  %-40s %10s  %-8s %s\n' "pgkeep repository / pg_dump -Fc size" "$R_SIZE" "<= 0.85" "$V_SIZE"
     printf '  %-40s %10s  %-8s %s\n' "pgkeep backup peak RSS MiB$rss_note" "$RSS_B_MIB" "<= 256" "$V_RSS_B"
     printf '  %-40s %10s  %-8s %s\n' "pgkeep restore peak RSS MiB$rss_note" "$RSS_R_MIB" "<= 256" "$V_RSS_R"
     printf '\n(peak RSS MiB, max over runs: pg_dump -Fc %s, pg_dump -Fd -j2 %s, pg_restore -j2 %s)\n' \
@@ -313,16 +362,21 @@ cat >"$OUT" <<EOF
     "pg_dump_fc": $(json_array "${T_FC[@]}"),
     "pg_dump_fd_j2": $(json_array "${T_FD[@]}"),
     "raw_copy_floor": $(json_array "${T_RAW[@]}"),
-    "pgkeep_restore": $(json_array "${T_PGKEEP_R[@]}"),
-    "pg_restore_j2": $(json_array "${T_PGR[@]}")
+    "restore": {$(for wl in $WAL_LEVELS; do
+        # shellcheck disable=SC2086
+        printf '%s"%s": {"pgkeep_restore": %s, "pg_restore_j2": %s}' "${sep:-}" "$wl" "$(json_array ${T_PGKEEP_R[$wl]})" "$(json_array ${T_PGR[$wl]})"
+        sep=", "
+    done)}
   },
   "median_seconds": {
     "pgkeep_backup": $M_PGKEEP,
     "pg_dump_fc": $M_FC,
     "pg_dump_fd_j2": $M_FD,
     "raw_copy_floor": $M_RAW,
-    "pgkeep_restore": $M_PGKEEP_R,
-    "pg_restore_j2": $M_PGR
+    "restore": {$(for wl in $WAL_LEVELS; do
+        printf '%s"%s": {"pgkeep_restore": %s, "pg_restore_j2": %s}' "${sep2:-}" "$wl" "${M_PGKEEP_R[$wl]}" "${M_PGR[$wl]}"
+        sep2=", "
+    done)}
   },
   "bytes": {
     "pgkeep_repository": $(json_array "${SZ_REPO[@]}"),
@@ -343,8 +397,10 @@ cat >"$OUT" <<EOF
     "pgkeep_backup_vs_raw_floor": {"value": $R_RAW, "target": "<= 1.2", "verdict": "$V_RAW"},
     "pg_dump_fc_vs_pgkeep_backup": {"value": $R_FC, "target": ">= 3.3", "verdict": "$V_FC"},
     "pg_dump_fd_j2_vs_pgkeep_backup": {"value": $R_FD, "target": ">= 2.4", "verdict": "$V_FD"},
-    "pg_restore_j2_vs_pgkeep_restore": {"value": $R_REST, "target": ">= 1.5", "verdict": "$V_REST"},
-    "pgkeep_repo_vs_pg_dump_fc_size": {"value": $R_SIZE, "target": "<= 0.9", "verdict": "$V_SIZE"},
+$(for wl in $WAL_LEVELS; do
+        printf '    "pg_restore_j2_vs_pgkeep_restore_%s": {"value": %s, "target": ">= 1.5", "verdict": "%s"},\n' "$wl" "${R_REST[$wl]}" "${V_REST[$wl]}"
+    done)
+    "pgkeep_repo_vs_pg_dump_fc_size": {"value": $R_SIZE, "target": "<= 0.85", "verdict": "$V_SIZE"},
     "pgkeep_backup_peak_rss_mib": {"value": $RSS_B_MIB, "target": "<= 256", "verdict": "$V_RSS_B"},
     "pgkeep_restore_peak_rss_mib": {"value": $RSS_R_MIB, "target": "<= 256", "verdict": "$V_RSS_R"}
   }
