@@ -56,15 +56,15 @@ pub enum PartsPolicy {
 impl PartsPolicy {
     /// Whether a split table's parts load in parallel on a server of
     /// `major` with `wal_level`. With `minimal`, one transaction skips the
-    /// WAL of the whole load, which no parallelism makes up for; otherwise
-    /// several sessions extending one table contend for its extension lock,
-    /// which PostgreSQL 16 made cheap (benches/e2e_backup_restore.sh
-    /// measures both; README "Restore speed").
-    pub fn parallel(self, major: u32, wal_level: &str) -> bool {
+    /// WAL of the whole load; otherwise one transaction only freezes, and
+    /// a big table loaded by one session is the restore's critical path
+    /// (benches/e2e_one_table.sh measures both ways on each major; README
+    /// "Speed").
+    pub fn parallel(self, _major: u32, wal_level: &str) -> bool {
         match self {
             PartsPolicy::Parallel => true,
             PartsPolicy::OneTransaction => false,
-            PartsPolicy::Auto => wal_level != "minimal" && major >= 16,
+            PartsPolicy::Auto => wal_level != "minimal",
         }
     }
 }
