@@ -222,8 +222,9 @@ async fn run(
     progress.phase("reading the catalog");
     let read = catalog::ReadOptions { sequence_values: opts.sequence_values, large_objects: opts.large_objects };
     let cat = catalog::read_catalog_with(&sessions.refs(), &opts.scope, &read).await?;
-    let rendered = ddl::render(&cat, &RenderOptions::default())?;
-    let mut entries = rendered.entries.clone();
+    // The entries are moved out, not copied: at tens of thousands of
+    // tables their text is the backup's biggest allocation.
+    let ddl::Rendered { mut entries, warnings: render_warnings, search_path, .. } = ddl::render(&cat, &RenderOptions::default())?;
     if cat.relative_schema.is_some() {
         attach_schema_templates(&cat, &mut entries)?;
     }
@@ -242,6 +243,10 @@ async fn run(
     } else {
         plan_tables(leader, &cat, &entries, &no_data, opts, source.server_version_num).await?
     };
+    // The catalog model is not needed past planning; what is, is kept.
+    let large_object_oids: Vec<u32> = cat.large_objects.iter().map(|l| l.meta.oid).collect();
+    let relative_schema = cat.relative_schema.clone();
+    drop(cat);
     let mut queue: Vec<Job> = Vec::new();
     for (ti, t) in tables.iter().enumerate() {
         let n = t.parts.len() as u64;
@@ -283,12 +288,11 @@ async fn run(
         let _ = tokio::task::spawn_blocking(move || session.abort()).await;
         return Err(DumpError::Incomplete { copied: copied_count, planned });
     }
-    let blobs = if cat.large_objects.is_empty() || opts.schema_only {
+    let blobs = if large_object_oids.is_empty() || opts.schema_only {
         None
     } else {
         progress.phase("copying large objects");
-        let oids: Vec<u32> = cat.large_objects.iter().map(|l| l.meta.oid).collect();
-        match copy_large_objects(leader, &session, &oids).await {
+        match copy_large_objects(leader, &session, &large_object_oids).await {
             Ok(b) => Some(b),
             Err(e) => {
                 let _ = tokio::task::spawn_blocking(move || session.abort()).await;
@@ -321,11 +325,11 @@ async fn run(
     snap.tags = opts.tags.clone();
     snap.label = opts.label.clone();
     snap.ddl = entries;
-    snap.relative_schema = cat.relative_schema.clone();
-    snap.search_path = rendered.search_path.clone();
+    snap.search_path = search_path;
+    snap.relative_schema = relative_schema.clone();
     snap.qualified_names = true;
-    snap.warnings = rendered.warnings.clone();
-    if let Some(rel) = &cat.relative_schema {
+    snap.warnings = render_warnings;
+    if let Some(rel) = &relative_schema {
         if let Some(w) = shadowing_warning(leader, rel).await? {
             snap.warnings.push(w);
         }
