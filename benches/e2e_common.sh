@@ -131,6 +131,10 @@ log "PostgreSQL $PG_VERSION, $(nproc) cores, pgkeep $PGKEEP_BIN"
 
 # --- dataset -------------------------------------------------------------------
 
+# E2E_DATASET=none: the sourcing script builds its own dataset (the service
+# round's tenant schemas) and this section is skipped.
+if [[ ${E2E_DATASET:-pgbench} != none ]]; then
+
 t_load=$EPOCHREALTIME
 psql_q -d postgres -c "CREATE DATABASE $DB"
 log "pgbench -i -s $SCALE"
@@ -201,6 +205,8 @@ mapfile -t TABLES < <(psql_q -At -d "$DB" -c "
 ((${#TABLES[@]} > 0)) || die "no tables found in $DB"
 printf '%s\n' "${TABLES[@]}" >"$WORK/tables.txt"
 log "tables: ${TABLES[*]}"
+
+fi
 
 # measure STDOUT_FILE CMD...: runs CMD with stdout to STDOUT_FILE and sets
 # SECS (wall seconds) and RSS_KIB (peak RSS of CMD and the children it

@@ -1024,3 +1024,201 @@ source = "main"
         assert!(svc.snapshot_summary(&original).is_some(), "{original} is a snapshot of the service's repository");
     }
 }
+
+/// Tenants whose money moves between one another while a round runs.
+async fn bank_db(cluster: &Cluster, name: &str, tenants: &[&str]) -> String {
+    let db = cluster.fresh_database(name).await.unwrap();
+    let c = cluster.connect(&db).await.unwrap();
+    for t in tenants {
+        c.batch_execute(&format!(
+            "CREATE SCHEMA {t}; \
+             CREATE TABLE {t}.accounts (id int PRIMARY KEY, balance bigint NOT NULL); \
+             INSERT INTO {t}.accounts SELECT g, 1000 FROM generate_series(1, 50) g; \
+             CREATE TABLE {t}.history (id bigserial PRIMARY KEY, note text NOT NULL); \
+             INSERT INTO {t}.history (note) SELECT md5(g::text) FROM generate_series(1, 20000) g;"
+        ))
+        .await
+        .unwrap();
+    }
+    db
+}
+
+/// Writers moving money between the tenants' accounts until `stop`; each
+/// transfer is one transaction across two tenants. Returns how many
+/// committed.
+fn start_transfers(cluster: &'static Cluster, db: &str, tenants: &[&str], stop: Arc<std::sync::atomic::AtomicBool>) -> Vec<tokio::task::JoinHandle<u64>> {
+    (0..2u64)
+        .map(|w| {
+            let (db, tenants, stop) = (db.to_string(), tenants.iter().map(|t| t.to_string()).collect::<Vec<_>>(), stop.clone());
+            tokio::spawn(async move {
+                let c = cluster.connect(&db).await.unwrap();
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let from = &tenants[((n + w) % tenants.len() as u64) as usize];
+                    let to = &tenants[((n * 7 + w + 1) % tenants.len() as u64) as usize];
+                    let (a, b, amount) = (1 + (n * 13 + w) % 50, 1 + (n * 17) % 50, 1 + (n % 90));
+                    c.batch_execute(&format!(
+                        "BEGIN; UPDATE {from}.accounts SET balance = balance - {amount} WHERE id = {a}; \
+                         UPDATE {to}.accounts SET balance = balance + {amount} WHERE id = {b}; COMMIT"
+                    ))
+                    .await
+                    .unwrap();
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect()
+}
+
+/// One round over several tenant schemas: one shared snapshot, one
+/// snapshot in the repository per tenant, and the tenants' restored copies
+/// add up to the money there always is although transfers between tenants
+/// committed all through the round. A tenant whose table another session
+/// holds ACCESS EXCLUSIVE fails alone (its own job record naming the table),
+/// and the snapshot is released when the round is over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_shares_one_snapshot_and_one_tenant_fails_alone() {
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let moving = ["tenant_bank1", "tenant_bank2", "tenant_bank3", "tenant_bank4", "tenant_bank5"];
+    let mut all = moving.to_vec();
+    all.push("tenant_banklocked");
+    let db = bank_db(cluster, "svc_round", &all).await;
+    let env = Env { dir: common::fast_tempdir(), db };
+    let config = write_config(&env, cluster, "");
+    let holder = cluster.connect(&env.db).await.unwrap();
+    holder.batch_execute("BEGIN; LOCK TABLE tenant_banklocked.accounts IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let svc = Service::open(config, Arc::new(pgkeep::service::schedule::SystemClock)).unwrap();
+    svc.refresh_tenants().await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers = start_transfers(cluster, &env.db, &moving, stop.clone());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let dump = pgkeep::service::config::DumpConfig { lock_wait_timeout: Duration::from_secs(1), ..Default::default() };
+    let tenants: Vec<_> = svc.known_tenants().into_values().collect();
+    assert_eq!(tenants.len(), all.len());
+    let (queued, skipped) = svc.submit_round(tenants, &dump, vec!["api".into()], None, &pgkeep::service::jobs::Trigger::Api).unwrap();
+    assert_eq!((queued.len(), skipped.len()), (all.len(), 0));
+    let ids: Vec<String> = queued.iter().map(|r| r.id.clone()).collect();
+    let done = wait_for("the round's backups", Duration::from_secs(120), || {
+        let d: Vec<_> = ids.iter().filter_map(|id| svc.jobs.get(id)).filter(|r| r.status.is_done()).collect();
+        (d.len() == ids.len()).then_some(d)
+    })
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut transfers = 0;
+    for w in writers {
+        transfers += w.await.unwrap();
+    }
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    assert!(transfers > 0);
+
+    let mut shared = std::collections::BTreeSet::new();
+    for r in &done {
+        if r.tenant.as_deref() == Some("tenant_banklocked") {
+            assert_eq!(r.status, JobStatus::Failed, "{r:#?}");
+            let e = r.error.as_deref().unwrap();
+            assert!(e.contains("tenant_banklocked.accounts") && e.contains("could not lock"), "{e}");
+        } else {
+            assert_eq!(r.status, JobStatus::Succeeded, "{r:#?}");
+            shared.insert(r.details["shared_snapshot"]["snapshot"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(shared.len(), 1, "every tenant of the round read the same exported snapshot: {shared:?}");
+    let snaps = svc.repo.snapshots().unwrap();
+    assert_eq!(snaps.len(), moving.len(), "one snapshot per tenant that succeeded");
+    let starts: std::collections::BTreeSet<_> = snaps.iter().map(|(_, s)| s.time_start.get()).collect();
+    assert_eq!(starts.len(), 1, "the snapshots of a round start when its shared snapshot was taken");
+
+    // Each tenant's snapshot restored under another schema name: the copies
+    // hold exactly the money the tenants always hold together.
+    let mut restores = Vec::new();
+    for (id, s) in &snaps {
+        let tenant = s.tenant.clone().unwrap();
+        assert_eq!(s.relative_schema.as_deref(), Some(tenant.as_str()));
+        let target = tenant.replace("tenant_bank", "tenant_copy");
+        let spec = pgkeep::service::RestoreSpec {
+            snapshot: *id,
+            target: pgkeep::service::tenants::Tenant {
+                name: target.clone(),
+                source: "main".into(),
+                place: pgkeep::service::tenants::Place::Schema(target.clone()),
+            },
+            clean: false,
+            validate_only: false,
+            jobs: 2,
+            allow_postgres: false,
+        };
+        restores.push(svc.submit(pgkeep::service::JobSpec::Restore(spec), Some(target), pgkeep::service::jobs::Trigger::Api).unwrap().id);
+    }
+    for id in &restores {
+        let r = wait_for("a restore", Duration::from_secs(120), || svc.jobs.get(id).filter(|r| r.status.is_done())).await;
+        assert_eq!(r.status, JobStatus::Succeeded, "{r:#?}");
+    }
+    let c = cluster.connect(&env.db).await.unwrap();
+    let sum = |schemas: Vec<String>| {
+        schemas.iter().map(|s| format!("(SELECT sum(balance) FROM {s}.accounts)")).collect::<Vec<_>>().join(" + ")
+    };
+    let copies: Vec<String> = moving.iter().map(|t| t.replace("tenant_bank", "tenant_copy")).collect();
+    let restored: i64 = c.query_one(&format!("SELECT ({})::int8", sum(copies.clone())), &[]).await.unwrap().get(0);
+    let live: i64 = c.query_one(&format!("SELECT ({})::int8", sum(moving.iter().map(|s| s.to_string()).collect())), &[]).await.unwrap().get(0);
+    assert_eq!(live, 50 * 1000 * moving.len() as i64);
+    assert_eq!(restored, live, "the restored tenants are one consistent state ({transfers} transfers ran during the round)");
+    // The copies are their tenants' own: defaults name the copy's sequence.
+    let default: String = c
+        .query_one("SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'tenant_copy1.history'::regclass", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(default.contains("tenant_copy1.history_id_seq"), "{default}");
+    // The round is over: its sessions are gone.
+    wait_sql(
+        &c,
+        "the shared snapshot's sessions to end",
+        "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'",
+    )
+    .await;
+}
+
+/// Poll `sql` (one boolean) until it is true.
+async fn wait_sql(c: &tokio_postgres::Client, what: &str, sql: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !c.query_one(sql, &[]).await.unwrap().get::<_, bool>(0) {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// In one shared snapshot, a `LOCK … NOWAIT` that meets an exclusive lock
+/// queued behind the round's own fails that schema's backup only; the
+/// other schemas are backed up from the same snapshot afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nowait_conflict_in_a_shared_snapshot_fails_only_its_schema() {
+    use pgkeep::engine::backup::{schema_scope, BackupOptions, SharedOptions, SharedSnapshot};
+    let cluster = pgcluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let tenants = ["tenant_n1", "tenant_n2", "tenant_n3"];
+    let db = tenants_db(cluster, "svc_nowait", &tenants).await;
+    let dir = common::fast_tempdir();
+    let repo = Repository::init(&dir.path().join("repo"), RepoConfig::new(Default::default(), Default::default(), 1 << 20).unwrap()).unwrap();
+    let conn = common::conn(cluster, &db);
+    let opts = SharedOptions { schemas: tenants.iter().map(|t| t.to_string()).collect(), sessions: 2, lock_wait_timeout: Duration::from_secs(5) };
+    let shared = SharedSnapshot::open(&conn, &opts).await.unwrap();
+    // An ALTER queued behind the shared snapshot's ACCESS SHARE lock.
+    let alter_client = cluster.connect(&db).await.unwrap();
+    let alter = tokio::spawn(async move { alter_client.batch_execute("ALTER TABLE tenant_n2.orders ADD COLUMN note text").await });
+    let c = cluster.connect(&db).await.unwrap();
+    wait_sql(&c, "the ALTER to wait for its lock", "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND mode = 'AccessExclusiveLock' AND relation = 'tenant_n2.orders'::regclass").await;
+    let backup = |t: &str| BackupOptions { scope: schema_scope(t, &[], &[]), tenant: Some(t.to_string()), jobs: 2, ..BackupOptions::default() };
+    let e = shared.backup_schema("tenant_n2", &repo, &backup("tenant_n2"), &pgkeep::progress::Silent).await.unwrap_err();
+    assert!(e.to_string().contains("tenant_n2.orders") && e.to_string().contains("exclusive lock"), "{e}");
+    for t in ["tenant_n1", "tenant_n3"] {
+        let (_, snap) = shared.backup_schema(t, &repo, &backup(t), &pgkeep::progress::Silent).await.unwrap_or_else(|e| panic!("{t}: {e}"));
+        assert_eq!(snap.totals.rows, 3200, "{t}");
+        assert_eq!(snap.relative_schema.as_deref(), Some(t));
+    }
+    let e = shared.backup_schema("tenant_other", &repo, &backup("tenant_other"), &pgkeep::progress::Silent).await.unwrap_err();
+    assert!(e.to_string().contains("not one of the shared snapshot's schemas"), "{e}");
+    assert!(!alter.is_finished(), "the round's locks hold the ALTER back while the round runs");
+    shared.close().await;
+    alter.await.unwrap().unwrap();
+    assert_eq!(repo.snapshots().unwrap().len(), 2);
+}

@@ -37,6 +37,9 @@ use crate::repo::{BackupSession, Id, RepoError, Repository, Snapshot, Timestamp}
 use crate::pg::error::ServerError;
 use crate::pg::sessions::{SessionError, SnapshotSessions};
 
+mod shared;
+pub use shared::{schema_scope, SharedOptions, SharedSnapshot};
+
 /// Tables above this many bytes are split into parts of about this size
 /// (smaller when the whole backup is small; see `plan_tables`).
 pub const DEFAULT_SPLIT_BYTES: u64 = 256 << 20;
@@ -140,6 +143,9 @@ pub enum DumpError {
     Incomplete { copied: usize, planned: usize },
     #[error("read {read} of {expected} large objects: the backup did not copy everything; no snapshot was written")]
     LargeObjectsIncomplete { read: usize, expected: usize },
+    /// A schema asked of a shared snapshot that did not lock it.
+    #[error("schema {schema} is not one of the shared snapshot's schemas: its tables were not locked when the snapshot was taken")]
+    NotInRound { schema: String },
 }
 
 fn server(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> DumpError {
@@ -414,37 +420,64 @@ async fn copy_large_objects(leader: &Client, session: &BackupSession, oids: &[u3
 /// another name keeps pointing those references at this schema. Said in
 /// the snapshot rather than found out later.
 async fn shadowing_warning(leader: &Client, schema: &str) -> Result<Option<String>, DumpError> {
+    let mut found = shadowed_names(leader, &[schema.to_string()]).await?;
+    Ok(shadowing_text(schema, &found.remove(schema).unwrap_or_default()))
+}
+
+/// The object names of each of `schemas` (relations, functions, types,
+/// operators) that `pg_catalog` also uses, sorted, by schema. One scan of
+/// each catalog for any number of schemas (hash joins on the names).
+async fn shadowed_names(leader: &Client, schemas: &[String]) -> Result<HashMap<String, Vec<String>>, DumpError> {
     let rows = leader
         .query(
-            "SELECT DISTINCT x.name FROM ( \
+            "WITH sys AS ( \
+               SELECT c.relname::pg_catalog.text AS name FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace \
+               UNION SELECT p.proname::pg_catalog.text FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace \
+               UNION SELECT t.typname::pg_catalog.text FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace \
+               UNION SELECT o.oprname::pg_catalog.text FROM pg_catalog.pg_operator o WHERE o.oprnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace), \
+             mine AS (SELECT n.oid, n.nspname::pg_catalog.text AS nspname FROM pg_catalog.pg_namespace n WHERE n.nspname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])) \
+             SELECT DISTINCT m.nspname, x.name FROM ( \
                SELECT c.relname::pg_catalog.text AS name, c.relnamespace AS ns FROM pg_catalog.pg_class c \
                UNION ALL SELECT p.proname::pg_catalog.text, p.pronamespace FROM pg_catalog.pg_proc p \
                UNION ALL SELECT t.typname::pg_catalog.text, t.typnamespace FROM pg_catalog.pg_type t \
                UNION ALL SELECT o.oprname::pg_catalog.text, o.oprnamespace FROM pg_catalog.pg_operator o) x \
-             JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.ns AND n.nspname OPERATOR(pg_catalog.=) $1 \
-             WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND c.relname::pg_catalog.text OPERATOR(pg_catalog.=) x.name) \
-                OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND p.proname::pg_catalog.text OPERATOR(pg_catalog.=) x.name) \
-                OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND t.typname::pg_catalog.text OPERATOR(pg_catalog.=) x.name) \
-                OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator o WHERE o.oprnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace AND o.oprname::pg_catalog.text OPERATOR(pg_catalog.=) x.name) \
-             ORDER BY 1",
-            &[&schema],
+             JOIN mine m ON m.oid OPERATOR(pg_catalog.=) x.ns \
+             JOIN sys ON sys.name OPERATOR(pg_catalog.=) x.name \
+             ORDER BY 1, 2",
+            &[&schemas],
         )
         .await
-        .map_err(server(format!("schema {}: names shared with pg_catalog", quote_ident(schema))))?;
-    if rows.is_empty() {
-        return Ok(None);
+        .map_err(|e| {
+            let what = match schemas {
+                [one] => format!("schema {}", quote_ident(one)),
+                _ => format!("{} schemas", schemas.len()),
+            };
+            DumpError::Server { context: format!("{what}: names shared with pg_catalog"), error: e.into() }
+        })?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for r in rows {
+        out.entry(r.get(0)).or_default().push(r.get(1));
     }
-    let names: Vec<String> = rows.iter().take(8).map(|r| quote_ident(r.get::<_, &str>(0)).into_owned()).collect();
-    Ok(Some(format!(
+    Ok(out)
+}
+
+/// The snapshot's warning about `names` (sorted) of `schema` that
+/// `pg_catalog` also uses; None without any.
+fn shadowing_text(schema: &str, names: &[String]) -> Option<String> {
+    if names.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = names.iter().take(8).map(|n| quote_ident(n).into_owned()).collect();
+    Some(format!(
         "schema {} has {} object name{} that pg_catalog also uses ({}{}): references to them in view bodies, defaults and expressions name schema {} explicitly, so a restore under another schema name keeps pointing them at {}",
         quote_ident(schema),
-        rows.len(),
-        if rows.len() == 1 { "" } else { "s" },
-        names.join(", "),
-        if rows.len() > 8 { ", ..." } else { "" },
+        names.len(),
+        if names.len() == 1 { "" } else { "s" },
+        shown.join(", "),
+        if names.len() > 8 { ", ..." } else { "" },
         quote_ident(schema),
         quote_ident(schema)
-    )))
+    ))
 }
 
 async fn read_source(leader: &Client, conn: &ResolvedConn) -> Result<Source, DumpError> {

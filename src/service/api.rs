@@ -265,19 +265,12 @@ async fn run_all(State(svc): Svc, body: axum::body::Bytes) -> Response {
     let body: BackupBody = or_respond!(body_or_default(&body));
     let dump = or_respond!(dump_for(&svc, &body));
     let problems = svc.refresh_tenants().await;
-    let mut queued = Vec::new();
-    let mut skipped = Vec::new();
-    for t in svc.known_tenants().into_values() {
-        if svc.backup_pending(&t.name) {
-            skipped.push(t.name.clone());
-            continue;
-        }
-        let spec = JobSpec::Backup { tenant: t.clone(), dump: dump.clone(), tags: vec![API_TAG.into()], label: body.label.clone() };
-        match svc.submit(spec, Some(t.name.clone()), Trigger::Api) {
-            Ok(r) => queued.push(json!({ "tenant": t.name, "job": r.id })),
-            Err(e) => return from_service(e),
-        }
-    }
+    let tenants: Vec<Tenant> = svc.known_tenants().into_values().collect();
+    let (records, skipped) = match svc.submit_round(tenants, &dump, vec![API_TAG.into()], body.label.clone(), &Trigger::Api) {
+        Ok(r) => r,
+        Err(e) => return from_service(e),
+    };
+    let queued: Vec<Value> = records.iter().map(|r| json!({ "tenant": r.tenant, "job": r.id })).collect();
     accepted(json!({ "jobs": queued, "skipped_already_running": skipped, "discovery_problems": problems }))
 }
 
@@ -293,7 +286,7 @@ fn submit_backup(svc: &Arc<Service>, t: Tenant, dump: DumpConfig, tags: Vec<Stri
         return error(StatusCode::CONFLICT, format!("a backup of tenant {} is already queued or running", t.name));
     }
     let name = t.name.clone();
-    match svc.submit(JobSpec::Backup { tenant: t, dump, tags, label }, Some(name.clone()), Trigger::Api) {
+    match svc.submit(JobSpec::Backup { tenant: t, dump, tags, label, round: None }, Some(name.clone()), Trigger::Api) {
         Ok(r) => accepted(json!({ "job": r.id, "tenant": name, "status": r.status })),
         Err(e) => from_service(e),
     }

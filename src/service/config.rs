@@ -113,6 +113,35 @@ pub struct Config {
     pub copy_to: Vec<CopyTarget>,
     #[serde(default)]
     pub alerts: AlertsConfig,
+    /// How a round (a schedule's run, `POST /api/v1/backups/run`) reads
+    /// its schema tenants: one exported snapshot per source, for at most
+    /// `max_duration`.
+    #[serde(default)]
+    pub round: RoundConfig,
+}
+
+/// A round's shared snapshot (see the README's service section): the
+/// schema tenants of one source are backed up from one exported snapshot,
+/// consistent with one another and without a connection, a snapshot and a
+/// scope lookup per tenant. The snapshot holds back vacuum's xmin horizon
+/// (and its locks block DDL that needs an exclusive lock on the tenants'
+/// tables) until the round's last backup ends, or `max_duration` after it
+/// was taken: a tenant whose backup has not started by then fails with an
+/// error saying so, and goes first in the next round.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoundConfig {
+    /// false: every tenant's backup takes its own snapshot, as a single
+    /// tenant's backup does.
+    pub shared_snapshot: bool,
+    #[serde(with = "duration_str")]
+    pub max_duration: Duration,
+}
+
+impl Default for RoundConfig {
+    fn default() -> Self {
+        RoundConfig { shared_snapshot: true, max_duration: Duration::from_secs(2 * 3600) }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
@@ -375,6 +404,9 @@ impl Config {
         }
         if !(1..=10_000).contains(&self.http.max_connections) {
             return Err(bad("http.max_connections must be between 1 and 10000".into()));
+        }
+        if self.round.max_duration.is_zero() {
+            return Err(bad("round.max_duration must be more than 0s".into()));
         }
         if self.http.header_timeout.is_zero() || self.http.request_timeout.is_zero() {
             return Err(bad("http.header_timeout and http.request_timeout must be more than 0s".into()));

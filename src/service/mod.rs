@@ -18,6 +18,7 @@ pub mod health;
 pub mod jobs;
 pub mod metrics;
 pub mod retention;
+pub mod round;
 pub mod schedule;
 pub mod tenants;
 
@@ -55,7 +56,9 @@ pub fn schedule_tag(name: &str) -> String {
 /// What a job does.
 #[derive(Clone, Debug)]
 pub enum JobSpec {
-    Backup { tenant: Tenant, dump: DumpConfig, tags: Vec<String>, label: Option<String> },
+    /// With `round`, the tenant is backed up from its round's shared
+    /// snapshot (see [`round`]).
+    Backup { tenant: Tenant, dump: DumpConfig, tags: Vec<String>, label: Option<String>, round: Option<Arc<round::Round>> },
     Restore(RestoreSpec),
     Verify { snapshot: Id, read_data: bool },
     /// Apply a policy to the snapshots of `tenants` carrying `tag`.
@@ -361,6 +364,11 @@ impl Service {
     }
 
     async fn run_job(self: &Arc<Self>, id: &str, spec: JobSpec, tenant: Option<String>) {
+        // However this job ends (or if it never starts), its round knows.
+        let _round = match &spec {
+            JobSpec::Backup { round: Some(r), .. } => Some(round::JobGuard::new(r)),
+            _ => None,
+        };
         let Ok(_slot) = self.slots.clone().acquire_owned().await else { return };
         let _tenant = match &tenant {
             Some(t) => Some(self.tenant_lock(t).lock_owned().await),
@@ -451,7 +459,7 @@ impl Service {
 
     async fn execute(self: &Arc<Self>, spec: JobSpec, started: DateTime<Utc>) -> Result<Done, Failure> {
         match spec {
-            JobSpec::Backup { tenant, dump, tags, label } => self.backup(tenant, dump, tags, label, started).await,
+            JobSpec::Backup { tenant, dump, tags, label, round } => self.backup(tenant, dump, tags, label, round, started).await,
             JobSpec::Restore(r) => self.restore(r).await,
             JobSpec::Verify { snapshot, read_data } => {
                 let repo = self.repo.clone();
@@ -503,6 +511,7 @@ impl Service {
         dump: DumpConfig,
         tags: Vec<String>,
         label: Option<String>,
+        round: Option<Arc<round::Round>>,
         started: DateTime<Utc>,
     ) -> Result<Done, Failure> {
         let source = self
@@ -534,9 +543,23 @@ impl Service {
             start_time: Some(started),
             ..BackupOptions::default()
         };
-        let (id, snap) = backup::backup(&self.repo, &conn, &opts, &Silent)
-            .await
-            .map_err(|e| Failure::new(format!("backup of tenant {}: {e}", tenant.name)))?;
+        let mut shared_details = serde_json::Value::Null;
+        let outcome = match (&round, &tenant.place) {
+            (Some(round), Place::Schema(schema)) => {
+                let failed = |m: String| Failure::new(format!("backup of tenant {}: {m}", tenant.name));
+                let (shared, at) = round.snapshot(self.now()).await.map_err(failed)?;
+                shared_details = serde_json::json!({ "snapshot": shared.snapshot_name(), "taken_at": at });
+                // The data are as of the shared snapshot: its time is the
+                // manifest's start, for every tenant of the round.
+                let opts = BackupOptions { start_time: Some(at), ..opts };
+                shared.backup_schema(schema, &self.repo, &opts, &Silent).await
+            }
+            _ => backup::backup(&self.repo, &conn, &opts, &Silent).await,
+        };
+        let (id, snap) = outcome.map_err(|e| Failure {
+            message: format!("backup of tenant {}: {e}", tenant.name),
+            details: if shared_details.is_null() { serde_json::Value::Null } else { serde_json::json!({ "shared_snapshot": shared_details }) },
+        })?;
         lock(&self.snapshots).insert(id.to_hex(), SnapshotSummary::of(&id, &snap));
         Ok(Done {
             snapshot: Some(id.to_hex()),
@@ -548,7 +571,13 @@ impl Service {
                 .iter()
                 .map(|t| TableStat { table: Snapshot::describe_table(t), rows: t.rows, bytes: t.raw_bytes })
                 .collect(),
-            details: serde_json::json!({ "dedup_raw_bytes": snap.totals.dedup_raw_bytes, "duration_ms": snap.totals.duration_ms }),
+            details: {
+                let mut d = serde_json::json!({ "dedup_raw_bytes": snap.totals.dedup_raw_bytes, "duration_ms": snap.totals.duration_ms });
+                if !shared_details.is_null() {
+                    d["shared_snapshot"] = shared_details;
+                }
+                d
+            },
         })
     }
 
@@ -787,20 +816,80 @@ impl Service {
             .into_values()
             .filter(|t| t.source == sc.source && tenants::like(&sc.tenants, &t.name))
             .collect();
-        let mut queued = Vec::new();
-        for t in &tenants {
-            if self.backup_pending(&t.name) {
-                tracing::warn!(schedule = name, tenant = %t.name, "a backup of this tenant is still queued or running; not queueing another");
-                continue;
-            }
-            let spec = JobSpec::Backup { tenant: t.clone(), dump: sc.dump.clone(), tags: vec![schedule_tag(&sc.name)], label: None };
-            queued.push(self.submit(spec, Some(t.name.clone()), trigger.clone())?);
+        let (queued, skipped) = self.submit_round(tenants.clone(), &sc.dump, vec![schedule_tag(&sc.name)], None, &trigger)?;
+        for t in skipped {
+            tracing::warn!(schedule = name, tenant = %t, "a backup of this tenant is still queued or running; not queueing another");
         }
         let svc = self.clone();
         let ids: Vec<String> = queued.iter().map(|r| r.id.clone()).collect();
         let names: Vec<String> = tenants.iter().map(|t| t.name.clone()).collect();
         tokio::spawn(async move { svc.after_round(sc, ids, names).await });
         Ok(queued)
+    }
+
+    /// Queue a backup of each of `tenants` (those without one queued or
+    /// running; the others are returned by name), as one round: the schema
+    /// tenants of each source share one exported snapshot (unless
+    /// `round.shared_snapshot` is off), and tenants go in the order of
+    /// their newest snapshot, oldest first (never backed up first), so
+    /// that a tenant a bounded round left out goes first next time.
+    pub fn submit_round(
+        self: &Arc<Self>,
+        tenants: Vec<Tenant>,
+        dump: &DumpConfig,
+        tags: Vec<String>,
+        label: Option<String>,
+        trigger: &Trigger,
+    ) -> Result<(Vec<JobRecord>, Vec<String>), ServiceError> {
+        let (mut due, skipped): (Vec<Tenant>, Vec<Tenant>) = tenants.into_iter().partition(|t| !self.backup_pending(&t.name));
+        let newest: HashMap<String, DateTime<Utc>> = self.with_snapshots(|snaps| {
+            let mut m: HashMap<String, DateTime<Utc>> = HashMap::new();
+            for s in snaps {
+                if let (Some(t), Some(at)) = (s.tenant.as_ref(), s.start()) {
+                    let e = m.entry(t.clone()).or_insert(at);
+                    *e = (*e).max(at);
+                }
+            }
+            m
+        });
+        due.sort_by(|a, b| newest.get(&a.name).cmp(&newest.get(&b.name)).then(a.name.cmp(&b.name)));
+        let mut rounds: HashMap<String, Arc<round::Round>> = HashMap::new();
+        if self.config.round.shared_snapshot {
+            let mut by_source: BTreeMap<&str, Vec<&Tenant>> = BTreeMap::new();
+            for t in due.iter().filter(|t| matches!(t.place, Place::Schema(_))) {
+                by_source.entry(t.source.as_str()).or_default().push(t);
+            }
+            for (source_name, list) in by_source {
+                // One tenant gains nothing from a shared snapshot.
+                if list.len() < 2 {
+                    continue;
+                }
+                let Some(source) = self.config.source(source_name) else { continue };
+                // A source whose connection cannot be built: each job fails
+                // with that error on its own, as without a round.
+                let Ok(conn) = tenants::connection(source, list[0]) else { continue };
+                let schemas = list.iter().filter_map(|t| match &t.place {
+                    Place::Schema(s) => Some(s.clone()),
+                    _ => None,
+                });
+                let opts = backup::SharedOptions {
+                    schemas: schemas.collect(),
+                    sessions: self.config.max_concurrent_jobs.max(dump.jobs).clamp(1, crate::pg::sessions::MAX_JOBS),
+                    lock_wait_timeout: dump.lock_wait_timeout,
+                };
+                rounds.insert(source_name.to_string(), round::Round::new(source_name, conn, opts, self.config.round.max_duration));
+            }
+        }
+        let mut queued = Vec::new();
+        for t in due {
+            let round = match t.place {
+                Place::Schema(_) => rounds.get(&t.source).cloned(),
+                _ => None,
+            };
+            let spec = JobSpec::Backup { tenant: t.clone(), dump: dump.clone(), tags: tags.clone(), label: label.clone(), round };
+            queued.push(self.submit(spec, Some(t.name.clone()), trigger.clone())?);
+        }
+        Ok((queued, skipped.into_iter().map(|t| t.name).collect()))
     }
 
     /// Drop job records older than `job_history`, so the audit trail of a
