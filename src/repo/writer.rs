@@ -491,7 +491,7 @@ impl BackupSession {
             let _ = self.shared.index_unindexed();
             return Err(RepoError::WriterFailed(e));
         }
-        let last = std::mem::replace(&mut *lock_ignoring_poison(&self.shared.open_pack), PackBuilder::new());
+        let last = std::mem::take(&mut *lock_ignoring_poison(&self.shared.open_pack));
         lock_ignoring_poison(&self.shared.spare_packs).clear();
         if !last.is_empty() {
             self.shared.write_pack(last)?;
