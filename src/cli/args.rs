@@ -184,6 +184,12 @@ pub struct BackupArgs {
     /// Leave out large objects (their metadata and contents).
     #[arg(long, short = 'B')]
     pub no_blobs: bool,
+    /// How to store this backup's new chunks: `zstd` (the repository's
+    /// level), `zstd:LEVEL` (1–19) or `none` (pg_dump 16's spelling).
+    /// Chunks that do not compress are stored raw whatever the setting.
+    /// Default: the repository's level (`init --compression-level`).
+    #[arg(long, value_name = "METHOD[:LEVEL]")]
+    pub compress: Option<crate::repo::Compression>,
     /// Print a JSON summary instead of the snapshot id.
     #[arg(long)]
     pub json: bool,

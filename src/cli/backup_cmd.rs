@@ -28,6 +28,7 @@ pub fn run(args: BackupArgs) -> Result<i32> {
         sequence_values: !args.no_sequence_values,
         large_objects: if args.blobs { Some(true) } else if args.no_blobs { Some(false) } else { None },
         pause_after_locks: args.pause_after_locks.map(std::time::Duration::from_secs_f64),
+        compression: args.compress,
         ..crate::engine::backup::BackupOptions::default()
     };
     // One thread for the async side: the CPU work (chunking, hashing,

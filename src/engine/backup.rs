@@ -66,6 +66,9 @@ pub struct BackupOptions {
     pub split_bytes: u64,
     /// Threads compressing chunks.
     pub compression_threads: usize,
+    /// How new chunks are stored (`--compress`); None: zstd at the
+    /// repository's configured level.
+    pub compression: Option<crate::repo::Compression>,
     /// Read each sequence's value (for `setval`).
     pub sequence_values: bool,
     /// Large objects, their metadata and contents: None includes them when
@@ -95,6 +98,7 @@ impl Default for BackupOptions {
             lock_wait_timeout: Duration::from_secs(30),
             split_bytes: DEFAULT_SPLIT_BYTES,
             compression_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            compression: None,
             sequence_values: true,
             large_objects: None,
             pause_after_locks: None,
@@ -266,9 +270,10 @@ async fn run(
     progress.plan(queue.len() as u64, queue.iter().map(|j| j.weight).sum());
 
     let threads = opts.compression_threads.max(1);
+    let compression = opts.compression;
     let session = tokio::task::spawn_blocking({
         let repo = repo.clone();
-        move || repo.begin_backup("backup", threads)
+        move || repo.begin_backup_with("backup", threads, compression)
     })
     .await
     .map_err(|e| DumpError::Writer { during: "start", message: e.to_string() })??;

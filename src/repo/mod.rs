@@ -9,6 +9,7 @@
 
 pub mod backend;
 pub mod check;
+pub mod chunker;
 pub mod config;
 pub mod crypto;
 pub mod envelope;
@@ -36,7 +37,7 @@ pub use index::MasterIndex;
 pub use location::RepoLocation;
 pub use reader::{ChunkReader, StreamReader};
 pub use snapshot::{Snapshot, Timestamp};
-pub use writer::{BackupSession, StreamSummary};
+pub use writer::{BackupSession, Compression, StreamSummary};
 
 use envelope::Kind;
 
@@ -161,6 +162,17 @@ impl Repository {
     /// Start writing a snapshot: takes a shared lock and loads the index
     /// (for deduplication). `threads` compression threads.
     pub fn begin_backup(&self, purpose: &str, threads: usize) -> Result<BackupSession> {
+        self.begin_backup_with(purpose, threads, None)
+    }
+
+    /// `begin_backup`, storing new chunks as `compression` says instead of
+    /// at the repository's configured level (None: the configured level).
+    pub fn begin_backup_with(
+        &self,
+        purpose: &str,
+        threads: usize,
+        compression: Option<Compression>,
+    ) -> Result<BackupSession> {
         self.config.validate()?;
         let lock = lock::acquire(self.backend.clone(), false, purpose)?;
         let index = MasterIndex::load(self.backend.as_ref())?;
@@ -170,6 +182,7 @@ impl Repository {
             &index,
             lock,
             threads,
+            compression,
         )
     }
 

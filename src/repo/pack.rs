@@ -60,7 +60,14 @@ impl Default for PackBuilder {
 
 impl PackBuilder {
     pub fn new() -> PackBuilder {
-        let mut buf = Vec::new();
+        Self::with_buffer(Vec::new())
+    }
+
+    /// A builder that fills `buf` (cleared first): a writer hands back the
+    /// buffer of the pack it just wrote, so a long backup does not allocate
+    /// and fault in a fresh pack-sized buffer for every pack.
+    pub fn with_buffer(mut buf: Vec<u8>) -> PackBuilder {
+        buf.clear();
         buf.extend_from_slice(HEADER_MAGIC);
         buf.extend_from_slice(&VERSION.to_le_bytes());
         buf.extend_from_slice(&0u16.to_le_bytes()); // flags
@@ -341,10 +348,91 @@ fn decompress(stored: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
 }
 
 /// Compress a chunk for storage; keeps it raw when zstd does not help.
+/// (The reference rule of format-spec/packs.md; the writer uses
+/// `BlobEncoder`, which also skips chunks that a sample shows will not
+/// compress.)
 pub fn encode_blob(compressor: &mut zstd::bulk::Compressor<'_>, raw: &[u8]) -> (Codec, Vec<u8>) {
     match compressor.compress(raw) {
         Ok(c) if c.len() < raw.len() => (Codec::Zstd, c),
         _ => (Codec::None, raw.to_vec()),
+    }
+}
+
+/// Chunks shorter than this are compressed without a probe: the probe
+/// would cost as much as the compression it might save.
+const PROBE_MIN_CHUNK: usize = 64 * 1024;
+/// A probe compresses this many slices of `PROBE_SLICE` bytes, spread
+/// evenly over the chunk (so one odd region at its start does not decide).
+const PROBE_SLICES: usize = 4;
+const PROBE_SLICE: usize = 8 * 1024;
+/// A sample that zstd cannot shrink below this share of its size marks the
+/// chunk as incompressible: it is stored raw without compressing it whole.
+/// (zstd's own raw blocks would store it at about this size anyway.)
+const PROBE_KEEP_RAW: f64 = 0.97;
+
+/// What one `BlobEncoder::encode` did with a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoded {
+    /// Compressed whole; the stored blob is shorter than the chunk.
+    Compressed,
+    /// Compressed whole, but not shorter: stored raw.
+    NotSmaller,
+    /// A sample did not compress: stored raw, never compressed whole.
+    SkippedBySample,
+    /// Compression is off for this writer: stored raw.
+    Off,
+}
+
+/// Encodes chunks for storage with one reusable zstd context and output
+/// buffer (one per writer thread).
+///
+/// With `level` None every chunk is stored raw (codec 0). Otherwise a chunk
+/// is compressed at that level and stored raw when the frame is not
+/// shorter; when asked to `probe`, a small spread sample is compressed
+/// first and a chunk whose sample does not compress (`PROBE_KEEP_RAW`) is
+/// stored raw at once — already-compressed or random bytes then cost a few
+/// percent of a compression instead of a whole one.
+pub struct BlobEncoder {
+    compressor: Option<zstd::bulk::Compressor<'static>>,
+    out: Vec<u8>,
+    sample: Vec<u8>,
+}
+
+impl BlobEncoder {
+    pub fn new(level: Option<i32>) -> std::io::Result<BlobEncoder> {
+        let compressor = match level {
+            Some(l) => Some(zstd::bulk::Compressor::new(l)?),
+            None => None,
+        };
+        Ok(BlobEncoder { compressor, out: Vec::new(), sample: Vec::new() })
+    }
+
+    /// Encode `raw`: returns the codec, the bytes to store (borrowed from
+    /// `raw` or from this encoder's buffer) and what was done.
+    pub fn encode<'a>(&'a mut self, raw: &'a [u8], probe: bool) -> (Codec, &'a [u8], Encoded) {
+        let Some(compressor) = self.compressor.as_mut() else {
+            return (Codec::None, raw, Encoded::Off);
+        };
+        if probe && raw.len() >= PROBE_MIN_CHUNK {
+            self.sample.clear();
+            let step = raw.len() / PROBE_SLICES;
+            for i in 0..PROBE_SLICES {
+                let start = i * step;
+                self.sample.extend_from_slice(&raw[start..(start + PROBE_SLICE).min(raw.len())]);
+            }
+            self.out.clear();
+            self.out.reserve(zstd::zstd_safe::compress_bound(self.sample.len()));
+            match compressor.compress_to_buffer(&self.sample, &mut self.out) {
+                Ok(n) if (n as f64) < self.sample.len() as f64 * PROBE_KEEP_RAW => {}
+                _ => return (Codec::None, raw, Encoded::SkippedBySample),
+            }
+        }
+        self.out.clear();
+        self.out.reserve(zstd::zstd_safe::compress_bound(raw.len()));
+        match compressor.compress_to_buffer(raw, &mut self.out) {
+            Ok(n) if n < raw.len() => (Codec::Zstd, &self.out[..n], Encoded::Compressed),
+            _ => (Codec::None, raw, Encoded::NotSmaller),
+        }
     }
 }
 
@@ -372,6 +460,34 @@ mod tests {
             let s = &bytes[e.offset as usize..(e.offset + e.stored_len as u64) as usize];
             decode_blob(e, s, "p", Id::hash).unwrap();
         }
+    }
+
+    #[test]
+    fn encoder_skips_what_a_sample_shows_will_not_compress() {
+        let mut enc = BlobEncoder::new(Some(1)).unwrap();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let random: Vec<u8> = (0..300_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let (codec, stored, how) = enc.encode(&random, true);
+        assert_eq!((codec, stored.len(), how), (Codec::None, random.len(), Encoded::SkippedBySample));
+        // Without the probe the whole chunk is tried, and still kept raw.
+        let (codec, _, how) = enc.encode(&random, false);
+        assert_eq!((codec, how), (Codec::None, Encoded::NotSmaller));
+        let text = b"row 1 of a table that compresses; ".repeat(10_000);
+        let (codec, stored, how) = enc.encode(&text, true);
+        assert_eq!((codec, how), (Codec::Zstd, Encoded::Compressed));
+        assert!(stored.len() < text.len() / 10);
+        let stored = stored.to_vec();
+        let e = PackEntry { id: Id::hash(&text), offset: 16, stored_len: stored.len() as u32, raw_len: text.len() as u32, codec };
+        assert_eq!(decode_blob(&e, &stored[..], "p", Id::hash).unwrap(), text);
+        let mut off = BlobEncoder::new(None).unwrap();
+        assert_eq!(off.encode(&text, true).2, Encoded::Off);
     }
 
     #[test]
