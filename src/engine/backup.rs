@@ -269,14 +269,7 @@ async fn run(
     progress.phase("copying data");
     progress.plan(queue.len() as u64, queue.iter().map(|j| j.weight).sum());
 
-    let threads = opts.compression_threads.max(1);
-    let compression = opts.compression;
-    let session = tokio::task::spawn_blocking({
-        let repo = repo.clone();
-        move || repo.begin_backup_with("backup", threads, compression)
-    })
-    .await
-    .map_err(|e| DumpError::Writer { during: "start", message: e.to_string() })??;
+    let session = start_writing(repo, opts).await?;
 
     let queue = Arc::new(Mutex::new(VecDeque::from(queue)));
     let workers = sessions.clients[1..].iter().map(|client| worker(client, &session, &tables, &queue, progress));
@@ -359,6 +352,19 @@ async fn run(
         .await
         .map_err(|e| DumpError::Writer { during: "commit", message: e.to_string() })??;
     Ok((id, snap))
+}
+
+/// A backup session of the repository's writer, with the options'
+/// compression threads and codec (started off the async threads: it may
+/// read the index).
+pub(crate) async fn start_writing(repo: &Repository, opts: &BackupOptions) -> Result<BackupSession, DumpError> {
+    let threads = opts.compression_threads.max(1);
+    let compression = opts.compression;
+    let repo = repo.clone();
+    tokio::task::spawn_blocking(move || repo.begin_backup_with("backup", threads, compression))
+        .await
+        .map_err(|e| DumpError::Writer { during: "start", message: e.to_string() })?
+        .map_err(DumpError::from)
 }
 
 /// Read every large object's contents in the backup's snapshot, in pieces

@@ -249,13 +249,7 @@ impl SharedSnapshot {
         progress.phase("copying data");
         progress.plan(queue.len() as u64, queue.iter().map(|j| j.weight).sum());
 
-        let threads = opts.compression_threads.max(1);
-        let session = tokio::task::spawn_blocking({
-            let repo = repo.clone();
-            move || repo.begin_backup("backup", threads)
-        })
-        .await
-        .map_err(|e| DumpError::Writer { during: "start", message: e.to_string() })??;
+        let session = super::start_writing(repo, opts).await?;
 
         let queue = Arc::new(Mutex::new(VecDeque::from(queue)));
         let workers = lease
