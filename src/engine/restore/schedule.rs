@@ -172,13 +172,33 @@ impl Run<'_> {
         let post: Vec<&DdlEntry> = plan.entries.iter().copied().filter(|e| e.section == Section::PostData).collect();
         let kind_of: HashMap<u32, &EntryKind> = plan.snap.ddl.iter().map(|e| (e.id, &e.kind)).collect();
         let size_of: HashMap<u32, u64> = plan.snap.tables.iter().filter_map(|t| t.ddl_entry.map(|id| (id, t.raw_bytes))).collect();
+        // A partitioned (or inheritance) parent's data is in its children:
+        // a step on the parent waits for their loads too.
+        let mut children_of: HashMap<u32, Vec<u32>> = HashMap::new();
+        for e in plan.snap.ddl.iter().filter(|e| e.kind == EntryKind::Table) {
+            for d in e.deps.iter().filter(|d| kind_of.get(d) == Some(&&EntryKind::Table)) {
+                children_of.entry(*d).or_default().push(e.id);
+            }
+        }
+        let with_descendants = |tables: &[u32]| -> BTreeSet<u32> {
+            let mut all: BTreeSet<u32> = BTreeSet::new();
+            let mut todo: Vec<u32> = tables.to_vec();
+            while let Some(t) = todo.pop() {
+                if all.insert(t) {
+                    todo.extend(children_of.get(&t).into_iter().flatten().copied());
+                }
+            }
+            all
+        };
         let mut last_step: HashMap<u32, usize> = HashMap::new();
+        let mut attaches: Vec<usize> = Vec::new();
+        let mut foreign_keys: Vec<usize> = Vec::new();
         for e in &post {
             let tables: Vec<u32> = e.deps.iter().copied().filter(|d| kind_of.get(d) == Some(&&EntryKind::Table)).collect();
             let weight = tables.iter().map(|t| size_of.get(t).copied().unwrap_or(0)).max().unwrap_or(0);
             let mut after: Vec<usize> = e.deps.iter().filter_map(|d| last_step.get(d).copied()).collect();
             if needs_only_own_tables(&e.kind) {
-                after.extend(tables.iter().filter_map(|t| loads_of.get(t)).flatten().copied());
+                after.extend(with_descendants(&tables).iter().filter_map(|t| loads_of.get(t)).flatten().copied());
             } else {
                 after.push(end_of_data);
             }
@@ -212,6 +232,24 @@ impl Run<'_> {
                 }
             }
             last_step.insert(e.id, steps.len() - 1);
+            match e.kind {
+                EntryKind::IndexAttach => attaches.push(steps.len() - 1),
+                EntryKind::FkConstraint => foreign_keys.push(steps.len() - 1),
+                _ => {}
+            }
+        }
+        // A partitioned table's unique index is valid, and so can be
+        // referenced by a foreign key, only once every partition's index
+        // is attached: foreign keys wait for all attaches (cheap steps
+        // right after the partitions' own index builds).
+        if !attaches.is_empty() {
+            for &f in &foreign_keys {
+                let first = match &steps[f].work {
+                    Work::Sql(..) if steps[f].label == "validate" => f - 1,
+                    _ => f,
+                };
+                steps[first].after.extend(attaches.iter().copied().filter(|&a| a < first || a > f));
+            }
         }
         steps
     }
