@@ -144,13 +144,20 @@ EOF
     local queued
     queued=$(jq '.jobs | length' "$WORK/run.json")
     ((queued == TENANTS)) || die "the round queued $queued backups, not $TENANTS: $(head -c 400 "$WORK/run.json")"
+    # Polled with limit=1 (is any job still queued or running?): listing
+    # every job each time would cost the service more CPU than some of
+    # the backups it measures.
+    local n_queued n_running
     while :; do
-        n_done=$(api "http://127.0.0.1:$API_PORT/api/v1/jobs?kind=backup&status=succeeded&limit=1000000" | jq '.jobs | length')
-        n_failed=$(api "http://127.0.0.1:$API_PORT/api/v1/jobs?kind=backup&status=failed&limit=1000000" | jq '.jobs | length')
-        ((n_done + n_failed >= TENANTS)) && break
+        n_queued=$(api "http://127.0.0.1:$API_PORT/api/v1/jobs?kind=backup&status=queued&limit=1" | jq '.jobs | length')
+        n_running=$(api "http://127.0.0.1:$API_PORT/api/v1/jobs?kind=backup&status=running&limit=1" | jq '.jobs | length')
+        ((n_queued + n_running == 0)) && break
         sleep 0.2
     done
     secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.3f", b-a}')
+    n_done=$(api "http://127.0.0.1:$API_PORT/api/v1/jobs?kind=backup&status=succeeded&limit=1000000" | jq '.jobs | length')
+    n_failed=$(api "http://127.0.0.1:$API_PORT/api/v1/jobs?kind=backup&status=failed&limit=1000000" | jq '.jobs | length')
+    ((n_done + n_failed == TENANTS)) || die "$n_done succeeded and $n_failed failed of $TENANTS backups"
     if ((n_failed > 0)); then
         api "http://127.0.0.1:$API_PORT/api/v1/jobs?kind=backup&status=failed&limit=3" | jq -r '.jobs[].error' >&2
         stop_serve "$pid"

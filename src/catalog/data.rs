@@ -2,7 +2,10 @@
 //! is (to copy the largest first and to split big ones by block ranges),
 //! and whether its column types survive binary COPY into another database.
 //!
-//! Two queries for the whole scope, never one per table.
+//! Two queries for the whole scope, never one per table. Each type is
+//! looked up by its oid (a `LATERAL … OFFSET 0` the planner cannot turn
+//! into a hash join over all of `pg_type`: 17 ms per call at 20,000
+//! tables, once per tenant in a service round).
 
 use std::collections::HashMap;
 
@@ -61,9 +64,12 @@ pub async fn text_only_types(client: &Client, types: &[u32]) -> Result<HashMap<u
                WHERE p.typtype = 'c' AND a.attrelid = p.typrelid AND a.attnum > 0 AND NOT a.attisdropped \
            ) AS n(next) WHERE n.next <> 0 \
          ) \
-         SELECT t.root, p.oid, pg_catalog.format_type(p.oid, NULL), p.typsend <> 0 AND p.typreceive <> 0, \
-                p.typtype = 'c', p.typelem, p.typlen \
-         FROM t JOIN pg_catalog.pg_type p ON p.oid = t.oid";
+         SELECT t.root, p.oid, p.name, p.binary, p.composite, p.typelem, p.typlen \
+         FROM t CROSS JOIN LATERAL ( \
+           SELECT p.oid, pg_catalog.format_type(p.oid, NULL) AS name, p.typsend <> 0 AND p.typreceive <> 0 AS binary, \
+                  p.typtype = 'c' AS composite, p.typelem, p.typlen \
+           FROM pg_catalog.pg_type p WHERE p.oid = t.oid OFFSET 0 \
+         ) p";
     let rows = client
         .query(sql, &[&types])
         .await

@@ -45,8 +45,12 @@ pub fn check_jobs(jobs: usize) -> Result<usize, JobsOutOfRange> {
 /// role that cannot bypass row-level security fail instead of dumping a
 /// silently partial table; `synchronize_seqscans = off` makes every COPY
 /// start at block 0, so unchanged tables produce the same bytes (and
-/// deduplicate); text COPY uses unambiguous, lossless forms.
+/// deduplicate); text COPY uses unambiguous, lossless forms. `jit = off`
+/// as pg_dump sets it: the catalog queries of a large database cost
+/// enough for the planner to JIT-compile them, which took 0.9 s of a
+/// 1.0 s query at 20,000 tables and gains nothing on queries run once.
 pub const DUMP_SETTINGS: &str = "SET client_encoding = 'UTF8'; \
+    SET jit = off; \
     SET row_security = off; \
     SET synchronize_seqscans = off; \
     SET statement_timeout = 0; \

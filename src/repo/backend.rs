@@ -64,6 +64,12 @@ pub trait Backend: Send + Sync + 'static {
     /// The file's path relative to the repository root, for messages.
     fn relative_path(&self, ft: FileType, name: &str) -> String;
     fn list(&self, ft: FileType) -> Result<Vec<FileInfo>>;
+    /// The names `list` would give, sorted, without the sizes, which cost
+    /// a `stat` per file on a local disk (a service round lists the index
+    /// once per tenant).
+    fn list_names(&self, ft: FileType) -> Result<Vec<String>> {
+        Ok(self.list(ft)?.into_iter().map(|f| f.name).collect())
+    }
     fn read(&self, ft: FileType, name: &str) -> Result<Vec<u8>>;
     fn read_at(&self, ft: FileType, name: &str, offset: u64, len: usize) -> Result<Vec<u8>>;
     fn size(&self, ft: FileType, name: &str) -> Result<u64>;
@@ -330,6 +336,29 @@ impl Backend for LocalBackend {
         p.strip_prefix(&self.root)
             .map(|r| r.display().to_string())
             .unwrap_or_else(|_| p.display().to_string())
+    }
+
+    fn list_names(&self, ft: FileType) -> Result<Vec<String>> {
+        if matches!(ft, FileType::Config | FileType::Pack) {
+            return Ok(self.list(ft)?.into_iter().map(|f| f.name).collect());
+        }
+        let dir = self.root.join(ft.dir());
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(RepoError::io("cannot list", &dir, e)),
+        };
+        let mut out = Vec::new();
+        for entry in rd {
+            let entry = entry.map_err(|e| RepoError::io("cannot list", &dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = if ft == FileType::Job { is_job_name(&name) } else { is_object_name(&name) };
+            if ours {
+                out.push(name);
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     fn list(&self, ft: FileType) -> Result<Vec<FileInfo>> {

@@ -2,7 +2,8 @@
 //! open every pack. They are a cache of what the pack tables say: anything
 //! here can be rebuilt from the packs alone (`rebuild_from_packs`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -133,7 +134,7 @@ pub struct Location {
 }
 
 /// All index files of a repository, merged in memory.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct MasterIndex {
     chunks: HashMap<Id, Location>,
     packs: HashMap<Id, u64>,
@@ -144,28 +145,52 @@ pub struct MasterIndex {
 impl MasterIndex {
     pub fn load(backend: &dyn Backend) -> Result<MasterIndex> {
         let mut idx = MasterIndex::default();
-        for f in backend.list(FileType::Index)? {
-            let id: Id = f.name.parse().map_err(|_| {
-                RepoError::corrupt(
-                    backend.relative_path(FileType::Index, &f.name),
-                    "bad file name",
-                )
-            })?;
-            let object = format!(
-                "index file {}",
-                backend.relative_path(FileType::Index, &f.name)
-            );
-            let bytes = backend.read(FileType::Index, &f.name)?;
-            if backend.content_id(&bytes) != id {
-                return Err(RepoError::corrupt(
-                    object,
-                    "content does not match its name (hash)",
-                ));
-            }
-            idx.add_file(&IndexFile::decode(&bytes, &object)?);
-            idx.files.push(id);
+        for name in backend.list_names(FileType::Index)? {
+            idx.read_file(backend, &name)?;
         }
         Ok(idx)
+    }
+
+    /// The index as `backend` holds it now, starting from `previous` (an
+    /// earlier result for the same repository): index files are immutable
+    /// and named by their content, so only files `previous` has not read
+    /// are read. When a file it had read is gone (a prune or a rebuild
+    /// rewrote the index) it is loaded from scratch. Without this a service
+    /// round of N tenants read N(N+1)/2 index files.
+    pub fn refresh(backend: &dyn Backend, previous: Option<Arc<MasterIndex>>) -> Result<Arc<MasterIndex>> {
+        let Some(mut idx) = previous else {
+            return Ok(Arc::new(MasterIndex::load(backend)?));
+        };
+        let listed = backend.list_names(FileType::Index)?;
+        let ids: HashSet<Id> = listed.iter().filter_map(|n| n.parse().ok()).collect();
+        if idx.files.iter().any(|id| !ids.contains(id)) {
+            return Ok(Arc::new(MasterIndex::load(backend)?));
+        }
+        let known: HashSet<Id> = idx.files.iter().copied().collect();
+        // A name that is not an id is read too, so that it fails as it
+        // would in a full load.
+        let new: Vec<String> = listed.into_iter().filter(|n| n.parse::<Id>().map_or(true, |id| !known.contains(&id))).collect();
+        if !new.is_empty() {
+            let idx = Arc::make_mut(&mut idx);
+            for name in new {
+                idx.read_file(backend, &name)?;
+            }
+        }
+        Ok(idx)
+    }
+
+    /// Read, check and add the index file `name`.
+    fn read_file(&mut self, backend: &dyn Backend, name: &str) -> Result<()> {
+        let path = backend.relative_path(FileType::Index, name);
+        let id: Id = name.parse().map_err(|_| RepoError::corrupt(path.clone(), "bad file name"))?;
+        let object = format!("index file {path}");
+        let bytes = backend.read(FileType::Index, name)?;
+        if backend.content_id(&bytes) != id {
+            return Err(RepoError::corrupt(object, "content does not match its name (hash)"));
+        }
+        self.add_file(&IndexFile::decode(&bytes, &object)?);
+        self.files.push(id);
+        Ok(())
     }
 
     pub fn add_file(&mut self, f: &IndexFile) {
@@ -284,4 +309,45 @@ pub fn rebuild_from_packs(backend: &dyn Backend) -> Result<RebuildReport> {
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::backend::LocalBackend;
+
+    fn file(n: u8) -> IndexFile {
+        let chunk = IndexChunk { id: Id::hash(&[n, 1]), offset: pack::HEADER_LEN as u64, stored_len: 10, raw_len: 10, codec: 0 };
+        IndexFile { packs: vec![IndexPack { id: Id::hash(&[n]), size: 1000, chunks: vec![chunk] }] }
+    }
+
+    fn summary(idx: &MasterIndex) -> (Vec<Id>, usize) {
+        let mut files = idx.files.clone();
+        files.sort();
+        (files, idx.chunk_count())
+    }
+
+    /// A refresh reads only new index files, and loads from scratch when
+    /// one it had read is gone (a prune rewrote the index): either way it
+    /// equals a full load.
+    #[test]
+    fn refresh_reads_new_files_and_reloads_after_a_rewrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = LocalBackend::create(&dir.path().join("r")).unwrap();
+        let first = file(1).write(&backend).unwrap();
+        let cached = MasterIndex::refresh(&backend, None).unwrap();
+        assert_eq!(summary(&cached), (vec![first], 1));
+
+        file(2).write(&backend).unwrap();
+        let grown = MasterIndex::refresh(&backend, Some(cached.clone())).unwrap();
+        assert_eq!(summary(&grown), summary(&MasterIndex::load(&backend).unwrap()));
+        assert_eq!(grown.chunk_count(), 2);
+        assert_eq!(cached.chunk_count(), 1, "the earlier index is not changed under its other holders");
+
+        backend.remove(FileType::Index, &first.to_hex()).unwrap();
+        let rewritten = MasterIndex::refresh(&backend, Some(grown)).unwrap();
+        assert_eq!(summary(&rewritten), summary(&MasterIndex::load(&backend).unwrap()));
+        assert_eq!(rewritten.chunk_count(), 1);
+        assert!(rewritten.get(&Id::hash(&[1, 1])).is_none(), "a chunk of a removed index file is forgotten");
+    }
 }

@@ -88,7 +88,7 @@ impl Repository {
         let config: RepoConfig = envelope::open_value(Kind::Config, &bytes, "config")?;
         config.validate_for_reading()?;
         if config.encryption == "none" {
-            return Ok(Repository { backend, local, config, unlocked: None });
+            return Ok(Repository { backend, local, config, unlocked: None, index_cache: Default::default() });
         }
         let secret = source.secret()?.ok_or(RepoError::KeyRequired { location: backend.location() })?;
         let (master, key_name) = unlock(backend.as_ref(), &config.id, &secret)?;
@@ -110,6 +110,7 @@ impl Repository {
             local,
             config,
             unlocked: Some(Arc::new(Unlocked { master, key_file })),
+            index_cache: Default::default(),
         }
     }
 

@@ -49,7 +49,14 @@ pub struct Repository {
     config: RepoConfig,
     /// An encrypted repository's master key and the key file that opened it.
     unlocked: Option<Arc<keyring::Unlocked>>,
+    /// The index as this process last loaded it for a backup, shared by
+    /// clones: see [`MasterIndex::refresh`].
+    index_cache: IndexCache,
 }
+
+/// The last loaded index of a repository, kept between backups of one
+/// process (a service round starts a backup per tenant).
+pub(crate) type IndexCache = Arc<std::sync::Mutex<Option<Arc<MasterIndex>>>>;
 
 /// A repository with its index loaded: ready to read chunks. Holds a
 /// shared lock for as long as it (or a clone) lives, so a prune cannot
@@ -77,6 +84,7 @@ impl Repository {
             local: Some(local),
             config,
             unlocked: None,
+            index_cache: IndexCache::default(),
         })
     }
 
@@ -118,6 +126,7 @@ impl Repository {
             local: None,
             config,
             unlocked: None,
+            index_cache: IndexCache::default(),
         })
     }
 
@@ -175,7 +184,15 @@ impl Repository {
     ) -> Result<BackupSession> {
         self.config.validate()?;
         let lock = lock::acquire(self.backend.clone(), false, purpose)?;
-        let index = MasterIndex::load(self.backend.as_ref())?;
+        let index = {
+            // Under the shared lock, so no prune rewrites the index while
+            // it is read; the mutex keeps two backups of this process from
+            // reading the same new files twice.
+            let mut cache = self.index_cache.lock().unwrap_or_else(|e| e.into_inner());
+            let index = MasterIndex::refresh(self.backend.as_ref(), cache.take())?;
+            *cache = Some(index.clone());
+            index
+        };
         BackupSession::start(
             self.backend.clone(),
             self.config.clone(),

@@ -66,9 +66,9 @@ pub fn load(backend: &dyn Backend, id: &Id) -> Result<Snapshot> {
 /// Ids of all snapshots, without reading them.
 pub fn list_ids(backend: &dyn Backend) -> Result<Vec<Id>> {
     Ok(backend
-        .list(FileType::Snapshot)?
+        .list_names(FileType::Snapshot)?
         .into_iter()
-        .filter_map(|f| f.name.parse().ok())
+        .filter_map(|n| n.parse().ok())
         .collect())
 }
 

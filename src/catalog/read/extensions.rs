@@ -12,7 +12,14 @@ impl Reader<'_> {
         let rows = self
             .q(
                 "extension members",
-                "SELECT classid, objid, refobjid FROM pg_catalog.pg_depend WHERE deptype = 'e'",
+                // From each extension through pg_depend's index on the
+                // referenced object: a scan of every pg_depend row (the
+                // obvious `WHERE deptype = 'e'`) costs ~13 ms per call at
+                // 20,000 tables, once per tenant in a service round.
+                "SELECT d.classid, d.objid, d.refobjid FROM pg_catalog.pg_extension x \
+                 JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass \
+                   AND d.refobjid = x.oid \
+                 WHERE d.deptype = 'e'",
                 &[],
             )
             .await?;

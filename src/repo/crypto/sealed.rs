@@ -285,6 +285,10 @@ impl Backend for SealedBackend {
         self.inner.relative_path(ft, name)
     }
 
+    fn list_names(&self, ft: FileType) -> Result<Vec<String>> {
+        self.inner.list_names(ft)
+    }
+
     fn list(&self, ft: FileType) -> Result<Vec<FileInfo>> {
         let mut files = self.inner.list(ft)?;
         if Self::sealed(ft) {
