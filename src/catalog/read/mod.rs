@@ -95,6 +95,29 @@ impl Reader<'_> {
         self.run(pick(what, self.clients.len()), what, sql, params).await
     }
 
+    /// `sql` over `oids` (its `$1`), split into one contiguous part of the
+    /// sorted oids per session, run at once; rows in part order, so a
+    /// query ordered by the oid first keeps its order. For a query whose
+    /// server-side rendering is the catalog read's longest (every index
+    /// definition, 0.8 s at 40,000 indexes) when there are enough oids to
+    /// gain from it.
+    async fn q_spread(&self, what: &'static str, sql: &str, oids: &[u32]) -> R<Vec<Row>> {
+        const MIN_SPREAD: usize = 2000;
+        let n = self.clients.len();
+        if n < 2 || oids.len() < MIN_SPREAD {
+            return self.q(what, sql, &[&oids]).await;
+        }
+        let mut sorted = oids.to_vec();
+        sorted.sort_unstable();
+        let base = pick(what, n);
+        let parts: Vec<&[u32]> = sorted.chunks(sorted.len().div_ceil(n)).collect();
+        let results = futures::future::try_join_all(
+            parts.iter().enumerate().map(|(k, part)| async move { self.run((base + k) % n, what, sql, &[part]).await }),
+        )
+        .await?;
+        Ok(results.into_iter().flatten().collect())
+    }
+
     /// A parameterless query on session `k` (modulo the sessions there are).
     async fn q_on(&self, k: usize, what: &'static str, sql: &str) -> R<Vec<Row>> {
         self.run(k % self.clients.len().max(1), what, sql, &[]).await

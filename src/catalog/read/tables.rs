@@ -311,7 +311,7 @@ impl Reader<'_> {
              ORDER BY i.indrelid, ic.relname",
             descr("d", "pg_class", "ic.oid")
         );
-        let rows = self.q("indexes", &sql, &[&self.relations]).await?;
+        let rows = self.q_spread("indexes", &sql, &self.relations).await?;
         Ok(rows
             .iter()
             .map(|r| {
