@@ -101,6 +101,30 @@ fn needs_only_own_tables(kind: &EntryKind) -> bool {
     matches!(kind, EntryKind::Index | EntryKind::IndexAttach | EntryKind::Constraint | EntryKind::FkConstraint | EntryKind::Statistics)
 }
 
+/// The tables whose data is part of each table's: inheritance children
+/// (their entries depend on the parent) and partitions (created on their
+/// own, then attached by an entry named like the partition).
+fn children_of(ddl: &[DdlEntry]) -> HashMap<u32, Vec<u32>> {
+    let by_id: HashMap<u32, &DdlEntry> = ddl.iter().map(|e| (e.id, e)).collect();
+    let is_table = |d: &u32| by_id.get(d).is_some_and(|t| t.kind == EntryKind::Table);
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for e in ddl {
+        let tables = e.deps.iter().copied().filter(is_table);
+        match e.kind {
+            EntryKind::Table => tables.for_each(|parent| children.entry(parent).or_default().push(e.id)),
+            EntryKind::TableAttach => {
+                let (child, parents): (Vec<u32>, Vec<u32>) =
+                    tables.partition(|d| by_id.get(d).is_some_and(|t| t.name == e.name && t.schema == e.schema));
+                for parent in parents {
+                    children.entry(parent).or_default().extend(child.iter().copied());
+                }
+            }
+            _ => {}
+        }
+    }
+    children
+}
+
 /// What the target is: decides how tables load.
 pub(super) struct Target {
     pub major: u32,
@@ -174,12 +198,7 @@ impl Run<'_> {
         let size_of: HashMap<u32, u64> = plan.snap.tables.iter().filter_map(|t| t.ddl_entry.map(|id| (id, t.raw_bytes))).collect();
         // A partitioned (or inheritance) parent's data is in its children:
         // a step on the parent waits for their loads too.
-        let mut children_of: HashMap<u32, Vec<u32>> = HashMap::new();
-        for e in plan.snap.ddl.iter().filter(|e| e.kind == EntryKind::Table) {
-            for d in e.deps.iter().filter(|d| kind_of.get(d) == Some(&&EntryKind::Table)) {
-                children_of.entry(*d).or_default().push(e.id);
-            }
-        }
+        let children_of = children_of(&plan.snap.ddl);
         let with_descendants = |tables: &[u32]| -> BTreeSet<u32> {
             let mut all: BTreeSet<u32> = BTreeSet::new();
             let mut todo: Vec<u32> = tables.to_vec();
@@ -445,5 +464,42 @@ impl Run<'_> {
             self.run_entry(client, e, plan.describe(e), &self.entry_sql(e)).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: u32, kind: EntryKind, name: &str, deps: &[u32]) -> DdlEntry {
+        DdlEntry { id, kind, schema: Some("s".into()), name: name.into(), deps: deps.to_vec(), ..DdlEntry::default() }
+    }
+
+    /// A partitioned table's data is in its partitions, at any depth, and
+    /// an inheritance parent's children hold rows of it too: a step on
+    /// the parent must wait for all of their loads.
+    #[test]
+    fn partitions_and_inheritance_children_are_a_tables_children() {
+        let ddl = vec![
+            entry(1, EntryKind::Table, "events", &[]),
+            entry(2, EntryKind::Table, "events_2023", &[]),
+            entry(3, EntryKind::Table, "events_2024", &[]),
+            entry(4, EntryKind::Table, "events_2024_a", &[]),
+            // ATTACH PARTITION entries, named like the partition; the
+            // order of their dependencies says nothing.
+            entry(5, EntryKind::TableAttach, "events_2023", &[1, 2]),
+            entry(6, EntryKind::TableAttach, "events_2024", &[3, 1]),
+            entry(7, EntryKind::TableAttach, "events_2024_a", &[4, 3]),
+            entry(8, EntryKind::Table, "animals", &[]),
+            entry(9, EntryKind::Table, "birds", &[8]),
+            entry(10, EntryKind::Index, "events_2023_idx", &[2]),
+        ];
+        let mut children = children_of(&ddl);
+        children.values_mut().for_each(|v| v.sort_unstable());
+        assert_eq!(children.get(&1), Some(&vec![2, 3]));
+        assert_eq!(children.get(&3), Some(&vec![4]));
+        assert_eq!(children.get(&8), Some(&vec![9]));
+        assert_eq!(children.get(&2), None, "a partition is nobody's parent");
+        assert_eq!(children.len(), 3);
     }
 }
