@@ -133,36 +133,42 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Result<Rendered, DdlError>
         let mut built = build::build(cat, opts, &split)?;
         let deps = built.resolve(cat, &broken);
         tracing::debug!(items = built.items.len(), ms = started.elapsed().as_millis() as u64, "built and resolved");
-        let items = &built.items;
-        let keys: Vec<sort::SortKey> = items.iter().map(|i| i.sort_key()).collect();
+        let keys: Vec<sort::SortKey> = built.items.iter().map(|i| i.sort_key()).collect();
         match sort::toposort(&keys, &deps) {
             sort::Outcome::Sorted(order) => {
                 let mut ids: HashMap<usize, u32> = HashMap::new();
                 for (n, &i) in order.iter().enumerate() {
                     ids.insert(i, n as u32 + 1);
                 }
+                // Computed before the items are moved out below.
+                let mut rendered_rows: HashSet<ObjRef> = built.rendered_rows().collect();
+                warnings.extend(std::mem::take(&mut built.warnings));
+                // Each item moves into its entry (never cloned): at tens of
+                // thousands of tables a second copy of every statement was
+                // a quarter of the dump's peak memory.
+                let mut slots: Vec<Option<build::Item>> = std::mem::take(&mut built.items).into_iter().map(Some).collect();
+                drop(built);
                 let mut entries = Vec::with_capacity(order.len());
                 for &i in &order {
-                    let it = &items[i];
+                    let Some(it) = slots[i].take() else { continue };
                     let mut d: Vec<u32> = deps[i].iter().filter_map(|j| ids.get(j).copied()).collect();
                     d.sort_unstable();
                     d.dedup();
                     entries.push(DdlEntry {
                         id: ids[&i],
                         section: it.section,
-                        kind: it.kind.clone(),
-                        schema: it.schema.clone(),
-                        name: it.name.clone(),
-                        owner: if opts.no_owner { None } else { it.owner.clone() },
-                        create_sql: it.sql.clone(),
-                        drop_sql: it.drop.clone(),
+                        kind: it.kind,
+                        schema: it.schema,
+                        name: it.name,
+                        owner: if opts.no_owner { None } else { it.owner },
+                        create_sql: it.sql,
+                        drop_sql: it.drop,
                         deps: d,
-                        two_step: it.two_step.clone(),
+                        two_step: it.two_step,
                         schema_template: None,
                     });
                 }
-                warnings.extend(built.warnings.iter().cloned());
-                let mut rendered_rows: HashSet<ObjRef> = built.rendered_rows().collect();
+                drop((slots, deps, ids));
                 let stand_ins: Vec<ObjRef> =
                     cat.aliases.iter().filter(|(_, target)| rendered_rows.contains(target)).map(|(row, _)| *row).collect();
                 rendered_rows.extend(stand_ins);
@@ -184,7 +190,7 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Result<Rendered, DdlError>
                 let repairs = built.repairs_for(&cycle, cat);
                 if repairs.is_empty() {
                     let names: Vec<String> =
-                        cycle.iter().map(|&i| format!("{} {}", items[i].kind, items[i].name)).collect();
+                        cycle.iter().map(|&i| format!("{} {}", built.items[i].kind, built.items[i].name)).collect();
                     warnings.push(format!(
                         "dependency loop that pgkeep cannot repair: {}; the order among them may fail on restore",
                         names.join(" -> ")
@@ -192,7 +198,7 @@ pub fn render(cat: &Catalog, opts: &RenderOptions) -> Result<Rendered, DdlError>
                     // Drop the edge from the first member to the next.
                     let a = cycle[0];
                     let b = cycle[1 % cycle.len()];
-                    broken.insert((items[b].key, items[a].key));
+                    broken.insert((built.items[b].key, built.items[a].key));
                 } else {
                     split.extend(repairs);
                 }

@@ -100,7 +100,8 @@ impl Reader<'_> {
     /// query ordered by the oid first keeps its order. For a query whose
     /// server-side rendering is the catalog read's longest (every index
     /// definition, 0.8 s at 40,000 indexes) when there are enough oids to
-    /// gain from it.
+    /// gain from it; also the relations (every view's definition) and the
+    /// sequences (every sequence's value), 2 s each at 20,000.
     async fn q_spread(&self, what: &'static str, sql: &str, oids: &[u32]) -> R<Vec<Row>> {
         const MIN_SPREAD: usize = 2000;
         let n = self.clients.len();

@@ -31,7 +31,7 @@ impl Reader<'_> {
              WHERE c.relkind = 'S'",
             descr("d", "pg_class", "c.oid")
         );
-        let rows = self.q("sequences", &sql, &[&self.relations]).await?;
+        let rows = self.q_spread("sequences", &sql, &self.relations).await?;
         let mut seqs: Vec<Sequence> = rows
             .iter()
             .map(|r| {
@@ -135,7 +135,7 @@ impl Reader<'_> {
             descr("d", "pg_class", "c.oid")
         );
         let _ = v;
-        let rows = self.q("relations", &sql, &[&self.relations]).await?;
+        let rows = self.q_spread("relations", &sql, &self.relations).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let m = meta(r);

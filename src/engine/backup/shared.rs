@@ -214,8 +214,8 @@ impl SharedSnapshot {
         progress.phase("reading the catalog");
         let read = catalog::ReadOptions { sequence_values: opts.sequence_values, large_objects: opts.large_objects };
         let cat = catalog::read_catalog_with(&[primary], &opts.scope, &read).await?;
-        let rendered = ddl::render(&cat, &RenderOptions::default())?;
-        let mut entries = rendered.entries.clone();
+        let mut rendered = ddl::render(&cat, &RenderOptions::default())?;
+        let mut entries = std::mem::take(&mut rendered.entries);
         if cat.relative_schema.is_some() {
             attach_schema_templates(&cat, &mut entries)?;
         }
