@@ -257,6 +257,29 @@ async fn run(
     let large_object_oids: Vec<u32> = cat.large_objects.iter().map(|l| l.meta.oid).collect();
     let relative_schema = cat.relative_schema.clone();
     drop(cat);
+    let queue = job_queue(&tables);
+    let session = start_writing(repo, opts).await?;
+    let workers: Vec<&Client> = sessions.clients[1..].iter().collect();
+    let (session, mut snap) =
+        copy_data(&workers, leader, session, &tables, queue, &large_object_oids, opts.schema_only, progress).await?;
+    snap.source = source;
+    describe(&mut snap, &resolved.kind, opts);
+    snap.ddl = entries;
+    snap.search_path = search_path;
+    snap.relative_schema = relative_schema.clone();
+    snap.qualified_names = true;
+    snap.warnings = render_warnings;
+    if let Some(rel) = &relative_schema {
+        if let Some(w) = shadowing_warning(leader, rel).await? {
+            snap.warnings.push(w);
+        }
+    }
+    finish(session, snap, started, opts.start_time, t0.elapsed(), t0, progress).await
+}
+
+/// Every part of every table, largest first: the longest stream starts at
+/// once instead of last.
+fn job_queue(tables: &[PlannedTable]) -> Vec<Job> {
     let mut queue: Vec<Job> = Vec::new();
     for (ti, t) in tables.iter().enumerate() {
         let n = t.parts.len() as u64;
@@ -264,27 +287,39 @@ async fn run(
             queue.push(Job { table: ti, part: pi, blocks: *blocks, weight: t.bytes / n.max(1) });
         }
     }
-    // Largest first: the longest stream starts at once instead of last.
     queue.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.table.cmp(&b.table)).then(a.part.cmp(&b.part)));
+    queue
+}
+
+/// Copy `queue` with one worker per client in `clients`, then the large
+/// objects `large_objects` on `leader`, into `session`, and build the
+/// snapshot's data part. Every planned part must have been copied exactly
+/// once: a backup that did not copy everything fails loudly (a worker pool
+/// that never ran, say with no sessions, must not "succeed" with 0 rows).
+/// On any failure the session is aborted: chunks already stored stay
+/// indexed for the next run, and no manifest is written.
+#[allow(clippy::too_many_arguments)]
+async fn copy_data(
+    clients: &[&Client],
+    leader: &Client,
+    session: BackupSession,
+    tables: &[PlannedTable],
+    queue: Vec<Job>,
+    large_objects: &[u32],
+    schema_only: bool,
+    progress: &dyn Progress,
+) -> Result<(BackupSession, Snapshot), DumpError> {
     progress.phase("copying data");
     progress.plan(queue.len() as u64, queue.iter().map(|j| j.weight).sum());
-
-    let session = start_writing(repo, opts).await?;
-
     let queue = Arc::new(Mutex::new(VecDeque::from(queue)));
-    let workers = sessions.clients[1..].iter().map(|client| worker(client, &session, &tables, &queue, progress));
+    let workers = clients.iter().map(|client| worker(client, &session, tables, &queue, progress));
     let results = match futures::future::try_join_all(workers).await {
         Ok(r) => r,
         Err(e) => {
-            // Chunks already stored stay indexed for the next run; no manifest.
             let _ = tokio::task::spawn_blocking(move || session.abort()).await;
             return Err(e);
         }
     };
-
-    // Every planned part must have been copied exactly once: a backup that
-    // did not copy everything fails loudly (a worker pool that never ran,
-    // say with no sessions, must not "succeed" with 0 rows).
     let planned: usize = tables.iter().map(|t| t.parts.len()).sum();
     let copied: BTreeSet<(usize, usize)> = results.iter().flatten().map(|r| (r.table, r.part)).collect();
     let copied_count: usize = results.iter().map(Vec::len).sum();
@@ -292,11 +327,11 @@ async fn run(
         let _ = tokio::task::spawn_blocking(move || session.abort()).await;
         return Err(DumpError::Incomplete { copied: copied_count, planned });
     }
-    let blobs = if large_object_oids.is_empty() || opts.schema_only {
+    let blobs = if large_objects.is_empty() || schema_only {
         None
     } else {
         progress.phase("copying large objects");
-        match copy_large_objects(leader, &session, &large_object_oids).await {
+        match copy_large_objects(leader, &session, large_objects).await {
             Ok(b) => Some(b),
             Err(e) => {
                 let _ = tokio::task::spawn_blocking(move || session.abort()).await;
@@ -304,15 +339,20 @@ async fn run(
             }
         }
     };
-    let mut snap = manifest(&tables, results.into_iter().flatten().collect(), &session);
+    let mut snap = manifest(tables, results.into_iter().flatten().collect(), &session);
     if let Some(b) = &blobs {
         snap.totals.raw_bytes += b.raw_bytes;
         snap.totals.dedup_raw_bytes = snap.totals.raw_bytes.saturating_sub(snap.totals.new_raw_bytes);
     }
     snap.large_objects = blobs;
-    snap.source = source;
+    Ok((session, snap))
+}
+
+/// What a snapshot records of the options it was taken with: the scope,
+/// the tenant, tags and label.
+fn describe(snap: &mut Snapshot, kind: &ScopeKind, opts: &BackupOptions) {
     snap.scope = Scope {
-        kind: match resolved.kind {
+        kind: match kind {
             ScopeKind::Database => crate::manifest::snapshot::ScopeKind::Database,
             ScopeKind::Schemas => crate::manifest::snapshot::ScopeKind::Schemas,
             ScopeKind::Tables => crate::manifest::snapshot::ScopeKind::Tables,
@@ -328,20 +368,24 @@ async fn run(
     snap.tenant = opts.tenant.clone();
     snap.tags = opts.tags.clone();
     snap.label = opts.label.clone();
-    snap.ddl = entries;
-    snap.search_path = search_path;
-    snap.relative_schema = relative_schema.clone();
-    snap.qualified_names = true;
-    snap.warnings = render_warnings;
-    if let Some(rel) = &relative_schema {
-        if let Some(w) = shadowing_warning(leader, rel).await? {
-            snap.warnings.push(w);
-        }
-    }
+}
+
+/// Stamp the snapshot (its start, its end: `start_time` plus `held` when
+/// the caller gives the start time, else now; this pgkeep and host; how
+/// long since `t0`) and commit it: the manifest is written last.
+async fn finish(
+    session: BackupSession,
+    mut snap: Snapshot,
+    started: chrono::DateTime<chrono::Utc>,
+    start_time: Option<chrono::DateTime<chrono::Utc>>,
+    held: Duration,
+    t0: Instant,
+    progress: &dyn Progress,
+) -> Result<(Id, Snapshot), DumpError> {
     let stamped = Snapshot::stamped(started);
     snap.time_start = stamped.time_start;
-    snap.time_end = match opts.start_time {
-        Some(t) => Timestamp::at(t + chrono::Duration::from_std(t0.elapsed()).unwrap_or_default()),
+    snap.time_end = match start_time {
+        Some(t) => Timestamp::at(t + chrono::Duration::from_std(held).unwrap_or_default()),
         None => stamped.time_end,
     };
     snap.pgkeep_version = stamped.pgkeep_version;

@@ -30,16 +30,16 @@
 //! lock on any tenant's table) for the whole round. The caller bounds the
 //! round (the service's `round_max_seconds`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio_postgres::Client;
 
 use super::{
-    attach_schema_templates, copy_large_objects, manifest, plan_tables, read_source, server, shadowed_names, shadowing_text,
-    worker, BackupOptions, DumpError, Job,
+    attach_schema_templates, copy_data, describe, finish, job_queue, plan_tables, read_source, server, shadowed_names,
+    shadowing_text, BackupOptions, DumpError,
 };
 use crate::catalog::{self, ScopeSpec};
 use crate::ddl::{self, RenderOptions};
@@ -48,8 +48,8 @@ use crate::pg::conn::ResolvedConn;
 use crate::pg::error::ServerError;
 use crate::pg::sessions::{SnapshotSessions, MAX_JOBS};
 use crate::progress::Progress;
-use crate::repo::snapshot::{Scope, Source};
-use crate::repo::{Id, Repository, Snapshot, Timestamp};
+use crate::repo::snapshot::Source;
+use crate::repo::{Id, Repository, Snapshot};
 use crate::sql::quote::quote_qualified;
 
 /// The savepoint every piece of one schema's work runs in.
@@ -232,105 +232,31 @@ impl SharedSnapshot {
         } else {
             plan_tables(primary, &cat, &entries, &no_data, opts, self.source.server_version_num).await?
         };
-        let mut queue: Vec<Job> = Vec::new();
-        for (ti, t) in tables.iter().enumerate() {
-            let n = t.parts.len() as u64;
-            for (pi, blocks) in t.parts.iter().enumerate() {
-                queue.push(Job { table: ti, part: pi, blocks: *blocks, weight: t.bytes / n.max(1) });
-            }
-        }
-        queue.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.table.cmp(&b.table)).then(a.part.cmp(&b.part)));
+        let queue = job_queue(&tables);
         // More sessions only when there is more than one stream, and only
         // those free now: a schema never waits for a second session.
         let want = opts.jobs.clamp(1, MAX_JOBS).min(queue.len().max(1));
         if want > 1 {
             lease.take(want - 1, false).await?;
         }
-        progress.phase("copying data");
-        progress.plan(queue.len() as u64, queue.iter().map(|j| j.weight).sum());
-
         let session = super::start_writing(repo, opts).await?;
-
-        let queue = Arc::new(Mutex::new(VecDeque::from(queue)));
-        let workers = lease
-            .sessions
-            .iter()
-            .map(|&i| worker(&self.sessions.clients[i], &session, &tables, &queue, progress));
-        let results = match futures::future::try_join_all(workers).await {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = tokio::task::spawn_blocking(move || session.abort()).await;
-                return Err(e);
-            }
-        };
-        let planned: usize = tables.iter().map(|t| t.parts.len()).sum();
-        let copied: BTreeSet<(usize, usize)> = results.iter().flatten().map(|r| (r.table, r.part)).collect();
-        let copied_count: usize = results.iter().map(Vec::len).sum();
-        if copied.len() != planned || copied_count != planned {
-            let _ = tokio::task::spawn_blocking(move || session.abort()).await;
-            return Err(DumpError::Incomplete { copied: copied_count, planned });
-        }
-        let blobs = if cat.large_objects.is_empty() || opts.schema_only {
-            None
-        } else {
-            progress.phase("copying large objects");
-            let oids: Vec<u32> = cat.large_objects.iter().map(|l| l.meta.oid).collect();
-            match copy_large_objects(primary, &session, &oids).await {
-                Ok(b) => Some(b),
-                Err(e) => {
-                    let _ = tokio::task::spawn_blocking(move || session.abort()).await;
-                    return Err(e);
-                }
-            }
-        };
-        let mut snap = manifest(&tables, results.into_iter().flatten().collect(), &session);
-        if let Some(b) = &blobs {
-            snap.totals.raw_bytes += b.raw_bytes;
-            snap.totals.dedup_raw_bytes = snap.totals.raw_bytes.saturating_sub(snap.totals.new_raw_bytes);
-        }
-        snap.large_objects = blobs;
+        let workers: Vec<&Client> = lease.sessions.iter().map(|&i| &self.sessions.clients[i]).collect();
+        let large_objects: Vec<u32> = cat.large_objects.iter().map(|l| l.meta.oid).collect();
+        let (session, mut snap) =
+            copy_data(&workers, primary, session, &tables, queue, &large_objects, opts.schema_only, progress).await?;
         snap.source = self.source.clone();
-        snap.scope = Scope {
-            kind: match cat.scope {
-                catalog::ScopeKind::Database => crate::manifest::snapshot::ScopeKind::Database,
-                catalog::ScopeKind::Schemas => crate::manifest::snapshot::ScopeKind::Schemas,
-                catalog::ScopeKind::Tables => crate::manifest::snapshot::ScopeKind::Tables,
-            },
-            include_schemas: opts.scope.include_schemas.clone(),
-            exclude_schemas: opts.scope.exclude_schemas.clone(),
-            include_tables: opts.scope.include_tables.clone(),
-            exclude_tables: opts.scope.exclude_tables.clone(),
-            exclude_table_data: opts.exclude_table_data.clone(),
-            schema_only: opts.schema_only,
-            data_only: opts.data_only,
-        };
-        snap.tenant = opts.tenant.clone();
-        snap.tags = opts.tags.clone();
-        snap.label = opts.label.clone();
+        describe(&mut snap, &cat.scope, opts);
         snap.ddl = entries;
         snap.relative_schema = cat.relative_schema.clone();
-        snap.search_path = rendered.search_path.clone();
+        snap.search_path = std::mem::take(&mut rendered.search_path);
         snap.qualified_names = true;
-        snap.warnings = rendered.warnings.clone();
+        snap.warnings = std::mem::take(&mut rendered.warnings);
         if let Some(rel) = &cat.relative_schema {
             if let Some(w) = shadowing_text(rel, self.shadowed.get(rel).map(Vec::as_slice).unwrap_or_default()) {
                 snap.warnings.push(w);
             }
         }
-        let stamped = Snapshot::stamped(started);
-        snap.time_start = stamped.time_start;
-        snap.time_end = match opts.start_time {
-            Some(t) => Timestamp::at(t + chrono::Duration::from_std(self.opened.elapsed()).unwrap_or_default()),
-            None => stamped.time_end,
-        };
-        snap.pgkeep_version = stamped.pgkeep_version;
-        snap.hostname = stamped.hostname;
-        snap.totals.duration_ms = t0.elapsed().as_millis() as u64;
-        progress.phase("writing the manifest");
-        let (id, snap) = tokio::task::spawn_blocking(move || session.commit(&snap).map(|id| (id, snap)))
-            .await
-            .map_err(|e| DumpError::Writer { during: "commit", message: e.to_string() })??;
-        Ok((id, snap))
+        finish(session, snap, started, opts.start_time, self.opened.elapsed(), t0, progress).await
     }
 }
 
