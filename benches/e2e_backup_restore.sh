@@ -82,17 +82,6 @@ drop_db() {
     sync
 }
 
-# set_wal_level LEVEL: restart the server with it (minimal needs no WAL senders).
-set_wal_level() {
-    local senders=10
-    [[ $1 == minimal ]] && senders=0
-    psql_q -d postgres -c "ALTER SYSTEM SET wal_level = '$1'" -c "ALTER SYSTEM SET max_wal_senders = $senders"
-    (cd "$WORK" && "${AS_SERVER[@]}" "$PGBIN/pg_ctl" -D "$DATA" -l "$SERVER_LOG" -w -t 120 restart -m fast >/dev/null)
-    [[ $(psql_q -At -d postgres -c "SHOW wal_level") == "$1" ]] || die "wal_level did not become $1"
-    psql_q -d postgres -c CHECKPOINT
-    sync
-}
-
 # The source's row counts and index count, for the check after the first restore.
 declare -A SRC_ROWS
 for t in "${TABLES[@]}"; do

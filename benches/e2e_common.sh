@@ -129,6 +129,18 @@ psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 PG_VERSION=$(psql_q -At -d postgres -c 'SHOW server_version')
 log "PostgreSQL $PG_VERSION, $(nproc) cores, pgkeep $PGKEEP_BIN"
 
+# set_wal_level LEVEL: restart the server with it (minimal needs no WAL
+# senders), then CHECKPOINT and sync.
+set_wal_level() {
+    local senders=10
+    [[ $1 == minimal ]] && senders=0
+    psql_q -d postgres -c "ALTER SYSTEM SET wal_level = '$1'" -c "ALTER SYSTEM SET max_wal_senders = $senders"
+    (cd "$WORK" && "${AS_SERVER[@]}" "$PGBIN/pg_ctl" -D "$DATA" -l "$SERVER_LOG" -w -t 120 restart -m fast >/dev/null)
+    [[ $(psql_q -At -d postgres -c "SHOW wal_level") == "$1" ]] || die "wal_level did not become $1"
+    psql_q -d postgres -c CHECKPOINT
+    sync
+}
+
 # --- dataset -------------------------------------------------------------------
 
 # E2E_DATASET=none: the sourcing script builds its own dataset (the service

@@ -36,14 +36,7 @@ flush() {
     sync
 }
 
-set_wal_level() {
-    local senders=10
-    [[ $1 == minimal ]] && senders=0
-    psql_q -d postgres -c "ALTER SYSTEM SET wal_level = '$1'" -c "ALTER SYSTEM SET max_wal_senders = $senders"
-    (cd "$WORK" && "${AS_SERVER[@]}" "$PGBIN/pg_ctl" -D "$DATA" -l "$SERVER_LOG" -w -t 120 restart -m fast >/dev/null)
-    [[ $(psql_q -At -d postgres -c "SHOW wal_level") == "$1" ]] || die "wal_level did not become $1"
-    flush
-}
+# set_wal_level: benches/e2e_common.sh
 
 "$PGKEEP_BIN" init --repo "$WORK/repo" >/dev/null
 "$PGKEEP_BIN" backup -d "$(conninfo "$DB")" --repo "$WORK/repo" -j 2 --json >"$WORK/backup.json" 2>"$WORK/backup.log" ||

@@ -232,16 +232,7 @@ async fn run(
     progress.phase("reading the catalog");
     let read = catalog::ReadOptions { sequence_values: opts.sequence_values, large_objects: opts.large_objects };
     let cat = catalog::read_catalog_with(&sessions.refs(), &opts.scope, &read).await?;
-    // The entries are moved out, not copied: at tens of thousands of
-    // tables their text is the backup's biggest allocation.
-    let ddl::Rendered { mut entries, warnings: render_warnings, search_path, .. } = ddl::render(&cat, &RenderOptions::default())?;
-    if cat.relative_schema.is_some() {
-        attach_schema_templates(&cat, &mut entries)?;
-    }
-    if opts.data_only {
-        // A data-only snapshot still sets sequences, as pg_dump --data-only.
-        entries.retain(|e| e.kind == EntryKind::SequenceSet);
-    }
+    let ddl::Rendered { entries, warnings: render_warnings, search_path, .. } = snapshot_ddl(&cat, opts)?;
 
     let no_data: BTreeSet<u32> = if opts.exclude_table_data.is_empty() {
         BTreeSet::new()
@@ -275,6 +266,22 @@ async fn run(
         }
     }
     finish(session, snap, started, opts.start_time, t0.elapsed(), t0, progress).await
+}
+
+/// The DDL a snapshot of `cat` records: rendered, with the schema
+/// templates of a one-schema snapshot, only the sequence values when data
+/// only (as pg_dump --data-only). The entries are moved, never copied: at
+/// tens of thousands of tables their text is the backup's biggest
+/// allocation.
+fn snapshot_ddl(cat: &catalog::Catalog, opts: &BackupOptions) -> Result<ddl::Rendered, DumpError> {
+    let mut rendered = ddl::render(cat, &RenderOptions::default())?;
+    if cat.relative_schema.is_some() {
+        attach_schema_templates(cat, &mut rendered.entries)?;
+    }
+    if opts.data_only {
+        rendered.entries.retain(|e| e.kind == EntryKind::SequenceSet);
+    }
+    Ok(rendered)
 }
 
 /// Every part of every table, largest first: the longest stream starts at

@@ -38,12 +38,10 @@ use tokio::sync::Semaphore;
 use tokio_postgres::Client;
 
 use super::{
-    attach_schema_templates, copy_data, describe, finish, job_queue, plan_tables, read_source, server, shadowed_names,
+    copy_data, describe, finish, job_queue, snapshot_ddl, plan_tables, read_source, server, shadowed_names,
     shadowing_text, BackupOptions, DumpError,
 };
 use crate::catalog::{self, ScopeSpec};
-use crate::ddl::{self, RenderOptions};
-use crate::manifest::EntryKind;
 use crate::pg::conn::ResolvedConn;
 use crate::pg::error::ServerError;
 use crate::pg::sessions::{SnapshotSessions, MAX_JOBS};
@@ -214,14 +212,8 @@ impl SharedSnapshot {
         progress.phase("reading the catalog");
         let read = catalog::ReadOptions { sequence_values: opts.sequence_values, large_objects: opts.large_objects };
         let cat = catalog::read_catalog_with(&[primary], &opts.scope, &read).await?;
-        let mut rendered = ddl::render(&cat, &RenderOptions::default())?;
-        let mut entries = std::mem::take(&mut rendered.entries);
-        if cat.relative_schema.is_some() {
-            attach_schema_templates(&cat, &mut entries)?;
-        }
-        if opts.data_only {
-            entries.retain(|e| e.kind == EntryKind::SequenceSet);
-        }
+        let mut rendered = snapshot_ddl(&cat, opts)?;
+        let entries = std::mem::take(&mut rendered.entries);
         let no_data: BTreeSet<u32> = if opts.exclude_table_data.is_empty() {
             BTreeSet::new()
         } else {
